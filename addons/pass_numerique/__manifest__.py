@@ -1,0 +1,48 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Pass Numérique",
+    "summary": "Digital-inclusion vouchers: programmes, funders, venues, "
+    "voucher books and passes",
+    "version": "18.0.1.0.0",
+    "category": "Services/Pass Numerique",
+    "website": "https://github.com/pass-numerique/pass-numerique",
+    "author": "Pass Numérique cooperative",
+    "maintainers": ["pass-numerique"],
+    "license": "AGPL-3",
+    "development_status": "Alpha",
+    "application": True,
+    "depends": [
+        "mail",
+        "portal",
+        "base_geolocalize",
+        "l10n_fr",
+        "l10n_fr_department",
+    ],
+    "external_dependencies": {
+        "python": ["python-stdnum", "reportlab", "python-barcode"],
+    },
+    "data": [
+        "security/pass_numerique_groups.xml",
+        "security/ir.model.access.csv",
+        "security/pass_numerique_security.xml",
+        "data/ir_sequence_data.xml",
+        "data/pass_service_data.xml",
+        "data/ir_cron_data.xml",
+        "wizard/pass_book_cancel_views.xml",
+        "wizard/pass_program_issue_views.xml",
+        "wizard/pass_book_distribute_views.xml",
+        "views/pass_service_views.xml",
+        "views/pass_program_views.xml",
+        "views/pass_book_views.xml",
+        "views/pass_voucher_views.xml",
+        "views/res_partner_views.xml",
+        "views/pass_numerique_menus.xml",
+    ],
+    "demo": [
+        "demo/res_company_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/pass_program_demo.xml",
+    ],
+    "installable": True,
+}

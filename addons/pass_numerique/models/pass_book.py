@@ -1,0 +1,186 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+CANCEL_REASONS = [
+    ("lost", "Lost"),
+    ("stolen", "Stolen"),
+    ("destroyed", "Destroyed"),
+    ("misprint", "Misprint"),
+    ("other", "Other"),
+]
+
+# Pass states that can still change hands or be cancelled.
+UNUSED_STATES = ("available", "distributed")
+
+
+class PassBook(models.Model):
+    _name = "pass.book"
+    _description = "Pass book (carnet)"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Book number", required=True, readonly=True, copy=False)
+    program_id = fields.Many2one(
+        "pass.program",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one(related="program_id.currency_id")
+    voucher_ids = fields.One2many("pass.voucher", "book_id", string="Passes")
+    passes_per_book = fields.Integer(readonly=True)
+    holder_id = fields.Many2one(
+        "res.partner", string="Holder", readonly=True, index=True, ondelete="restrict"
+    )
+    distribution_ids = fields.One2many(
+        "pass.book.distribution", "book_id", string="Holder history", readonly=True
+    )
+    state = fields.Selection(
+        [
+            ("available", "Available"),
+            ("distributed", "Distributed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="available",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    date_issue = fields.Date(string="Issued on", readonly=True)
+    date_expiry = fields.Date(string="Valid until", readonly=True)
+    amount_total = fields.Monetary(compute="_compute_usage", string="Face value")
+    voucher_used_count = fields.Integer(compute="_compute_usage", string="Used passes")
+    voucher_unused_count = fields.Integer(
+        compute="_compute_usage", string="Unused passes"
+    )
+
+    _sql_constraints = [
+        ("name_unique", "unique(name)", "The book number must be unique."),
+    ]
+
+    @api.depends("voucher_ids.state", "voucher_ids.amount")
+    def _compute_usage(self):
+        stats = {
+            (book.id, state): (count, amount)
+            for book, state, count, amount in self.env["pass.voucher"]._read_group(
+                [("book_id", "in", self.ids)],
+                groupby=["book_id", "state"],
+                aggregates=["__count", "amount:sum"],
+            )
+        }
+        for book in self:
+            rows = {s: v for (bid, s), v in stats.items() if bid == book.id}
+            book.amount_total = sum(a for s, (_c, a) in rows.items() if s != "cancelled")
+            book.voucher_used_count = sum(
+                rows.get(s, (0, 0))[0] for s in ("redeemed", "settled")
+            )
+            book.voucher_unused_count = sum(rows.get(s, (0, 0))[0] for s in UNUSED_STATES)
+
+    @api.model
+    def _reserve_names(self, count):
+        """Reserve ``count`` book numbers from the book sequence in one query."""
+        sequence = self.env["ir.sequence"].sudo().search(  # sudo: users issuing books
+            # need numbers from a sequence they may not read, as next_by_code does
+            [("code", "=", "pass.book"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence:
+            raise UserError(self.env._("The book number sequence (pass.book) is missing."))
+        if sequence.implementation != "standard":
+            return [sequence.next_by_id() for _i in range(count)]
+        prefix, suffix = sequence._get_prefix_suffix()
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%(seq)s) FROM generate_series(1, %(count)s)",
+                seq=f"ir_sequence_{sequence.id:03d}",
+                count=count,
+            )
+        )
+        return [
+            "%s%s%s" % (prefix, str(row[0]).zfill(sequence.padding), suffix)
+            for row in self.env.cr.fetchall()
+        ]
+
+    # ------------------------------------------------------------------ business
+    def distribute(self, holder_id):
+        """Hand these books on to a funder, prescriber or beneficiary.
+
+        Their ``available`` passes become ``distributed``; passes already
+        redeemed, settled, expired or cancelled are left as they are; the
+        holder history keeps every hand-over.
+        """
+        holder = self.env["res.partner"].browse(int(holder_id or 0)).exists()
+        if not holder:
+            raise UserError(self.env._("The holder to hand the books to does not exist."))
+        if not self:
+            raise UserError(self.env._("Select at least one book to distribute."))
+        if not (holder.is_pass_funder or holder.is_pass_prescriber):
+            raise UserError(
+                self.env._(
+                    "%(holder)s is neither a funder nor a prescriber: "
+                    "books can only be handed to one of them.",
+                    holder=holder.display_name,
+                )
+            )
+        for book in self:
+            if book.state == "cancelled":
+                raise UserError(
+                    self.env._("Book %(book)s is cancelled: it cannot be distributed.", book=book.name)
+                )
+            if book.program_id.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Book %(book)s belongs to programme %(program)s, which is not "
+                        "active: it cannot be distributed.",
+                        book=book.name,
+                        program=book.program_id.display_name,
+                    )
+                )
+            if book.holder_id == holder:
+                raise UserError(
+                    self.env._(
+                        "Book %(book)s is already held by %(holder)s.",
+                        book=book.name,
+                        holder=holder.display_name,
+                    )
+                )
+        self.env["pass.book.distribution"].create(
+            [
+                {
+                    "book_id": book.id,
+                    "from_partner_id": book.holder_id.id,
+                    "holder_id": holder.id,
+                }
+                for book in self
+            ]
+        )
+        self.write({"holder_id": holder.id, "state": "distributed"})
+        vouchers = self.env["pass.voucher"].search(
+            [("book_id", "in", self.ids), ("state", "=", "available")]
+        )
+        vouchers.write({"state": "distributed"})
+        return True
+
+    def cancel_unused(self, reason, note=False):
+        """Cancel the passes of these books that were not used (lost, stolen,
+        destroyed book). Redeemed and settled passes are kept."""
+        if reason not in dict(CANCEL_REASONS):
+            raise UserError(self.env._("Choose why the passes are cancelled."))
+        vouchers = self.env["pass.voucher"].search(
+            [("book_id", "in", self.ids), ("state", "in", UNUSED_STATES)]
+        )
+        if not vouchers:
+            raise UserError(self.env._("These books have no unused pass left to cancel."))
+        vouchers._cancel(reason, note)
+        fully = self.filtered(lambda b: not b.voucher_unused_count and not b.voucher_used_count)
+        fully.write({"state": "cancelled"})
+        return len(vouchers)

@@ -1,0 +1,485 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+import re
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_compare
+
+from ..tools.pass_code import generate_codes
+
+_logger = logging.getLogger(__name__)
+
+# One call issues at most this many books / passes: a print-shop order is a
+# few thousand books; more in one transaction is a typing mistake.
+MAX_BOOKS_PER_CALL = 10000
+MAX_PASSES_PER_BOOK = 50
+
+
+class PassProgram(models.Model):
+    _name = "pass.program"
+    _description = "Pass programme (funding agreement)"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_start desc, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(required=True, tracking=True, copy=False)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    face_value = fields.Monetary(
+        required=True, default=10.0, tracking=True, help="Value of one pass."
+    )
+    date_start = fields.Date(
+        required=True, default=fields.Date.context_today, tracking=True
+    )
+    date_end = fields.Date(
+        required=True,
+        tracking=True,
+        help="Last day a pass of this programme may be spent.",
+    )
+    validity_months = fields.Integer(
+        string="Validity (months from issue)",
+        default=12,
+        required=True,
+        help="A pass is valid this many months from its issue, and never after "
+        "the programme's end date.",
+    )
+    grace_months = fields.Integer(
+        string="Grace period (months)",
+        default=1,
+        required=True,
+        help="After a pass's end of validity, months during which venues may still "
+        "present it; then unredeemed passes expire.",
+    )
+    funding_ids = fields.One2many(
+        "pass.program.funding", "program_id", string="Funders", copy=True
+    )
+    funder_ids = fields.Many2many(
+        "res.partner", compute="_compute_funder_ids", string="Funder partners"
+    )
+    service_ids = fields.Many2many(
+        "pass.service",
+        "pass_program_service_rel",
+        "program_id",
+        "service_id",
+        string="Allowed services",
+        help="Services a pass may pay for. Empty: every service of the referential.",
+    )
+    department_ids = fields.Many2many(
+        "res.country.department",
+        "pass_program_department_rel",
+        "program_id",
+        "department_id",
+        string="Départements",
+        help="Territory: venues in these départements may accept the passes.",
+    )
+    territory_zips = fields.Char(
+        string="Postcodes",
+        help="Territory: postcodes or postcode prefixes separated by commas "
+        "(e.g. '33000, 33800, 331'). Empty with no département: anywhere.",
+    )
+    target_public = fields.Text(
+        help="Who the passes are for (e.g. seniors, job seekers).",
+    )
+    fee_rate = fields.Float(
+        string="Fee rate (%)",
+        default=4.0,
+        digits=(5, 2),
+        help="Cooperative fee charged to the funders, in percent of face value, "
+        "excluding VAT.",
+    )
+    activation = fields.Selection(
+        [
+            ("on_issue", "When distributed"),
+            ("on_payment", "When the funders have paid"),
+        ],
+        default="on_issue",
+        required=True,
+        tracking=True,
+        help="When distributed: passes can be redeemed once distributed. "
+        "When the funders have paid: a book's passes can be redeemed only once its "
+        "funders' invoices are paid.",
+    )
+    unused_policy = fields.Selection(
+        [
+            ("refund", "Refund the funders"),
+            ("retain", "Retain as revenue"),
+        ],
+        string="Unused value",
+        default="refund",
+        required=True,
+        tracking=True,
+        help="What happens to the face value of passes that expire unused.",
+    )
+    print_text = fields.Text(
+        string="Text printed on passes",
+        translate=True,
+        help="Short text printed on every pass (conditions, contact).",
+    )
+    logo = fields.Image(max_width=512, max_height=512)
+    state = fields.Selection(
+        [("draft", "Draft"), ("active", "Active"), ("closed", "Closed")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        index=True,
+    )
+    book_ids = fields.One2many("pass.book", "program_id", string="Books")
+    book_count = fields.Integer(compute="_compute_counts")
+    voucher_count = fields.Integer(compute="_compute_counts", string="Passes")
+    voucher_redeemed_count = fields.Integer(compute="_compute_counts")
+    amount_issued = fields.Monetary(compute="_compute_counts")
+    note = fields.Html()
+
+    _sql_constraints = [
+        (
+            "code_company_unique",
+            "unique(code, company_id)",
+            "A programme with this code already exists.",
+        ),
+        ("face_value_positive", "check(face_value > 0)", "The face value must be positive."),
+        (
+            "dates_order",
+            "check(date_end >= date_start)",
+            "The end date must not be before the start date.",
+        ),
+        (
+            "validity_positive",
+            "check(validity_months > 0)",
+            "The validity must be at least one month.",
+        ),
+        (
+            "grace_not_negative",
+            "check(grace_months >= 0)",
+            "The grace period cannot be negative.",
+        ),
+        (
+            "fee_rate_range",
+            "check(fee_rate >= 0 and fee_rate < 100)",
+            "The fee rate must be between 0 and 100 %.",
+        ),
+    ]
+
+    @api.depends("funding_ids.partner_id")
+    def _compute_funder_ids(self):
+        for program in self:
+            program.funder_ids = program.funding_ids.partner_id
+
+    def _compute_counts(self):
+        Voucher = self.env["pass.voucher"]
+        stats = {
+            (program, state): (count, amount)
+            for program, state, count, amount in Voucher._read_group(
+                [("program_id", "in", self.ids)],
+                groupby=["program_id", "state"],
+                aggregates=["__count", "amount:sum"],
+            )
+        }
+        books = dict(
+            self.env["pass.book"]._read_group(
+                [("program_id", "in", self.ids)],
+                groupby=["program_id"],
+                aggregates=["__count"],
+            )
+        )
+        for program in self:
+            counts = {
+                state: stats.get((program, state), (0, 0.0))
+                for state, _label in Voucher._fields["state"].selection
+            }
+            program.book_count = books.get(program, 0)
+            program.voucher_count = sum(c for c, _a in counts.values())
+            program.voucher_redeemed_count = (
+                counts["redeemed"][0] + counts["settled"][0]
+            )
+            program.amount_issued = sum(
+                a for state, (_c, a) in counts.items() if state != "cancelled"
+            )
+
+    @api.constrains("funding_ids")
+    def _check_shares(self):
+        for program in self:
+            if not program.funding_ids:
+                continue
+            total = sum(program.funding_ids.mapped("share"))
+            if float_compare(total, 100.0, precision_digits=2):
+                raise ValidationError(
+                    self.env._(
+                        "The funders' shares of programme %(program)s total "
+                        "%(total)s %%: they must total exactly 100 %%.",
+                        program=program.display_name,
+                        total=round(total, 2),
+                    )
+                )
+
+    @api.constrains("territory_zips")
+    def _check_territory_zips(self):
+        for program in self:
+            for token in program._territory_zip_list():
+                if not re.fullmatch(r"\d{1,5}|2[AB]\d{0,3}", token):
+                    raise ValidationError(
+                        self.env._(
+                            "%(token)s is not a postcode or postcode prefix "
+                            "(digits only, e.g. 33000 or 331).",
+                            token=token,
+                        )
+                    )
+
+    def _territory_zip_list(self):
+        self.ensure_one()
+        return [z.strip() for z in (self.territory_zips or "").split(",") if z.strip()]
+
+    @api.depends("name", "code")
+    def _compute_display_name(self):
+        for program in self:
+            program.display_name = (
+                f"[{program.code}] {program.name}" if program.code else program.name
+            )
+
+    # ------------------------------------------------------------------ actions
+    def action_activate(self):
+        for program in self:
+            if program.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Only a draft programme can be activated (%(program)s is "
+                        "%(state)s).",
+                        program=program.display_name,
+                        state=program._state_label(),
+                    )
+                )
+            if not program.funding_ids:
+                raise UserError(
+                    self.env._(
+                        "Programme %(program)s has no funder: add the funders and "
+                        "their shares before activating it.",
+                        program=program.display_name,
+                    )
+                )
+            program._check_shares()
+        self.write({"state": "active"})
+        return True
+
+    def action_close(self):
+        for program in self:
+            if program.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Only an active programme can be closed (%(program)s is "
+                        "%(state)s).",
+                        program=program.display_name,
+                        state=program._state_label(),
+                    )
+                )
+        self.write({"state": "closed"})
+        return True
+
+    def action_draft(self):
+        for program in self:
+            if program.state != "active" or program.book_count:
+                raise UserError(
+                    self.env._(
+                        "Programme %(program)s cannot go back to draft: only an "
+                        "active programme without books can.",
+                        program=program.display_name,
+                    )
+                )
+        self.write({"state": "draft"})
+        return True
+
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
+    def action_view_books(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "pass_numerique.pass_book_action"
+        )
+        action["domain"] = [("program_id", "=", self.id)]
+        action["context"] = {"default_program_id": self.id}
+        return action
+
+    def action_view_vouchers(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "pass_numerique.pass_voucher_action"
+        )
+        action["domain"] = [("program_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------ issuing
+    def _voucher_expiry_date(self, issue_date):
+        """Last day a pass issued on ``issue_date`` may be spent."""
+        self.ensure_one()
+        return min(issue_date + relativedelta(months=self.validity_months), self.date_end)
+
+    def issue_books(self, count, passes_per_book=10):
+        """Issue ``count`` books of ``passes_per_book`` passes on this programme.
+
+        Returns the list of the new ``pass.book`` ids. Books and passes are
+        written with two set-based INSERTs (plus one query to reserve the
+        book numbers and one to rule out code collisions): the ORM's create()
+        is the bottleneck at print-shop scale (100,000 passes). Access rights
+        are checked first, exactly as create() would.
+        """
+        self.ensure_one()
+        program = self
+        try:
+            count = int(count)
+            passes_per_book = int(passes_per_book)
+        except (TypeError, ValueError) as exc:
+            raise UserError(
+                self.env._("The number of books and of passes per book must be whole numbers.")
+            ) from exc
+        if not 1 <= count <= MAX_BOOKS_PER_CALL:
+            raise UserError(
+                self.env._(
+                    "The number of books must be between 1 and %(max)s (asked: %(count)s).",
+                    max=MAX_BOOKS_PER_CALL,
+                    count=count,
+                )
+            )
+        if not 1 <= passes_per_book <= MAX_PASSES_PER_BOOK:
+            raise UserError(
+                self.env._(
+                    "A book holds between 1 and %(max)s passes (asked: %(count)s).",
+                    max=MAX_PASSES_PER_BOOK,
+                    count=passes_per_book,
+                )
+            )
+        if program.state != "active":
+            raise UserError(
+                self.env._(
+                    "Books can only be issued on an active programme: %(program)s is "
+                    "%(state)s.",
+                    program=program.display_name,
+                    state=program._state_label(),
+                )
+            )
+        Book = self.env["pass.book"]
+        Voucher = self.env["pass.voucher"]
+        # The same checks create() makes: model access, then the record rules
+        # on the programme the books will belong to.
+        Book.check_access("create")
+        Voucher.check_access("create")
+        program.check_access("read")
+
+        today = fields.Date.context_today(self)
+        if today > program.date_end:
+            raise UserError(
+                self.env._(
+                    "Programme %(program)s ended on %(date)s: no more books can be issued.",
+                    program=program.display_name,
+                    date=program.date_end,
+                )
+            )
+        expiry = program._voucher_expiry_date(today)
+        names = Book._reserve_names(count)
+        self.env.flush_all()
+        uid = self.env.uid
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO pass_book (name, program_id, company_id, state,
+                    passes_per_book, date_issue, date_expiry,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT n, %(program)s, %(company)s, 'available', %(ppb)s,
+                    %(today)s, %(expiry)s, %(uid)s, %(uid)s,
+                    now() at time zone 'UTC', now() at time zone 'UTC'
+                FROM unnest(%(names)s::varchar[]) WITH ORDINALITY AS t(n, i)
+                ORDER BY i
+                RETURNING id
+                """,
+                program=program.id,
+                company=program.company_id.id,
+                ppb=passes_per_book,
+                today=today,
+                expiry=expiry,
+                uid=uid,
+                names=names,
+            )
+        )
+        book_ids = sorted(row[0] for row in cr.fetchall())
+        total = count * passes_per_book
+        codes = self._new_unique_codes(total)
+        voucher_book_ids = [bid for bid in book_ids for _i in range(passes_per_book)]
+        numbers = list(range(1, passes_per_book + 1)) * count
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO pass_voucher (code, book_id, number, program_id,
+                    company_id, currency_id, amount, state, date_expiry,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT c, b, n, %(program)s, %(company)s, %(currency)s,
+                    %(amount)s, 'available', %(expiry)s, %(uid)s, %(uid)s,
+                    now() at time zone 'UTC', now() at time zone 'UTC'
+                FROM unnest(%(codes)s::varchar[], %(books)s::int[], %(numbers)s::int[])
+                    AS t(c, b, n)
+                """,
+                program=program.id,
+                company=program.company_id.id,
+                currency=program.currency_id.id,
+                amount=program.face_value,
+                expiry=expiry,
+                uid=uid,
+                codes=codes,
+                books=voucher_book_ids,
+                numbers=numbers,
+            )
+        )
+        Book.invalidate_model()
+        Voucher.invalidate_model()
+        books = Book.browse(book_ids)
+        # Record rules apply to the new rows as they would after create().
+        books.check_access("create")
+        _logger.info(
+            "Issued %s books (%s passes) on programme %s", count, total, program.code
+        )
+        program.message_post(
+            body=self.env._(
+                "%(count)s books of %(ppb)s passes issued (%(first)s to %(last)s).",
+                count=count,
+                ppb=passes_per_book,
+                first=names[0],
+                last=names[-1],
+            )
+        )
+        return book_ids
+
+    def _new_unique_codes(self, count):
+        """``count`` fresh codes, none already in the database.
+
+        With 10**15 possible codes a collision is rare but not impossible; the
+        unique index would turn one into an error, so look them up first (one
+        query) and draw again for the few that collide.
+        """
+        codes = generate_codes(count)
+        cr = self.env.cr
+        while True:
+            cr.execute(
+                SQL(
+                    "SELECT code FROM pass_voucher WHERE code = ANY(%(codes)s::varchar[])",
+                    codes=codes,
+                )
+            )
+            taken = {row[0] for row in cr.fetchall()}
+            if not taken:
+                return codes
+            kept = [c for c in codes if c not in taken]
+            fresh = set(generate_codes(len(taken))) - set(kept)
+            codes = kept + list(fresh)
+            if len(codes) < count:
+                codes += generate_codes(count - len(codes))
+                codes = list(dict.fromkeys(codes))

@@ -1,0 +1,94 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from stdnum.fr import siret as stdnum_siret
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+FUNDER_TYPES = [
+    ("state", "State"),
+    ("region", "Region"),
+    ("departement", "Département"),
+    ("commune", "Commune / EPCI"),
+    ("social", "Social body (CAF, CCAS, ...)"),
+    ("company", "Company"),
+    ("association", "Association"),
+    ("other", "Other"),
+]
+
+VENUE_STATES = [
+    ("candidate", "Candidate"),
+    ("qualified", "Qualified"),
+    ("suspended", "Suspended"),
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    is_pass_funder = fields.Boolean(string="Pass funder", index=True)
+    pass_funder_type = fields.Selection(FUNDER_TYPES, string="Funder type")
+    is_pass_prescriber = fields.Boolean(string="Pass prescriber", index=True)
+    is_pass_venue = fields.Boolean(string="Pass venue", index=True)
+    pass_venue_state = fields.Selection(
+        VENUE_STATES,
+        string="Venue status",
+        default="candidate",
+        tracking=True,
+        index=True,
+    )
+    pass_service_ids = fields.Many2many(
+        "pass.service",
+        "res_partner_pass_service_rel",
+        "partner_id",
+        "service_id",
+        string="Services offered",
+    )
+    pass_qualified_date = fields.Date(string="Qualified on", readonly=True)
+    pass_opening_hours = fields.Char(
+        string="Opening hours",
+        help="OpenStreetMap opening_hours syntax, e.g. 'Mo-Fr 09:00-12:00'.",
+    )
+    pass_open_data_id = fields.Char(
+        string="Open-data id",
+        index="btree_not_null",
+        help="Identifier of the venue in the national open-data standard.",
+    )
+    pass_funding_ids = fields.One2many(
+        "pass.program.funding", "partner_id", string="Programme shares"
+    )
+
+    @api.constrains("siret")
+    def _check_pass_siret(self):
+        for partner in self:
+            if partner.siret and not stdnum_siret.is_valid(partner.siret):
+                raise ValidationError(
+                    self.env._(
+                        "The SIRET %(siret)s of %(partner)s is not valid: it must "
+                        "have 14 digits and a valid check digit.",
+                        siret=partner.siret,
+                        partner=partner.display_name,
+                    )
+                )
+
+    @api.constrains("is_pass_funder", "pass_funder_type")
+    def _check_pass_funder_type(self):
+        for partner in self:
+            if partner.is_pass_funder and not partner.pass_funder_type:
+                raise ValidationError(
+                    self.env._(
+                        "Funder %(partner)s needs a funder type.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    def write(self, vals):
+        if vals.get("pass_venue_state") == "qualified":
+            vals.setdefault("pass_qualified_date", fields.Date.context_today(self))
+        return super().write(vals)
+
+    def action_pass_qualify(self):
+        self.write({"pass_venue_state": "qualified", "is_pass_venue": True})
+
+    def action_pass_suspend(self):
+        self.write({"pass_venue_state": "suspended"})

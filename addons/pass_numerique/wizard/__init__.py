@@ -1,0 +1,3 @@
+from . import pass_book_cancel
+from . import pass_book_distribute
+from . import pass_program_issue
