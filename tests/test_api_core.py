@@ -1,0 +1,104 @@
+"""The integrator contract of API.md for the core, through a real server."""
+
+import odoorpc
+import pytest
+
+from conftest import connect
+
+
+@pytest.fixture(scope="module")
+def program(admin):
+    """An active programme co-funded 60/40, created through RPC."""
+    Partner = admin.env["res.partner"]
+    state = Partner.create(
+        {"name": "État (test RPC)", "is_pass_funder": True, "pass_funder_type": "state"}
+    )
+    dept = Partner.create(
+        {
+            "name": "Département (test RPC)",
+            "is_pass_funder": True,
+            "pass_funder_type": "departement",
+        }
+    )
+    Program = admin.env["pass.program"]
+    program_id = Program.create(
+        {
+            "name": "Programme RPC",
+            "code": "RPC-CORE",
+            "face_value": 10.0,
+            "date_start": "2026-01-01",
+            "date_end": "2030-12-31",
+            "funding_ids": [
+                (0, 0, {"partner_id": state, "share": 60.0}),
+                (0, 0, {"partner_id": dept, "share": 40.0}),
+            ],
+        }
+    )
+    Program.browse(program_id).action_activate()
+    return program_id
+
+
+def test_issue_books_over_rpc(admin, program):
+    Program = admin.env["pass.program"]
+    book_ids = Program.browse(program).issue_books(3, 5)
+    assert isinstance(book_ids, list) and len(book_ids) == 3
+    assert all(isinstance(i, int) for i in book_ids)
+    books = admin.env["pass.book"].read(book_ids, ["name", "state", "voucher_ids", "program_id"])
+    assert {b["state"] for b in books} == {"available"}
+    assert len({b["name"] for b in books}) == 3
+    vouchers = admin.env["pass.voucher"].search_read(
+        [("book_id", "in", book_ids)], ["code", "amount", "state", "program_id"]
+    )
+    assert len(vouchers) == 15
+    assert {v["state"] for v in vouchers} == {"available"}
+    assert {v["amount"] for v in vouchers} == {10.0}
+    codes = [v["code"] for v in vouchers]
+    assert len(set(codes)) == 15
+    assert all(len(c) == 16 and c.isdigit() for c in codes)
+
+
+def test_issue_books_refusals_over_rpc(admin, program):
+    Program = admin.env["pass.program"]
+    before = admin.env["pass.book"].search_count([("program_id", "=", program)])
+    for count in (0, -3, 10001):
+        with pytest.raises(odoorpc.error.RPCError) as err:
+            Program.browse(program).issue_books(count, 10)
+        assert "books" in str(err.value).lower() or "carnets" in str(err.value).lower()
+    assert admin.env["pass.book"].search_count([("program_id", "=", program)]) == before
+
+
+def test_distribute_over_rpc(admin, program):
+    prescriber = admin.env["res.partner"].create(
+        {"name": "CCAS (test RPC)", "is_pass_prescriber": True}
+    )
+    book_ids = admin.env["pass.program"].browse(program).issue_books(2, 10)
+    admin.env["pass.book"].browse(book_ids).distribute(prescriber)
+    books = admin.env["pass.book"].read(book_ids, ["state", "holder_id"])
+    assert {b["state"] for b in books} == {"distributed"}
+    assert {b["holder_id"][0] for b in books} == {prescriber}
+    states = admin.env["pass.voucher"].search_read([("book_id", "in", book_ids)], ["state"])
+    assert {v["state"] for v in states} == {"distributed"}
+    history = admin.env["pass.book.distribution"].search_count(
+        [("book_id", "in", book_ids), ("holder_id", "=", prescriber)]
+    )
+    assert history == 2
+
+
+def test_pass_user_cannot_edit_programmes(server, admin, program, make_user):
+    login, password, _uid = make_user(["pass_numerique.pass_numerique_group_user"])
+    user = connect(server, login, password)
+    Program = user.env["pass.program"]
+    assert Program.search_count([("id", "=", program)]) == 1
+    with pytest.raises(odoorpc.error.RPCError):
+        Program.browse(program).write({"name": "hacked"})
+    with pytest.raises(odoorpc.error.RPCError):
+        Program.browse(program).issue_books(1, 10)
+    assert admin.env["pass.program"].read([program], ["name"])[0]["name"] == "Programme RPC"
+
+
+def test_portal_user_reads_nothing(server, make_user):
+    login, password, _uid = make_user(["base.group_portal"])
+    portal = connect(server, login, password)
+    for model in ("pass.program", "pass.book", "pass.voucher", "pass.service"):
+        with pytest.raises(odoorpc.error.RPCError):
+            portal.env[model].search_read([], ["id"], limit=1)
