@@ -164,7 +164,14 @@ EOF
   echo "$CACHE/odoo.conf"
 }
 
-odoo() { "$PY" "$ODOO_SRC/odoo-bin" -c "$CACHE/odoo.conf" "$@"; }
+odoo() {
+  # A sub-command (shell, populate, ...) goes before the options.
+  case "${1:-}" in
+    shell|populate|cloc|neutralize|obfuscate|db|i18n) local sub="$1"; shift
+      "$PY" "$ODOO_SRC/odoo-bin" "$sub" -c "$CACHE/odoo.conf" "$@" ;;
+    *) "$PY" "$ODOO_SRC/odoo-bin" -c "$CACHE/odoo.conf" "$@" ;;
+  esac
+}
 
 psql_odoo() {
   PGPASSWORD=odoo "$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U odoo -X -q "$@"

@@ -96,9 +96,16 @@ def test_pass_user_cannot_edit_programmes(server, admin, program, make_user):
     assert admin.env["pass.program"].read([program], ["name"])[0]["name"] == "Programme RPC"
 
 
-def test_portal_user_reads_nothing(server, make_user):
+def test_portal_user_reads_nothing(server, admin, program, make_user):
+    """A portal user linked to no venue, prescriber or funder reads nothing."""
+    admin.env["pass.program"].browse(program).issue_books(1, 5)
     login, password, _uid = make_user(["base.group_portal"])
     portal = connect(server, login, password)
-    for model in ("pass.program", "pass.book", "pass.voucher", "pass.service"):
+    for model in ("pass.program", "pass.program.funding", "pass.service"):
         with pytest.raises(odoorpc.error.RPCError):
             portal.env[model].search_read([], ["id"], limit=1)
+    # Passes and books are readable by a venue's or holder's portal users,
+    # through record rules: this one is neither, so it sees none of them.
+    assert admin.env["pass.voucher"].search_count([]) > 0
+    assert portal.env["pass.voucher"].search_count([]) == 0
+    assert portal.env["pass.book"].search_count([]) == 0

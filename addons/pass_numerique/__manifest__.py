@@ -32,13 +32,27 @@
         "wizard/pass_book_cancel_views.xml",
         "wizard/pass_program_issue_views.xml",
         "wizard/pass_book_distribute_views.xml",
+        "wizard/pass_voucher_redeem_views.xml",
         "views/pass_service_views.xml",
         "views/pass_program_views.xml",
         "views/pass_book_views.xml",
         "views/pass_voucher_views.xml",
         "views/res_partner_views.xml",
+        "views/pass_redemption_attempt_views.xml",
+        "views/pass_beneficiary_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/pass_portal_templates.xml",
         "views/pass_numerique_menus.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "pass_numerique/static/src/js/pass_counter.js",
+            "pass_numerique/static/src/scss/pass_counter.scss",
+        ],
+        "web.assets_tests": [
+            "pass_numerique/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/res_company_demo.xml",
         "demo/res_partner_demo.xml",

@@ -4,4 +4,7 @@ from . import pass_program
 from . import pass_program_funding
 from . import pass_book
 from . import pass_book_distribution
+from . import pass_redemption_attempt
+from . import pass_beneficiary
 from . import pass_voucher
+from . import res_config_settings

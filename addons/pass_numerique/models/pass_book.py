@@ -54,6 +54,13 @@ class PassBook(models.Model):
         readonly=True,
         index=True,
     )
+    funders_paid = fields.Boolean(
+        string="Funders' payment received",
+        readonly=True,
+        copy=False,
+        help="For programmes activated on payment: the passes of this book can be "
+        "redeemed only once every funder has paid for it.",
+    )
     date_issue = fields.Date(string="Issued on", readonly=True)
     date_expiry = fields.Date(string="Valid until", readonly=True)
     amount_total = fields.Monetary(compute="_compute_usage", string="Face value")
@@ -111,6 +118,34 @@ class PassBook(models.Model):
         ]
 
     # ------------------------------------------------------------------ business
+    def _is_activated(self):
+        """Whether this book's passes may be redeemed as far as money goes."""
+        self.ensure_one()
+        return self.program_id.activation == "on_issue" or self.funders_paid
+
+    def action_mark_funders_paid(self):
+        """Manual activation of books of an on-payment programme (the settlement
+        addon sets it from the funders' reconciled invoices)."""
+        if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
+            raise UserError(self.env._("Only a Pass manager can activate books."))
+        self.write({"funders_paid": True})
+        return True
+
+    def hand_to_beneficiary(self, beneficiary_id):
+        """A prescriber gives these books' distributed passes to a beneficiary."""
+        beneficiary = self.env["pass.beneficiary"].browse(int(beneficiary_id or 0)).exists()
+        if not beneficiary:
+            raise UserError(self.env._("The beneficiary does not exist."))
+        vouchers = self.env["pass.voucher"].search(
+            [("book_id", "in", self.ids), ("state", "=", "distributed"), ("beneficiary_id", "=", False)]
+        )
+        if not vouchers:
+            raise UserError(
+                self.env._("These books have no distributed pass left to give to a beneficiary.")
+            )
+        vouchers.write({"beneficiary_id": beneficiary.id})
+        return len(vouchers)
+
     def distribute(self, holder_id):
         """Hand these books on to a funder, prescriber or beneficiary.
 

@@ -235,6 +235,18 @@ class PassProgram(models.Model):
                         )
                     )
 
+    def _covers_venue(self, venue):
+        """Whether ``venue``'s address is inside this programme's territory
+        (its départements or postcode prefixes; no territory: anywhere)."""
+        self.ensure_one()
+        zips = self._territory_zip_list()
+        if not self.department_ids and not zips:
+            return True
+        if venue.country_department_id in self.department_ids:
+            return True
+        venue_zip = (venue.zip or "").replace(" ", "")
+        return bool(venue_zip) and any(venue_zip.startswith(z) for z in zips)
+
     def _territory_zip_list(self):
         self.ensure_one()
         return [z.strip() for z in (self.territory_zips or "").split(",") if z.strip()]

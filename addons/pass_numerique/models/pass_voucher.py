@@ -1,14 +1,19 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
-from ..tools.pass_code import format_code
+from ..tools.pass_code import code_error, format_code, normalize_code
 from .pass_book import CANCEL_REASONS, UNUSED_STATES
+
+# A code longer than this is not worth normalising or logging.
+MAX_CODE_INPUT = 64
 
 _logger = logging.getLogger(__name__)
 
@@ -51,6 +56,13 @@ class PassVoucher(models.Model):
     )
     service_id = fields.Many2one("pass.service", readonly=True)
     redeemed_at = fields.Datetime(readonly=True)
+    redeemed_by_id = fields.Many2one("res.users", string="Redeemed by", readonly=True)
+    beneficiary_id = fields.Many2one(
+        "pass.beneficiary", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    redemption_cancel_note = fields.Char(
+        string="Last redemption cancelled because", readonly=True
+    )
     cancel_reason = fields.Selection(CANCEL_REASONS, readonly=True)
     cancel_note = fields.Char(readonly=True)
     cancelled_at = fields.Datetime(readonly=True)
@@ -112,3 +124,279 @@ class PassVoucher(models.Model):
         expired.write({"state": "expired"})
         _logger.info("Pass expiry: %s passes expired", len(expired))
         return len(expired)
+
+    # ------------------------------------------------------------------ redemption
+    @api.model
+    def _reason_message(self, reason):
+        """Plain-language sentence for a refusal reason, in the user's language,
+        for the person at the counter."""
+        _ = self.env._
+        messages = {
+            "unknown_code": _("This code matches no pass. Check the digits typed."),
+            "bad_check_digit": _("This code has a typing mistake: check every digit."),
+            "already_redeemed": _("This pass has already been used."),
+            "expired": _("This pass has expired."),
+            "cancelled": _("This pass was cancelled (lost, stolen or destroyed book)."),
+            "not_distributed": _(
+                "This pass has not been handed out yet: it cannot be used."
+            ),
+            "not_activated": _(
+                "This pass is not active yet (its programme has not started or "
+                "its funding is not paid)."
+            ),
+            "venue_not_qualified": _(
+                "Your venue is not qualified to accept passes at the moment."
+            ),
+            "out_of_territory": _(
+                "This pass cannot be used in your venue's territory."
+            ),
+            "service_not_allowed": _(
+                "This pass cannot pay for this service at your venue."
+            ),
+            "too_many_attempts": _(
+                "Too many refused attempts: wait a few minutes before trying again."
+            ),
+        }
+        return messages.get(reason, reason)
+
+    @api.model
+    def _resolve_venue(self, venue_id):
+        """The venue partner the caller may redeem for, or an error.
+
+        Internal Pass users (staff taking a venue's call) may redeem for any
+        venue; anybody else only for their own organisation (the commercial
+        partner of their user), whatever id they send over RPC.
+        """
+        try:
+            venue_id = int(venue_id)
+        except (TypeError, ValueError):
+            venue_id = 0
+        # sudo: a venue's portal user cannot read partners, not even its own
+        # organisation's commercial fields; access is decided just below.
+        venue = self.env["res.partner"].sudo().browse(venue_id).exists()
+        if not venue or not venue.is_pass_venue:
+            raise UserError(
+                self.env._("Venue %(venue)s does not exist or is not a Pass venue.", venue=venue_id)
+            )
+        user = self.env.user
+        if not user.has_group("pass_numerique.pass_numerique_group_user"):
+            if user.partner_id.commercial_partner_id != venue:
+                raise AccessError(
+                    self.env._("You may only redeem passes for your own venue.")
+                )
+        return venue
+
+    @api.model
+    def _too_many_attempts(self, venue):
+        params = self.env["ir.config_parameter"].sudo()  # sudo: settings read by venues
+        limit = int(params.get_param("pass_numerique.max_refused_attempts", 10))
+        window = int(params.get_param("pass_numerique.attempt_window_minutes", 15))
+        if limit <= 0:
+            return False
+        since = fields.Datetime.now() - timedelta(minutes=window)
+        # sudo: the attempt log is not readable by venues, but their own
+        # refusals count against them.
+        refused = self.env["pass.redemption.attempt"].sudo().search_count(
+            [("venue_id", "=", venue.id), ("ok", "=", False), ("create_date", ">=", since)]
+        )
+        return refused >= limit
+
+    @api.model
+    def _evaluate(self, code, venue, service_code):
+        """Check a code for a venue and a service. Changes nothing.
+
+        Returns (reason or None, voucher (sudo) or empty, service or empty).
+        """
+        Voucher = self.sudo()  # sudo: venues redeem passes they cannot read before
+        code = normalize_code(code)
+        error = code_error(code)
+        if error == "malformed":
+            return "unknown_code", Voucher, self.env["pass.service"]
+        if error:
+            return error, Voucher, self.env["pass.service"]
+        voucher = Voucher.search([("code", "=", code)], limit=1)
+        service = self.env["pass.service"].sudo().browse()
+        if service_code:
+            service = self.env["pass.service"].sudo().search(
+                [("code", "=", str(service_code)[:MAX_CODE_INPUT])], limit=1
+            )
+        if not voucher:
+            return "unknown_code", voucher, service
+        state_reason = {
+            "redeemed": "already_redeemed",
+            "settled": "already_redeemed",
+            "expired": "expired",
+            "cancelled": "cancelled",
+            "available": "not_distributed",
+        }.get(voucher.state)
+        if state_reason:
+            return state_reason, voucher, service
+        program = voucher.program_id
+        today = fields.Date.context_today(self)
+        if program.state == "closed" or today > voucher._redeem_deadline():
+            return "expired", voucher, service
+        if program.state != "active" or today < program.date_start:
+            return "not_activated", voucher, service
+        if not voucher.book_id._is_activated():
+            return "not_activated", voucher, service
+        if not venue.is_pass_venue or venue.pass_venue_state != "qualified":
+            return "venue_not_qualified", voucher, service
+        if not program._covers_venue(venue):
+            return "out_of_territory", voucher, service
+        if service_code is not None and service_code is not False:
+            if (
+                not service
+                or service not in venue.pass_service_ids
+                or (program.service_ids and service not in program.service_ids)
+            ):
+                return "service_not_allowed", voucher, service
+        return None, voucher, service
+
+    @api.model
+    def check_code(self, code, venue_id, service_code=None):
+        """Say whether a pass would be accepted, without changing anything.
+
+        Returns {"ok": bool, "reason": str|None, "message": str, "amount": float,
+        "program": str}.
+        """
+        venue = self._resolve_venue(venue_id)
+        if self._too_many_attempts(venue):
+            reason, voucher = "too_many_attempts", self.browse()
+        else:
+            reason, voucher, _service = self._evaluate(code, venue, service_code)
+        visible = voucher and reason not in ("unknown_code", "bad_check_digit")
+        return {
+            "ok": not reason,
+            "reason": reason,
+            "message": self._reason_message(reason) if reason else self.env._("Valid pass"),
+            "amount": voucher.amount if visible else 0.0,
+            "program": voucher.program_id.name if visible else "",
+        }
+
+    @api.model
+    def redeem_code(self, code, venue_id, service_code, channel="rpc"):
+        """Redeem a pass at a venue for a service, exactly once.
+
+        Returns {"ok": True, "voucher_id": int, "amount": float, ...} or
+        {"ok": False, "reason": str, "message": str}. A refusal changes
+        nothing but the attempt log. Under concurrent attempts on one pass,
+        the conditional UPDATE lets exactly one transaction win; the others
+        wait on the row, fail to serialize and are retried by Odoo's RPC and
+        HTTP layers, then see the pass redeemed and answer already_redeemed.
+        """
+        venue = self._resolve_venue(venue_id)
+        if channel not in ("rpc", "portal", "backoffice"):
+            channel = "rpc"
+        raw = code if isinstance(code, str) else ("" if code is None else str(code))
+        if self._too_many_attempts(venue):
+            reason, voucher, service = "too_many_attempts", self.sudo().browse(), self.env["pass.service"]
+        else:
+            reason, voucher, service = self._evaluate(raw[:MAX_CODE_INPUT * 4], venue, service_code or "")
+            if not reason and not service:
+                reason = "service_not_allowed"
+        if not reason:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE pass_voucher
+                       SET state = 'redeemed', venue_id = %(venue)s,
+                           service_id = %(service)s, redeemed_by_id = %(uid)s,
+                           redeemed_at = now() at time zone 'UTC',
+                           write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+                     WHERE id = %(id)s AND state = 'distributed'
+                    RETURNING id
+                    """,
+                    venue=venue.id,
+                    service=service.id,
+                    uid=self.env.uid,
+                    id=voucher.id,
+                )
+            )
+            if not self.env.cr.fetchone():
+                reason = "already_redeemed"
+            voucher.invalidate_recordset()
+        self._log_attempt(raw, venue, voucher, service, reason, channel)
+        if reason:
+            return {"ok": False, "reason": reason, "message": self._reason_message(reason)}
+        return {
+            "ok": True,
+            "voucher_id": voucher.id,
+            "amount": voucher.amount,
+            "program": voucher.program_id.name,
+            "message": self.env._(
+                "Pass accepted: %(amount)s for %(service)s.",
+                amount=voucher.amount,
+                service=service.name,
+            ),
+        }
+
+    @api.model
+    def _log_attempt(self, raw, venue, voucher, service, reason, channel):
+        code = normalize_code(raw[: MAX_CODE_INPUT * 4])
+        masked = ("•" * 12 + code[-4:]) if len(code) >= 8 else "•" * min(len(code), 16)
+        # sudo: venues' users write to the attempt log they cannot read.
+        self.env["pass.redemption.attempt"].sudo().create(
+            {
+                "user_id": self.env.uid,
+                "venue_id": venue.id,
+                "code_masked": masked,
+                "voucher_id": voucher.id if reason not in ("unknown_code", "bad_check_digit") else False,
+                "program_id": voucher.program_id.id if voucher else False,
+                "service_id": service.id if service else False,
+                "ok": not reason,
+                "reason": reason or "ok",
+                "channel": channel,
+                "company_id": (voucher.company_id or venue.company_id or self.env.company).id,
+            }
+        )
+
+    def action_cancel_redemption(self, reason=False):
+        """Undo a redemption (mistake at the counter): the pass is distributed again.
+
+        A venue may undo its own redemption within the configured window;
+        afterwards, and for any venue, only a Pass manager can. A settled
+        pass (already in a validated remittance) cannot be undone here.
+        """
+        is_manager = self.env.user.has_group("pass_numerique.pass_numerique_group_manager")
+        window = int(
+            self.env["ir.config_parameter"].sudo().get_param(  # sudo: setting read by venues
+                "pass_numerique.cancel_window_minutes", 30
+            )
+        )
+        limit = fields.Datetime.now() - timedelta(minutes=window)
+        vouchers = self.sudo() if not is_manager else self  # sudo: checked just below
+        for voucher in vouchers:
+            if voucher.state != "redeemed":
+                raise UserError(
+                    self.env._(
+                        "Pass %(code)s is not redeemed (it is %(state)s): there is no "
+                        "redemption to cancel.",
+                        code=voucher.code_display,
+                        state=dict(VOUCHER_STATES)[voucher.state],
+                    )
+                )
+            if is_manager:
+                continue
+            if voucher.venue_id != self.env.user.partner_id.commercial_partner_id:
+                raise AccessError(self.env._("You may only cancel your own venue's redemptions."))
+            if voucher.redeemed_at < limit:
+                raise UserError(
+                    self.env._(
+                        "The redemption of pass %(code)s is more than %(minutes)s minutes "
+                        "old: ask the cooperative to cancel it.",
+                        code=voucher.code_display,
+                        minutes=window,
+                    )
+                )
+        vouchers.write(
+            {
+                "state": "distributed",
+                "venue_id": False,
+                "service_id": False,
+                "redeemed_at": False,
+                "redeemed_by_id": False,
+                "redemption_cancel_note": reason or self.env._("Redemption cancelled"),
+            }
+        )
+        return True
