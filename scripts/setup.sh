@@ -65,7 +65,7 @@ resolve_odoo_src() {
 }
 
 # ---------------------------------------------------------------- system packages
-APT_PACKAGES=(libpq-dev libldap2-dev libsasl2-dev postgresql chromium poppler-utils)
+APT_PACKAGES=(libpq-dev libldap2-dev libsasl2-dev postgresql chromium poppler-utils wkhtmltopdf fonts-dejavu-core)
 
 ensure_apt() {
   local missing=()
@@ -97,7 +97,7 @@ ensure_venv() {
   fi
   local pybin="${PASS_PYTHON:-$(command -v python3.11 || command -v python3)}"
   [ -x "$PY" ] || { log "creating virtualenv $VENV"; "$pybin" -m venv "$VENV"; }
-  log "installing Python requirements (first time only, a few minutes)"
+  log "installing or updating Python requirements (a few minutes the first time)"
   "$PY" -m pip install -q --upgrade "pip<25" "setuptools<70" wheel
   odoo_requirements > "$CACHE/odoo-requirements.txt"
   "$PY" -m pip install -q -r "$CACHE/odoo-requirements.txt" -r "$REPO/requirements.txt"

@@ -29,6 +29,7 @@
         "data/ir_sequence_data.xml",
         "data/pass_service_data.xml",
         "data/ir_cron_data.xml",
+        "data/pass_print_batch_data.xml",
         "wizard/pass_book_cancel_views.xml",
         "wizard/pass_program_issue_views.xml",
         "wizard/pass_book_distribute_views.xml",
@@ -41,7 +42,9 @@
         "views/pass_redemption_attempt_views.xml",
         "views/pass_beneficiary_views.xml",
         "views/res_config_settings_views.xml",
+        "views/pass_print_batch_views.xml",
         "views/pass_portal_templates.xml",
+        "views/pass_public_templates.xml",
         "views/pass_numerique_menus.xml",
     ],
     "assets": {

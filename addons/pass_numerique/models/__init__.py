@@ -8,3 +8,4 @@ from . import pass_redemption_attempt
 from . import pass_beneficiary
 from . import pass_voucher
 from . import res_config_settings
+from . import pass_print_batch
