@@ -104,12 +104,16 @@ ensure_venv() {
   # OCA addons from PyPI: they declare a dependency on an `odoo` distribution
   # that does not exist outside Odoo's own packaging, so install them without
   # dependencies into their own folder, which goes on the addons path.
-  rm -rf "$CACHE/oca"
+  # Built aside, then swapped in, so that a running Odoo never sees it half-made.
+  rm -rf "$CACHE/oca.new" "$CACHE/oca.old"
   grep -vE '^\s*(#|$)' "$REPO/requirements-oca.txt" > "$CACHE/oca-requirements.txt" || true
   if [ -s "$CACHE/oca-requirements.txt" ]; then
-    "$PY" -m pip install -q --no-deps --target "$CACHE/oca" -r "$CACHE/oca-requirements.txt"
+    "$PY" -m pip install -q --no-deps --target "$CACHE/oca.new" -r "$CACHE/oca-requirements.txt"
   fi
-  mkdir -p "$CACHE/oca/odoo/addons"
+  mkdir -p "$CACHE/oca.new/odoo/addons"
+  [ -d "$CACHE/oca" ] && mv "$CACHE/oca" "$CACHE/oca.old"
+  mv "$CACHE/oca.new" "$CACHE/oca"
+  rm -rf "$CACHE/oca.old"
   # Make `import odoo` work in the venv (pytest-odoo, scripts) without copying Odoo.
   local site
   site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
