@@ -11,7 +11,19 @@
     "maintainers": ["pass-numerique"],
     "license": "AGPL-3",
     "development_status": "Alpha",
-    "depends": ["pass_numerique", "account", "l10n_fr_account"],
-    "data": [],
+    "depends": [
+        "pass_numerique",
+        "account",
+        "l10n_fr_account",
+        "sale_management",
+        "account_banking_sepa_credit_transfer",
+    ],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/pass_settlement_security.xml",
+        "data/ir_sequence_data.xml",
+        "views/pass_remittance_views.xml",
+    ],
+    "post_init_hook": "post_init_hook",
     "installable": True,
 }

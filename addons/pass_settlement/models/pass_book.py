@@ -1,0 +1,34 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class PassBook(models.Model):
+    _inherit = "pass.book"
+
+    sale_line_id = fields.Many2one(
+        "sale.order.line", string="Sold on", readonly=True, index="btree_not_null", copy=False
+    )
+    sale_order_id = fields.Many2one(related="sale_line_id.order_id", string="Funder order")
+
+    def _is_activated(self):
+        """On-payment programmes: a sold book is active once every funder's
+        invoice for it is paid (no pass in circulation without its money in
+        the bank); the manual flag of the core still works for books sold
+        outside Odoo."""
+        if super()._is_activated():
+            return True
+        line = self.sale_line_id
+        if not line:
+            return False
+        # sudo: the venue's user redeeming does not read invoices.
+        invoices = line.sudo().invoice_lines.move_id.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+        )
+        funders = set(self.program_id.funding_ids.partner_id.ids)
+        invoiced = set(invoices.partner_id.commercial_partner_id.ids)
+        return (
+            bool(invoices)
+            and funders <= invoiced
+            and all(m.payment_state in ("paid", "in_payment") for m in invoices)
+        )

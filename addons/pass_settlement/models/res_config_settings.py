@@ -1,0 +1,23 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    pass_liability_account_id = fields.Many2one(
+        related="company_id.pass_liability_account_id", readonly=False
+    )
+    pass_sale_journal_id = fields.Many2one(related="company_id.pass_sale_journal_id", readonly=False)
+    pass_venue_journal_id = fields.Many2one(
+        related="company_id.pass_venue_journal_id", readonly=False
+    )
+    pass_fee_product_id = fields.Many2one(related="company_id.pass_fee_product_id", readonly=False)
+    pass_retained_account_id = fields.Many2one(
+        related="company_id.pass_retained_account_id", readonly=False
+    )
+
+    def action_pass_setup_settlement(self):
+        self.company_id._pass_setup_settlement_defaults()
+        return True
