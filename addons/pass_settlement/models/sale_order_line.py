@@ -1,6 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.tools import float_round
 
 
 class SaleOrderLine(models.Model):
@@ -32,4 +33,6 @@ class SaleOrderLine(models.Model):
                 fraction = (inv_line.pass_share or 100.0) / 100.0
                 sign = 1 if move.move_type == "out_invoice" else -1
                 qty += sign * inv_line.quantity * fraction
-            line.qty_invoiced = line.product_uom.round(qty) if line.product_uom else qty
+            line.qty_invoiced = float_round(
+                qty, precision_rounding=line.product_uom.rounding or 0.01
+            )
