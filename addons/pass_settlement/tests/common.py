@@ -1,0 +1,148 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import Command
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class PassSettlementCommon(AccountTestInvoicingCommon):
+    """A French cooperative with the French chart, funders, a venue, and the
+    helpers to check the ledger invariant."""
+
+    @classmethod
+    def get_default_groups(cls):
+        groups = super().get_default_groups()
+        return groups | cls.env.ref("pass_numerique.pass_numerique_group_manager")
+
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("fr")
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.eur = cls.company.currency_id
+        Partner = cls.env["res.partner"]
+        cls.state_funder = Partner.create(
+            {"name": "État", "is_pass_funder": True, "pass_funder_type": "state"}
+        )
+        cls.dept_funder = Partner.create(
+            {"name": "Département", "is_pass_funder": True, "pass_funder_type": "departement"}
+        )
+        cls.city_funder = Partner.create(
+            {"name": "Commune", "is_pass_funder": True, "pass_funder_type": "commune"}
+        )
+        cls.service = cls.env["pass.service"].create(
+            {"code": "test_settle_service", "name": "Démarche en ligne", "category": "admin"}
+        )
+        cls.venue = Partner.create(
+            {
+                "name": "Lieu de médiation",
+                "is_pass_venue": True,
+                "is_company": True,
+                "pass_venue_state": "qualified",
+                "zip": "33000",
+                "city": "Bordeaux",
+                "country_id": cls.env.ref("base.fr").id,
+                "pass_service_ids": [Command.set(cls.service.ids)],
+            }
+        )
+        cls.accountant = new_test_user(
+            cls.env,
+            login="pass_accountant",
+            groups="account.group_account_user,pass_numerique.pass_numerique_group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    @classmethod
+    def _program(cls, shares, code, **vals):
+        program = cls.env["pass.program"].create(
+            {
+                "name": f"Programme {code}",
+                "code": code,
+                "company_id": cls.company.id,
+                "face_value": 10.0,
+                "date_start": "2026-01-01",
+                "date_end": "2030-12-31",
+                "funding_ids": [
+                    Command.create({"partner_id": partner.id, "share": share})
+                    for partner, share in shares
+                ],
+                **vals,
+            }
+        )
+        program.action_activate()
+        return program
+
+    def _order(self, program, books, partner=None):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": (partner or program.funding_ids[0].partner_id).id,
+                "company_id": self.company.id,
+                "order_line": [
+                    Command.create({"product_id": program.product_id.id, "product_uom_qty": books})
+                ],
+            }
+        )
+        order.action_confirm()
+        return order
+
+    def _invoice(self, order):
+        invoices = order._create_invoices()
+        invoices.action_post()
+        return invoices
+
+    def _redeem(self, vouchers):
+        for voucher in vouchers:
+            res = self.env["pass.voucher"].redeem_code(
+                voucher.code, self.venue.id, self.service.code
+            )
+            self.assertTrue(res["ok"], res)
+
+    def _remit(self, venue=None):
+        remittance = self.env["pass.remittance"].create(
+            {"venue_id": (venue or self.venue).id, "company_id": self.company.id}
+        )
+        remittance.action_add_redeemed()
+        remittance.action_submit()
+        remittance.with_user(self.accountant).action_validate()
+        return remittance
+
+    def _liability_balances(self):
+        groups = self.env["account.move.line"]._read_group(
+            [
+                ("account_id", "=", self.company.pass_liability_account_id.id),
+                ("parent_state", "=", "posted"),
+                ("company_id", "=", self.company.id),
+            ],
+            ["partner_id"],
+            ["balance:sum"],
+        )
+        return {partner: self.eur.round(-balance) for partner, balance in groups}
+
+    def assertLiabilityInvariant(self, programs):
+        """For each funder, the money held on the liability account equals its
+        part of the face value of invoiced passes not yet settled."""
+        expected = {}
+        for program in programs:
+            parts = dict(program._pass_funder_cents())
+            invoiced_books = self.env["pass.book"].search(
+                [
+                    ("program_id", "=", program.id),
+                    ("sale_line_id.invoice_lines.parent_state", "=", "posted"),
+                ]
+            )
+            unsettled = invoiced_books.voucher_ids.filtered(
+                lambda v: v.state in ("available", "distributed", "redeemed")
+            )
+            for funder, cents in parts.items():
+                expected[funder] = expected.get(funder, 0) + cents * len(unsettled)
+        balances = self._liability_balances()
+        for funder, cents in expected.items():
+            self.assertAlmostEqual(
+                balances.get(funder, 0.0),
+                cents * self.eur.rounding,
+                places=2,
+                msg=f"liability of {funder.name}",
+            )
+        return balances
