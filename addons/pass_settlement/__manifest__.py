@@ -24,6 +24,7 @@
         "data/ir_sequence_data.xml",
         "views/pass_remittance_views.xml",
     ],
+    "demo": ["demo/pass_settlement_demo.xml"],
     "post_init_hook": "post_init_hook",
     "installable": True,
 }
