@@ -46,6 +46,7 @@
         "views/pass_portal_templates.xml",
         "views/pass_public_templates.xml",
         "views/pass_numerique_menus.xml",
+        "views/pass_print_batch_menus.xml",
     ],
     "assets": {
         "web.assets_frontend": [

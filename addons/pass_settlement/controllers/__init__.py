@@ -1,0 +1,1 @@
+# Portal pages of pass_settlement (remittances and statements).
