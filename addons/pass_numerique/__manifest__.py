@@ -34,6 +34,7 @@
         "wizard/pass_program_issue_views.xml",
         "wizard/pass_book_distribute_views.xml",
         "wizard/pass_voucher_redeem_views.xml",
+        "wizard/pass_venue_import_views.xml",
         "views/pass_service_views.xml",
         "views/pass_program_views.xml",
         "views/pass_book_views.xml",
