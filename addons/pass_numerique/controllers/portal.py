@@ -1,2 +1,480 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Portal pages of the Pass Numérique.
+
+- Venues (``is_pass_venue`` commercial partner): the counter, where the person
+  at the desk types or scans a pass code, picks the service and redeems the
+  pass, and sees the day's redemptions of the venue.
+- Prescribers (``is_pass_prescriber`` commercial partner): the books they hold,
+  how many passes of each were used, and a form to hand a book's passes to a
+  pseudonymous beneficiary.
+
+The venue and the prescriber are always the commercial partner of the logged-in
+user: no route takes a venue or prescriber id from the browser.
+"""
+
+from datetime import datetime, time, timedelta
+
+import pytz
+from werkzeug.exceptions import NotFound
+
+from odoo import fields, http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.tools import format_amount, format_date, format_datetime
+from odoo.tools.translate import LazyTranslate
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..models.pass_beneficiary import AGE_BANDS, SITUATIONS
+
+_lt = LazyTranslate(__name__)
+
+# Longer inputs are not pass codes: cut them before they reach the model.
+MAX_CODE_INPUT = 256
+# Default time zone of the counter when the user has none (the scheme is French).
+DEFAULT_TZ = "Europe/Paris"
+
+# French labels of the beneficiary facts for the portal form (the model's
+# selection labels are the English source strings).
+AGE_BANDS_FR = [
+    ("under_18", _lt("Moins de 18 ans")),
+    ("18_24", _lt("18 à 24 ans")),
+    ("25_39", _lt("25 à 39 ans")),
+    ("40_59", _lt("40 à 59 ans")),
+    ("60_74", _lt("60 à 74 ans")),
+    ("75_plus", _lt("75 ans et plus")),
+]
+SITUATIONS_FR = [
+    ("job_seeker", _lt("Demandeur ou demandeuse d'emploi")),
+    ("employed", _lt("En emploi")),
+    ("retired", _lt("Retraité(e)")),
+    ("student", _lt("Élève ou étudiant(e)")),
+    ("minimum_income", _lt("Allocataire du RSA")),
+    ("disability", _lt("En situation de handicap")),
+    ("other", _lt("Autre")),
+]
+
+
+def _french_choices(selection, french):
+    """The model's selection keys with their French labels (the model's
+    English label where no French one is known)."""
+    labels = dict(french)
+    return [(key, str(labels.get(key, label))) for key, label in selection]
+
+
+class PassPortal(CustomerPortal):
+    # ------------------------------------------------------------------ helpers
+    def _pass_partner(self):
+        """The organisation of the logged-in user (its commercial partner).
+
+        sudo: portal users cannot read the Pass role fields and services of
+        their own organisation through the ORM (pass.service is not readable
+        by portal users); this partner is the user's own, never one sent by
+        the browser.
+        """
+        return request.env.user.partner_id.commercial_partner_id.sudo()
+
+    def _pass_venue(self):
+        partner = self._pass_partner()
+        if request.env.user._is_public() or not partner.is_pass_venue:
+            raise NotFound()
+        return partner
+
+    def _pass_prescriber(self):
+        partner = self._pass_partner()
+        if request.env.user._is_public() or not partner.is_pass_prescriber:
+            raise NotFound()
+        return partner
+
+    def _pass_tz(self):
+        name = request.env.user.tz or request.env.context.get("tz") or DEFAULT_TZ
+        try:
+            return pytz.timezone(name)
+        except pytz.UnknownTimeZoneError:
+            return pytz.timezone(DEFAULT_TZ)
+
+    def _pass_reason_message(self, reason):
+        """French sentence for a refusal reason, for the person at the counter."""
+        _ = request.env._
+        messages = {
+            "unknown_code": _("Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."),
+            "bad_check_digit": _("Ce code contient une erreur de saisie : vérifiez chaque chiffre."),
+            "already_redeemed": _("Ce pass a déjà été encaissé : il ne peut pas servir deux fois."),
+            "expired": _("Ce pass a expiré."),
+            "cancelled": _("Ce pass a été annulé (carnet perdu, volé ou détruit)."),
+            "not_distributed": _("Ce pass n'a pas encore été remis : il ne peut pas être utilisé."),
+            "not_activated": _(
+                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé ou son "
+                "financement n'est pas encore payé)."
+            ),
+            "venue_not_qualified": _(
+                "Votre lieu n'est pas habilité à accepter des pass pour le moment."
+            ),
+            "out_of_territory": _("Ce pass ne peut pas être utilisé sur le territoire de votre lieu."),
+            "service_not_allowed": _("Ce pass ne peut pas payer ce service dans votre lieu."),
+            "too_many_attempts": _(
+                "Trop de tentatives refusées : patientez quelques minutes avant de réessayer."
+            ),
+        }
+        return messages.get(reason) or request.env["pass.voucher"]._reason_message(reason)
+
+    def _pass_cancel_window(self):
+        # sudo: a setting venues need to know, not readable by portal users.
+        return int(
+            request.env["ir.config_parameter"].sudo().get_param(
+                "pass_numerique.cancel_window_minutes", 30
+            )
+        )
+
+    def _pass_today(self, venue):
+        """The venue's redemptions since midnight (the user's time zone):
+        {"rows": [...], "count": int, "total": formatted amount}."""
+        tz = self._pass_tz()
+        midnight = tz.localize(datetime.combine(datetime.now(tz).date(), time.min))
+        since = midnight.astimezone(pytz.utc).replace(tzinfo=None)
+        # Searched as the portal user: the record rules restrict it to the
+        # passes redeemed at the user's own venue.
+        vouchers = request.env["pass.voucher"].search(
+            [
+                ("venue_id", "=", venue.id),
+                ("state", "in", ("redeemed", "settled")),
+                ("redeemed_at", ">=", since),
+            ],
+            order="redeemed_at desc, id desc",
+        )
+        limit = fields.Datetime.now() - timedelta(minutes=self._pass_cancel_window())
+        env = request.env
+        rows = []
+        total = 0.0
+        # sudo: display of the passes found above (programme and service names
+        # are not readable by portal users).
+        for voucher in vouchers.sudo():
+            rows.append(
+                {
+                    "id": voucher.id,
+                    "time": format_datetime(env, voucher.redeemed_at, tz=tz.zone, dt_format="HH:mm"),
+                    "code": "…" + (voucher.code or "")[-4:],
+                    "service": voucher.service_id.name or "",
+                    "program": voucher.program_id.name or "",
+                    "amount": format_amount(env, voucher.amount, voucher.currency_id),
+                    "can_cancel": voucher.state == "redeemed" and voucher.redeemed_at >= limit,
+                }
+            )
+            total += voucher.amount
+        currency = vouchers.sudo().currency_id[:1] or env.company.currency_id
+        return {"rows": rows, "count": len(rows), "total": format_amount(env, total, currency)}
+
+    def _pass_counter_values(self, venue, **extra):
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "pass_counter",
+                "venue": venue,
+                "services": venue.pass_service_ids.sorted(lambda s: (s.name or "").lower()),
+                "today": self._pass_today(venue),
+                "cancel_window": self._pass_cancel_window(),
+                "result": None,
+                "code": "",
+                "service_code": "",
+            }
+        )
+        values.update(extra)
+        return values
+
+    def _pass_counter_answer(self, venue, action, code, service_code):
+        """Check or redeem ``code`` for the user's venue; a dict for the page.
+
+        The model does the work as the portal user: redeem_code checks that
+        the venue is the user's own, logs the attempt, applies the rate limit
+        and takes the pass exactly once.
+        """
+        code = (code or "")[:MAX_CODE_INPUT] if isinstance(code, str) else ""
+        service_code = (service_code or "")[:MAX_CODE_INPUT] if isinstance(service_code, str) else ""
+        _ = request.env._
+        if not code.strip():
+            return {"ok": False, "level": "warning", "reason": "empty", "message": _("Saisissez le code du pass.")}
+        if action == "redeem" and not service_code:
+            return {
+                "ok": False,
+                "level": "warning",
+                "reason": "no_service",
+                "message": _("Choisissez le service rendu avant d'encaisser."),
+            }
+        Voucher = request.env["pass.voucher"]
+        try:
+            if action == "redeem":
+                res = Voucher.redeem_code(code, venue.id, service_code, channel="portal")
+            else:
+                res = Voucher.check_code(code, venue.id, service_code or None)
+        except (UserError, AccessError, ValidationError) as exc:
+            return {"ok": False, "level": "danger", "reason": "error", "message": str(exc)}
+        if not res.get("ok"):
+            reason = res.get("reason")
+            return {
+                "ok": False,
+                "level": "danger",
+                "reason": reason,
+                "message": self._pass_reason_message(reason),
+            }
+        currency = request.env.company.currency_id
+        amount = format_amount(request.env, res.get("amount") or 0.0, currency)
+        service = venue.pass_service_ids.filtered(lambda s: s.code == service_code)[:1]
+        if action == "redeem":
+            message = _(
+                "Pass accepté : %(amount)s pour « %(service)s ».",
+                amount=amount,
+                service=service.name or service_code,
+            )
+            level = "success"
+        else:
+            message = _(
+                "Pass valable : %(amount)s (%(program)s). Vous pouvez l'encaisser.",
+                amount=amount,
+                program=res.get("program") or "",
+            )
+            level = "info"
+        return {"ok": True, "level": level, "reason": None, "message": message, "amount": amount}
+
+    # ------------------------------------------------------------------ home
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        user = request.env.user
+        partner = self._pass_partner()
+        values["pass_is_venue"] = bool(partner.is_pass_venue)
+        values["pass_is_prescriber"] = bool(partner.is_pass_prescriber)
+        if "pass_book_count" in counters:
+            # As the user: the record rules count only the books they hold.
+            values["pass_book_count"] = (
+                request.env["pass.book"].search_count([("holder_id", "=", partner.id)])
+                if partner.is_pass_prescriber and not user._is_public()
+                else 0
+            )
+        return values
+
+    # ------------------------------------------------------------------ venue counter
+    @http.route(
+        ["/my/pass-counter", "/my/passes"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET", "POST"],
+    )
+    def pass_counter(self, pass_action=None, code=None, service_code=None, **kw):
+        """The counter page; a plain form POST (CSRF-checked) works without
+        JavaScript, the page's script posts to the JSON routes below."""
+        venue = self._pass_venue()
+        extra = {}
+        if request.httprequest.method == "POST":
+            action = "redeem" if pass_action == "redeem" else "check"
+            result = self._pass_counter_answer(venue, action, code, service_code)
+            extra = {
+                "result": result,
+                # Keep the code on the screen unless it was just redeemed.
+                "code": "" if result["ok"] and action == "redeem" else (code or "")[:MAX_CODE_INPUT],
+                "service_code": service_code or "",
+            }
+        return request.render(
+            "pass_numerique.portal_pass_counter", self._pass_counter_values(venue, **extra)
+        )
+
+    @http.route("/my/pass-counter/check", type="json", auth="user", website=True)
+    def pass_counter_check(self, code=None, service_code=None, **kw):
+        venue = self._pass_venue()
+        return self._pass_counter_answer(venue, "check", code, service_code)
+
+    @http.route("/my/pass-counter/redeem", type="json", auth="user", website=True)
+    def pass_counter_redeem(self, code=None, service_code=None, **kw):
+        venue = self._pass_venue()
+        result = self._pass_counter_answer(venue, "redeem", code, service_code)
+        result["today"] = self._pass_today(venue)
+        return result
+
+    @http.route("/my/pass-counter/today", type="json", auth="user", website=True, readonly=True)
+    def pass_counter_today(self, **kw):
+        venue = self._pass_venue()
+        return {"today": self._pass_today(venue)}
+
+    @http.route("/my/pass-counter/cancel", type="json", auth="user", website=True)
+    def pass_counter_cancel(self, voucher_id=None, reason=None, **kw):
+        """Undo a redemption of the user's venue (mistake at the counter).
+
+        A pass redeemed elsewhere is "not found" for this venue. The model
+        checks the venue and the time window again.
+        """
+        venue = self._pass_venue()
+        try:
+            voucher_id = int(voucher_id)
+        except (TypeError, ValueError):
+            raise NotFound() from None
+        # As the portal user: the record rules hide other venues' passes.
+        voucher = request.env["pass.voucher"].search(
+            [("id", "=", voucher_id), ("venue_id", "=", venue.id)], limit=1
+        )
+        if not voucher:
+            raise NotFound()
+        _ = request.env._
+        reason = (reason or "").strip()[:200] if isinstance(reason, str) else ""
+        try:
+            voucher.action_cancel_redemption(reason or _("Annulé au comptoir"))
+        except (UserError, AccessError, MissingError) as exc:
+            return {"ok": False, "level": "danger", "message": str(exc), "today": self._pass_today(venue)}
+        return {
+            "ok": True,
+            "level": "success",
+            "message": _("Encaissement annulé : le pass peut être présenté à nouveau."),
+            "today": self._pass_today(venue),
+        }
+
+    # ------------------------------------------------------------------ prescriber books
+    def _pass_books_values(self, prescriber, **extra):
+        # As the portal user: the record rules keep the books the user's
+        # organisation holds; the domain says so too.
+        books = request.env["pass.book"].search([("holder_id", "=", prescriber.id)])
+        stats = {}
+        beneficiary_ids = set()
+        # As the portal user: the record rules keep the passes of the books
+        # the organisation holds.
+        for book, state, beneficiary, count in request.env["pass.voucher"]._read_group(
+            [("book_id", "in", books.ids)],
+            groupby=["book_id", "state", "beneficiary_id"],
+            aggregates=["__count"],
+        ):
+            row = stats.setdefault(
+                book.id,
+                {"total": 0, "used": 0, "unused": 0, "to_give": 0, "beneficiary_ids": set()},
+            )
+            row["total"] += count
+            if state in ("redeemed", "settled"):
+                row["used"] += count
+            elif state in ("available", "distributed"):
+                row["unused"] += count
+            if beneficiary:
+                row["beneficiary_ids"].add(beneficiary.id)
+                beneficiary_ids.add(beneficiary.id)
+            elif state == "distributed":
+                row["to_give"] += count
+        # As the portal user: only the references of the prescriber's own
+        # beneficiaries (a book handed on by another prescriber keeps theirs).
+        references = {
+            b.id: b.reference
+            for b in request.env["pass.beneficiary"].search([("id", "in", list(beneficiary_ids))])
+        }
+        rows = []
+        # sudo: programme names and dates of the books found above (pass.program
+        # is not readable by portal users).
+        for book in books.sudo():
+            row = stats.get(book.id, {})
+            rows.append(
+                {
+                    "book": book,
+                    "program": book.program_id.name,
+                    "expiry": format_date(request.env, book.date_expiry) if book.date_expiry else "",
+                    "total": row.get("total", 0),
+                    "used": row.get("used", 0),
+                    "unused": row.get("unused", 0),
+                    "to_give": row.get("to_give", 0),
+                    "beneficiaries": sorted(
+                        references[b] for b in row.get("beneficiary_ids", ()) if b in references
+                    ),
+                }
+            )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "pass_books",
+                "prescriber": prescriber,
+                "book_rows": rows,
+                "age_bands": _french_choices(AGE_BANDS, AGE_BANDS_FR),
+                "situations": _french_choices(SITUATIONS, SITUATIONS_FR),
+                "today": fields.Date.context_today(request.env.user),
+                "message": None,
+                "error": None,
+                "error_book_id": None,
+            }
+        )
+        values.update(extra)
+        return values
+
+    @http.route("/my/pass-books", type="http", auth="user", website=True, methods=["GET"])
+    def pass_books(self, **kw):
+        prescriber = self._pass_prescriber()
+        extra = {}
+        if kw.get("handed"):
+            extra["message"] = request.env._(
+                "Carnet remis au bénéficiaire %(reference)s.", reference=kw["handed"][:64]
+            )
+        return request.render(
+            "pass_numerique.portal_pass_books", self._pass_books_values(prescriber, **extra)
+        )
+
+    @http.route(
+        "/my/pass-books/<int:book_id>/hand", type="http", auth="user", website=True, methods=["POST"]
+    )
+    def pass_book_hand(self, book_id, age_band=None, zip=None, situation=None, consent_date=None, **kw):
+        """Hand a held book's passes to a new pseudonymous beneficiary."""
+        prescriber = self._pass_prescriber()
+        # As the portal user: a book held by anybody else is not found.
+        book = request.env["pass.book"].search(
+            [("id", "=", book_id), ("holder_id", "=", prescriber.id)], limit=1
+        )
+        if not book:
+            raise NotFound()
+        _ = request.env._
+        error = None
+        zip_code = (zip or "").strip()
+        if age_band not in dict(AGE_BANDS):
+            error = _("Choisissez la tranche d'âge du bénéficiaire.")
+        elif situation not in dict(SITUATIONS):
+            error = _("Choisissez la situation du bénéficiaire.")
+        elif not (len(zip_code) == 5 and zip_code.isascii() and zip_code.isdigit()):
+            error = _("Le code postal compte 5 chiffres.")
+        consent = None
+        if not error:
+            try:
+                consent = fields.Date.to_date(consent_date)
+            except ValueError:
+                consent = None
+            if not consent or consent > fields.Date.context_today(request.env.user):
+                error = _("Indiquez la date du consentement (aujourd'hui ou avant).")
+        if not error:
+            # As the portal user: the record rules check that the passes are
+            # the prescriber's own.
+            to_give = request.env["pass.voucher"].search_count(
+                [("book_id", "=", book.id), ("state", "=", "distributed"), ("beneficiary_id", "=", False)]
+            )
+            if not to_give:
+                error = _(
+                    "Le carnet %(book)s n'a plus de pass à remettre à un bénéficiaire.",
+                    book=book.name,
+                )
+        if error:
+            return request.render(
+                "pass_numerique.portal_pass_books",
+                self._pass_books_values(prescriber, error=error, error_book_id=book.id),
+            )
+        try:
+            with request.env.cr.savepoint():
+                # As the portal user: create is allowed to portal users and the
+                # record rule checks the beneficiary is this prescriber's.
+                beneficiary = request.env["pass.beneficiary"].create(
+                    {
+                        "prescriber_id": prescriber.id,
+                        "age_band": age_band,
+                        "zip": zip_code,
+                        "situation": situation,
+                        "consent_date": consent,
+                    }
+                )
+                # sudo: hand_to_beneficiary writes the passes' beneficiary, and
+                # portal users may not write passes. The book was found above
+                # with the user's own rights (held by their organisation) and
+                # the beneficiary was just created by them.
+                book.sudo().hand_to_beneficiary(beneficiary.id)
+        except (UserError, ValidationError, AccessError) as exc:
+            return request.render(
+                "pass_numerique.portal_pass_books",
+                self._pass_books_values(prescriber, error=str(exc), error_book_id=book.id),
+            )
+        return request.redirect("/my/pass-books?handed=%s" % beneficiary.reference)
+

@@ -1,0 +1,327 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Portal: the venue counter (browser tour and JSON routes) and the
+prescriber's books, each user seeing and touching only their organisation's."""
+
+import re
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
+
+# The pass the tour types (see static/tests/tours/pass_counter_tour.js).
+TOUR_CODE = "3141592653589795"
+# Another well-formed code (valid Damm check digit).
+OTHER_CODE = "2718281828459040"
+
+
+@tagged("post_install", "-at_install")
+class TestPortalCounter(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.company = env.company
+        cls.company.country_id = env.ref("base.fr")
+        Partner = env["res.partner"]
+        Service = env["pass.service"]
+        cls.workshop = Service.create(
+            {"code": "pn_tour_workshop", "name": "Atelier prise en main", "category": "daily_tools"}
+        )
+        cls.procedure = Service.create(
+            {"code": "pn_tour_procedure", "name": "Démarche en ligne", "category": "admin"}
+        )
+        funder = Partner.create(
+            {"name": "Département test", "is_pass_funder": True, "pass_funder_type": "departement"}
+        )
+        cls.program = env["pass.program"].create(
+            {
+                "name": "Pass Portail",
+                "code": "PORTAL",
+                "company_id": cls.company.id,
+                "face_value": 10.0,
+                "date_start": fields.Date.subtract(fields.Date.today(), days=10),
+                "date_end": fields.Date.add(fields.Date.today(), years=2),
+                "territory_zips": "33",
+                "service_ids": [Command.set((cls.workshop | cls.procedure).ids)],
+                "funding_ids": [Command.create({"partner_id": funder.id, "share": 100.0})],
+            }
+        )
+        cls.program.action_activate()
+
+        def venue(name, zip_code, services):
+            return Partner.create(
+                {
+                    "name": name,
+                    "is_company": True,
+                    "is_pass_venue": True,
+                    "pass_venue_state": "qualified",
+                    "zip": zip_code,
+                    "city": "Bordeaux",
+                    "country_id": env.ref("base.fr").id,
+                    "pass_service_ids": [Command.set(services.ids)],
+                }
+            )
+
+        def portal_user(login, organisation):
+            contact = Partner.create({"name": f"Accueil {login}", "parent_id": organisation.id})
+            return new_test_user(
+                env, login=login, groups="base.group_portal", partner_id=contact.id
+            )
+
+        cls.venue_a = venue("Lieu A", "33000", cls.workshop | cls.procedure)
+        cls.venue_b = venue("Lieu B", "33100", cls.workshop)
+        cls.user_a = portal_user("pn_venue_a", cls.venue_a)
+        cls.user_b = portal_user("pn_venue_b", cls.venue_b)
+        cls.prescriber_1 = Partner.create(
+            {"name": "CCAS test", "is_company": True, "is_pass_prescriber": True}
+        )
+        cls.prescriber_2 = Partner.create(
+            {"name": "France Services test", "is_company": True, "is_pass_prescriber": True}
+        )
+        cls.user_p1 = portal_user("pn_prescriber_1", cls.prescriber_1)
+        cls.user_p2 = portal_user("pn_prescriber_2", cls.prescriber_2)
+
+        Book = env["pass.book"]
+        cls.book_1, cls.book_2, cls.book_3 = Book.browse(cls.program.issue_books(3, 4))
+        (cls.book_1 | cls.book_3).distribute(cls.prescriber_1.id)
+        cls.book_2.distribute(cls.prescriber_2.id)
+        cls.tour_voucher = cls.book_1.voucher_ids[0]
+        cls.tour_voucher.code = TOUR_CODE
+
+    # ------------------------------------------------------------------ helpers
+    def _csrf(self, url):
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200, url)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def _jsonrpc_error(self, route, params):
+        with self.assertRaises(JsonRpcException) as caught:
+            self.make_jsonrpc_request(route, params)
+        return caught.exception
+
+    # ------------------------------------------------------------------ venue counter
+    def test_counter_tour_redeems_once(self):
+        self.start_tour("/my/pass-counter", "pass_counter_tour", login=self.user_a.login)
+        voucher = self.tour_voucher
+        self.assertEqual(voucher.state, "redeemed", "the tour did not redeem the pass")
+        self.assertEqual(voucher.venue_id, self.venue_a)
+        self.assertEqual(voucher.service_id, self.workshop)
+        self.assertEqual(voucher.redeemed_by_id, self.user_a)
+        attempts = self.env["pass.redemption.attempt"].search(
+            [("venue_id", "=", self.venue_a.id), ("user_id", "=", self.user_a.id)]
+        )
+        self.assertEqual(sorted(attempts.mapped("ok")), [False, True])
+        self.assertEqual(attempts.filtered(lambda a: not a.ok).reason, "already_redeemed")
+
+    def test_counter_json_check_and_redeem(self):
+        self.authenticate(self.user_a.login, self.user_a.login)
+        voucher = self.tour_voucher
+        route = "/my/pass-counter/redeem"
+        # Checking changes nothing.
+        res = self.make_jsonrpc_request(
+            "/my/pass-counter/check", {"code": "3141 5926 5358 9795", "service_code": "pn_tour_workshop"}
+        )
+        self.assertTrue(res["ok"], res)
+        self.assertIn("Pass valable", res["message"])
+        self.assertEqual(voucher.state, "distributed")
+        # Bad input answers in French and changes nothing.
+        for code, reason in (
+            ("", "empty"),
+            ("3141 5926 5358 9796", "bad_check_digit"),
+            (OTHER_CODE, "unknown_code"),
+            ("é" * 10000, "unknown_code"),
+        ):
+            res = self.make_jsonrpc_request(route, {"code": code, "service_code": "pn_tour_workshop"})
+            self.assertFalse(res["ok"])
+            self.assertEqual(res["reason"], reason)
+            self.assertTrue(res["message"])
+        res = self.make_jsonrpc_request(route, {"code": TOUR_CODE, "service_code": "no_such_service"})
+        self.assertEqual(res["reason"], "service_not_allowed")
+        self.assertIn("ne peut pas payer ce service", res["message"])
+        res = self.make_jsonrpc_request(route, {"code": TOUR_CODE, "service_code": ""})
+        self.assertEqual(res["reason"], "no_service")
+        self.assertEqual(voucher.state, "distributed")
+        # The redemption, then the second one refused.
+        res = self.make_jsonrpc_request(route, {"code": TOUR_CODE, "service_code": "pn_tour_procedure"})
+        self.assertTrue(res["ok"], res)
+        self.assertIn("Pass accepté", res["message"])
+        self.assertEqual(res["today"]["count"], 1)
+        self.assertEqual(res["today"]["rows"][0]["id"], voucher.id)
+        self.assertEqual(voucher.state, "redeemed")
+        self.assertEqual(voucher.service_id, self.procedure)
+        res = self.make_jsonrpc_request(route, {"code": TOUR_CODE, "service_code": "pn_tour_procedure"})
+        self.assertEqual(res["reason"], "already_redeemed")
+        self.assertIn("déjà été encaissé", res["message"])
+        # The venue cancels its own recent redemption (mistake at the counter).
+        res = self.make_jsonrpc_request(
+            "/my/pass-counter/cancel", {"voucher_id": voucher.id, "reason": "Mauvais service"}
+        )
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(res["today"]["count"], 0)
+        self.assertEqual(voucher.state, "distributed")
+        self.assertFalse(voucher.venue_id)
+
+    def test_counter_form_post_without_javascript(self):
+        self.authenticate(self.user_a.login, self.user_a.login)
+        token = self._csrf("/my/pass-counter")
+        data = {"code": "3141-5926-5358-9795", "service_code": "pn_tour_workshop", "pass_action": "redeem"}
+        # Without the CSRF token, the post is refused and nothing changes.
+        response = self.url_open("/my/pass-counter", data=data)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.tour_voucher.state, "distributed")
+        response = self.url_open("/my/pass-counter", data={**data, "csrf_token": token})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Pass accepté", response.text)
+        self.assertEqual(self.tour_voucher.state, "redeemed")
+        self.assertEqual(self.tour_voucher.venue_id, self.venue_a)
+
+    def test_counter_home_entries(self):
+        self.authenticate(self.user_a.login, self.user_a.login)
+        home = self.url_open("/my").text
+        self.assertIn("Encaisser un pass", home)
+        self.assertNotIn("/my/pass-books", home)
+        self.authenticate(self.user_p1.login, self.user_p1.login)
+        home = self.url_open("/my").text
+        self.assertIn("/my/pass-books", home)
+        self.assertNotIn("Encaisser un pass", home)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["pass_book_count"]})
+        self.assertEqual(counters["pass_book_count"], 2)
+        # A prescriber has no counter, a venue no books.
+        self.assertEqual(self.url_open("/my/pass-counter").status_code, 404)
+        self._jsonrpc_error("/my/pass-counter/redeem", {"code": TOUR_CODE, "service_code": "pn_tour_workshop"})
+        self.assertEqual(self.tour_voucher.state, "distributed")
+        self.authenticate(self.user_a.login, self.user_a.login)
+        self.assertEqual(self.url_open("/my/pass-books").status_code, 404)
+
+    def test_venue_b_cannot_touch_venue_a(self):
+        redeemed_a = self.tour_voucher
+        res = self.env["pass.voucher"].with_user(self.user_a).redeem_code(
+            TOUR_CODE, self.venue_a.id, "pn_tour_workshop"
+        )
+        self.assertTrue(res["ok"], res)
+        other = self.book_1.voucher_ids[1]
+
+        self.authenticate(self.user_b.login, self.user_b.login)
+        # Redeeming for venue A over RPC is refused; nothing is redeemed.
+        error = self._jsonrpc_error(
+            "/web/dataset/call_kw/pass.voucher/redeem_code",
+            {
+                "model": "pass.voucher",
+                "method": "redeem_code",
+                "args": [other.code, self.venue_a.id, "pn_tour_workshop"],
+                "kwargs": {},
+            },
+        )
+        self.assertEqual(str(error), "odoo.exceptions.AccessError")
+        self.assertEqual(other.state, "distributed")
+        # Venue A's redemption cannot be read...
+        found = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/pass.voucher/search_read",
+            {
+                "model": "pass.voucher",
+                "method": "search_read",
+                "args": [[("venue_id", "=", self.venue_a.id)], ["code"]],
+                "kwargs": {},
+            },
+        )
+        self.assertEqual(found, [])
+        error = self._jsonrpc_error(
+            "/web/dataset/call_kw/pass.voucher/read",
+            {"model": "pass.voucher", "method": "read", "args": [redeemed_a.ids, ["code"]], "kwargs": {}},
+        )
+        self.assertEqual(str(error), "odoo.exceptions.AccessError")
+        # ... nor listed among venue B's redemptions of the day...
+        today = self.make_jsonrpc_request("/my/pass-counter/today", {})["today"]
+        self.assertEqual(today["count"], 0)
+        self.assertNotIn("9795", self.url_open("/my/pass-counter").text)
+        # ... nor cancelled: it is not found for venue B.
+        error = self._jsonrpc_error(
+            "/my/pass-counter/cancel", {"voucher_id": redeemed_a.id, "reason": "essai"}
+        )
+        self.assertEqual(error.code, 404)
+        self.assertEqual(redeemed_a.state, "redeemed")
+        self.assertEqual(redeemed_a.venue_id, self.venue_a)
+        # The counter ignores any venue sent by the browser: the pass is
+        # redeemed for venue B, the user's own.
+        res = self.make_jsonrpc_request(
+            "/my/pass-counter/redeem",
+            {"code": other.code, "service_code": "pn_tour_workshop", "venue_id": self.venue_a.id},
+        )
+        self.assertTrue(res["ok"], res)
+        self.assertEqual(other.venue_id, self.venue_b)
+        # A service venue B does not offer is refused.
+        third = self.book_1.voucher_ids[2]
+        res = self.make_jsonrpc_request(
+            "/my/pass-counter/redeem", {"code": third.code, "service_code": "pn_tour_procedure"}
+        )
+        self.assertEqual(res["reason"], "service_not_allowed")
+        self.assertEqual(third.state, "distributed")
+
+    # ------------------------------------------------------------------ prescriber
+    def test_prescriber_books_and_hand_over(self):
+        # One pass of book 1 is used at venue A.
+        self.env["pass.voucher"].redeem_code(TOUR_CODE, self.venue_a.id, "pn_tour_workshop")
+        self.authenticate(self.user_p1.login, self.user_p1.login)
+        page = self.url_open("/my/pass-books")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.book_1.name, page.text)
+        self.assertIn(self.book_3.name, page.text)
+        self.assertNotIn(self.book_2.name, page.text)
+        row = re.search(
+            r'data-book-id="%s".*?o_pass_book_used">(\d+)<' % self.book_1.id, page.text, re.S
+        )
+        self.assertEqual(row.group(1), "1")
+        self.assertNotIn(TOUR_CODE, page.text)
+
+        token = self._csrf("/my/pass-books")
+        Beneficiary = self.env["pass.beneficiary"]
+        count_before = Beneficiary.search_count([])
+        good = {
+            "csrf_token": token,
+            "age_band": "60_74",
+            "zip": "33000",
+            "situation": "retired",
+            "consent_date": fields.Date.to_string(fields.Date.today()),
+        }
+        # Bad input: a clear French error, nothing created.
+        response = self.url_open(f"/my/pass-books/{self.book_1.id}/hand", data={**good, "zip": "3300"})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Le code postal compte 5 chiffres", response.text)
+        self.assertEqual(Beneficiary.search_count([]), count_before)
+        # Another prescriber's book is not found, and nothing changes.
+        response = self.url_open(f"/my/pass-books/{self.book_2.id}/hand", data=good)
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(Beneficiary.search_count([]), count_before)
+        self.assertFalse(self.book_2.voucher_ids.beneficiary_id)
+        # The hand-over of the prescriber's own book.
+        response = self.url_open(f"/my/pass-books/{self.book_1.id}/hand", data=good)
+        self.assertEqual(response.status_code, 200)
+        beneficiary = Beneficiary.search([], order="id desc", limit=1)
+        self.assertEqual(Beneficiary.search_count([]), count_before + 1)
+        self.assertEqual(beneficiary.prescriber_id, self.prescriber_1)
+        self.assertEqual(
+            (beneficiary.age_band, beneficiary.zip, beneficiary.situation),
+            ("60_74", "33000", "retired"),
+        )
+        given = self.book_1.voucher_ids.filtered("beneficiary_id")
+        self.assertEqual(given.mapped("state"), ["distributed"] * 3, "the redeemed pass is not given")
+        self.assertEqual(given.beneficiary_id, beneficiary)
+        self.assertIn(f"Carnet remis au bénéficiaire {beneficiary.reference}", response.text)
+        self.assertIn(beneficiary.reference, response.text)
+        # Nothing left to give in book 1: a clear message, no new beneficiary.
+        response = self.url_open(f"/my/pass-books/{self.book_1.id}/hand", data=good)
+        self.assertIn("plus de pass à remettre", response.text)
+        self.assertEqual(Beneficiary.search_count([]), count_before + 1)
+
+        # The other prescriber sees only its own book and cannot hand book 1.
+        self.authenticate(self.user_p2.login, self.user_p2.login)
+        page = self.url_open("/my/pass-books")
+        self.assertIn(self.book_2.name, page.text)
+        self.assertNotIn(self.book_1.name, page.text)
+        self.assertNotIn(beneficiary.reference, page.text)
+        token = self._csrf("/my/pass-books")
+        response = self.url_open(
+            f"/my/pass-books/{self.book_3.id}/hand", data={**good, "csrf_token": token}
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.book_3.voucher_ids.beneficiary_id)
