@@ -22,45 +22,15 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools import format_amount, format_date, format_datetime
-from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..models.pass_beneficiary import AGE_BANDS, SITUATIONS
 
-_lt = LazyTranslate(__name__)
-
 # Longer inputs are not pass codes: cut them before they reach the model.
 MAX_CODE_INPUT = 256
 # Default time zone of the counter when the user has none (the scheme is French).
 DEFAULT_TZ = "Europe/Paris"
-
-# French labels of the beneficiary facts for the portal form (the model's
-# selection labels are the English source strings).
-AGE_BANDS_FR = [
-    ("under_18", _lt("Moins de 18 ans")),
-    ("18_24", _lt("18 à 24 ans")),
-    ("25_39", _lt("25 à 39 ans")),
-    ("40_59", _lt("40 à 59 ans")),
-    ("60_74", _lt("60 à 74 ans")),
-    ("75_plus", _lt("75 ans et plus")),
-]
-SITUATIONS_FR = [
-    ("job_seeker", _lt("Demandeur ou demandeuse d'emploi")),
-    ("employed", _lt("En emploi")),
-    ("retired", _lt("Retraité(e)")),
-    ("student", _lt("Élève ou étudiant(e)")),
-    ("minimum_income", _lt("Allocataire du RSA")),
-    ("disability", _lt("En situation de handicap")),
-    ("other", _lt("Autre")),
-]
-
-
-def _french_choices(selection, french):
-    """The model's selection keys with their French labels (the model's
-    English label where no French one is known)."""
-    labels = dict(french)
-    return [(key, str(labels.get(key, label))) for key, label in selection]
 
 
 class PassPortal(CustomerPortal):
@@ -96,35 +66,75 @@ class PassPortal(CustomerPortal):
 
     def _pass_reason_message(self, reason):
         """French sentence for a refusal reason, for the person at the counter."""
-        _ = request.env._
         messages = {
-            "unknown_code": _("Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."),
-            "bad_check_digit": _("Ce code contient une erreur de saisie : vérifiez chaque chiffre."),
-            "already_redeemed": _("Ce pass a déjà été encaissé : il ne peut pas servir deux fois."),
-            "expired": _("Ce pass a expiré."),
-            "cancelled": _("Ce pass a été annulé (carnet perdu, volé ou détruit)."),
-            "not_distributed": _("Ce pass n'a pas encore été remis : il ne peut pas être utilisé."),
-            "not_activated": _(
-                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé ou son "
-                "financement n'est pas encore payé)."
+            "unknown_code": request.env._(
+                "Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."
             ),
-            "venue_not_qualified": _(
+            "bad_check_digit": request.env._(
+                "Ce code contient une erreur de saisie : vérifiez chaque chiffre."
+            ),
+            "already_redeemed": request.env._(
+                "Ce pass a déjà été encaissé : il ne peut pas servir deux fois."
+            ),
+            "expired": request.env._("Ce pass a expiré."),
+            "cancelled": request.env._(
+                "Ce pass a été annulé (carnet perdu, volé ou détruit)."
+            ),
+            "not_distributed": request.env._(
+                "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
+            ),
+            "not_activated": request.env._(
+                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé "
+                "ou son financement n'est pas encore payé)."
+            ),
+            "venue_not_qualified": request.env._(
                 "Votre lieu n'est pas habilité à accepter des pass pour le moment."
             ),
-            "out_of_territory": _("Ce pass ne peut pas être utilisé sur le territoire de votre lieu."),
-            "service_not_allowed": _("Ce pass ne peut pas payer ce service dans votre lieu."),
-            "too_many_attempts": _(
-                "Trop de tentatives refusées : patientez quelques minutes avant de réessayer."
+            "out_of_territory": request.env._(
+                "Ce pass ne peut pas être utilisé sur le territoire de votre lieu."
+            ),
+            "service_not_allowed": request.env._(
+                "Ce pass ne peut pas payer ce service dans votre lieu."
+            ),
+            "too_many_attempts": request.env._(
+                "Trop de tentatives refusées : patientez quelques minutes avant "
+                "de réessayer."
             ),
         }
-        return messages.get(reason) or request.env["pass.voucher"]._reason_message(reason)
+        return messages.get(reason) or request.env["pass.voucher"]._reason_message(
+            reason
+        )
+
+    def _pass_beneficiary_choices(self):
+        """Age bands and situations (the model's keys) with French labels for
+        the portal form; the model's English label where none is known."""
+        env = request.env
+        french = {
+            "under_18": env._("Moins de 18 ans"),
+            "18_24": env._("18 à 24 ans"),
+            "25_39": env._("25 à 39 ans"),
+            "40_59": env._("40 à 59 ans"),
+            "60_74": env._("60 à 74 ans"),
+            "75_plus": env._("75 ans et plus"),
+            "job_seeker": env._("Demandeur ou demandeuse d'emploi"),
+            "employed": env._("En emploi"),
+            "retired": env._("Retraité(e)"),
+            "student": env._("Élève ou étudiant(e)"),
+            "minimum_income": env._("Allocataire du RSA"),
+            "disability": env._("En situation de handicap"),
+            "other": env._("Autre"),
+        }
+        return (
+            [(key, french.get(key, label)) for key, label in AGE_BANDS],
+            [(key, french.get(key, label)) for key, label in SITUATIONS],
+        )
 
     def _pass_cancel_window(self):
         # sudo: a setting venues need to know, not readable by portal users.
         return int(
-            request.env["ir.config_parameter"].sudo().get_param(
-                "pass_numerique.cancel_window_minutes", 30
-            )
+            request.env["ir.config_parameter"]
+            .sudo()
+            .get_param("pass_numerique.cancel_window_minutes", 30)
         )
 
     def _pass_today(self, venue):
@@ -153,17 +163,24 @@ class PassPortal(CustomerPortal):
             rows.append(
                 {
                     "id": voucher.id,
-                    "time": format_datetime(env, voucher.redeemed_at, tz=tz.zone, dt_format="HH:mm"),
+                    "time": format_datetime(
+                        env, voucher.redeemed_at, tz=tz.zone, dt_format="HH:mm"
+                    ),
                     "code": "…" + (voucher.code or "")[-4:],
                     "service": voucher.service_id.name or "",
                     "program": voucher.program_id.name or "",
                     "amount": format_amount(env, voucher.amount, voucher.currency_id),
-                    "can_cancel": voucher.state == "redeemed" and voucher.redeemed_at >= limit,
+                    "can_cancel": voucher.state == "redeemed"
+                    and voucher.redeemed_at >= limit,
                 }
             )
             total += voucher.amount
         currency = vouchers.sudo().currency_id[:1] or env.company.currency_id
-        return {"rows": rows, "count": len(rows), "total": format_amount(env, total, currency)}
+        return {
+            "rows": rows,
+            "count": len(rows),
+            "total": format_amount(env, total, currency),
+        }
 
     def _pass_counter_values(self, venue, **extra):
         values = self._prepare_portal_layout_values()
@@ -171,7 +188,9 @@ class PassPortal(CustomerPortal):
             {
                 "page_name": "pass_counter",
                 "venue": venue,
-                "services": venue.pass_service_ids.sorted(lambda s: (s.name or "").lower()),
+                "services": venue.pass_service_ids.sorted(
+                    lambda s: (s.name or "").lower()
+                ),
                 "today": self._pass_today(venue),
                 "cancel_window": self._pass_cancel_window(),
                 "result": None,
@@ -190,25 +209,42 @@ class PassPortal(CustomerPortal):
         and takes the pass exactly once.
         """
         code = (code or "")[:MAX_CODE_INPUT] if isinstance(code, str) else ""
-        service_code = (service_code or "")[:MAX_CODE_INPUT] if isinstance(service_code, str) else ""
-        _ = request.env._
+        service_code = (
+            (service_code or "")[:MAX_CODE_INPUT]
+            if isinstance(service_code, str)
+            else ""
+        )
         if not code.strip():
-            return {"ok": False, "level": "warning", "reason": "empty", "message": _("Saisissez le code du pass.")}
+            return {
+                "ok": False,
+                "level": "warning",
+                "reason": "empty",
+                "message": request.env._("Saisissez le code du pass."),
+            }
         if action == "redeem" and not service_code:
             return {
                 "ok": False,
                 "level": "warning",
                 "reason": "no_service",
-                "message": _("Choisissez le service rendu avant d'encaisser."),
+                "message": request.env._(
+                    "Choisissez le service rendu avant d'encaisser."
+                ),
             }
         Voucher = request.env["pass.voucher"]
         try:
             if action == "redeem":
-                res = Voucher.redeem_code(code, venue.id, service_code, channel="portal")
+                res = Voucher.redeem_code(
+                    code, venue.id, service_code, channel="portal"
+                )
             else:
                 res = Voucher.check_code(code, venue.id, service_code or None)
         except (UserError, AccessError, ValidationError) as exc:
-            return {"ok": False, "level": "danger", "reason": "error", "message": str(exc)}
+            return {
+                "ok": False,
+                "level": "danger",
+                "reason": "error",
+                "message": str(exc),
+            }
         if not res.get("ok"):
             reason = res.get("reason")
             return {
@@ -221,33 +257,47 @@ class PassPortal(CustomerPortal):
         amount = format_amount(request.env, res.get("amount") or 0.0, currency)
         service = venue.pass_service_ids.filtered(lambda s: s.code == service_code)[:1]
         if action == "redeem":
-            message = _(
+            message = request.env._(
                 "Pass accepté : %(amount)s pour « %(service)s ».",
                 amount=amount,
                 service=service.name or service_code,
             )
             level = "success"
         else:
-            message = _(
+            message = request.env._(
                 "Pass valable : %(amount)s (%(program)s). Vous pouvez l'encaisser.",
                 amount=amount,
                 program=res.get("program") or "",
             )
             level = "info"
-        return {"ok": True, "level": level, "reason": None, "message": message, "amount": amount}
+        return {
+            "ok": True,
+            "level": level,
+            "reason": None,
+            "message": message,
+            "amount": amount,
+        }
 
     # ------------------------------------------------------------------ home
-    def _prepare_home_portal_values(self, counters):
-        values = super()._prepare_home_portal_values(counters)
-        user = request.env.user
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        # The Pass entries of the portal home depend on the user's organisation.
         partner = self._pass_partner()
-        values["pass_is_venue"] = bool(partner.is_pass_venue)
-        values["pass_is_prescriber"] = bool(partner.is_pass_prescriber)
+        public = request.env.user._is_public()
+        values["pass_is_venue"] = bool(partner.is_pass_venue) and not public
+        values["pass_is_prescriber"] = bool(partner.is_pass_prescriber) and not public
+        return values
+
+    def _prepare_home_portal_values(self, counters):
+        # Only the requested counters: the portal script looks up an element
+        # for every key of the answer.
+        values = super()._prepare_home_portal_values(counters)
         if "pass_book_count" in counters:
+            partner = self._pass_partner()
             # As the user: the record rules count only the books they hold.
             values["pass_book_count"] = (
                 request.env["pass.book"].search_count([("holder_id", "=", partner.id)])
-                if partner.is_pass_prescriber and not user._is_public()
+                if partner.is_pass_prescriber
                 else 0
             )
         return values
@@ -271,11 +321,14 @@ class PassPortal(CustomerPortal):
             extra = {
                 "result": result,
                 # Keep the code on the screen unless it was just redeemed.
-                "code": "" if result["ok"] and action == "redeem" else (code or "")[:MAX_CODE_INPUT],
+                "code": ""
+                if result["ok"] and action == "redeem"
+                else (code or "")[:MAX_CODE_INPUT],
                 "service_code": service_code or "",
             }
         return request.render(
-            "pass_numerique.portal_pass_counter", self._pass_counter_values(venue, **extra)
+            "pass_numerique.portal_pass_counter",
+            self._pass_counter_values(venue, **extra),
         )
 
     @http.route("/my/pass-counter/check", type="json", auth="user", website=True)
@@ -290,7 +343,9 @@ class PassPortal(CustomerPortal):
         result["today"] = self._pass_today(venue)
         return result
 
-    @http.route("/my/pass-counter/today", type="json", auth="user", website=True, readonly=True)
+    @http.route(
+        "/my/pass-counter/today", type="json", auth="user", website=True, readonly=True
+    )
     def pass_counter_today(self, **kw):
         venue = self._pass_venue()
         return {"today": self._pass_today(venue)}
@@ -313,20 +368,28 @@ class PassPortal(CustomerPortal):
         )
         if not voucher:
             raise NotFound()
-        _ = request.env._
         reason = (reason or "").strip()[:200] if isinstance(reason, str) else ""
         try:
-            voucher.action_cancel_redemption(reason or _("Annulé au comptoir"))
+            voucher.action_cancel_redemption(
+                reason or request.env._("Annulé au comptoir")
+            )
         except (UserError, AccessError, MissingError) as exc:
-            return {"ok": False, "level": "danger", "message": str(exc), "today": self._pass_today(venue)}
+            return {
+                "ok": False,
+                "level": "danger",
+                "message": str(exc),
+                "today": self._pass_today(venue),
+            }
         return {
             "ok": True,
             "level": "success",
-            "message": _("Encaissement annulé : le pass peut être présenté à nouveau."),
+            "message": request.env._(
+                "Encaissement annulé : le pass peut être présenté à nouveau."
+            ),
             "today": self._pass_today(venue),
         }
 
-    # ------------------------------------------------------------------ prescriber books
+    # ------------------------------------------------------------------ prescriber
     def _pass_books_values(self, prescriber, **extra):
         # As the portal user: the record rules keep the books the user's
         # organisation holds; the domain says so too.
@@ -342,7 +405,13 @@ class PassPortal(CustomerPortal):
         ):
             row = stats.setdefault(
                 book.id,
-                {"total": 0, "used": 0, "unused": 0, "to_give": 0, "beneficiary_ids": set()},
+                {
+                    "total": 0,
+                    "used": 0,
+                    "unused": 0,
+                    "to_give": 0,
+                    "beneficiary_ids": set(),
+                },
             )
             row["total"] += count
             if state in ("redeemed", "settled"):
@@ -358,7 +427,9 @@ class PassPortal(CustomerPortal):
         # beneficiaries (a book handed on by another prescriber keeps theirs).
         references = {
             b.id: b.reference
-            for b in request.env["pass.beneficiary"].search([("id", "in", list(beneficiary_ids))])
+            for b in request.env["pass.beneficiary"].search(
+                [("id", "in", list(beneficiary_ids))]
+            )
         }
         rows = []
         # sudo: programme names and dates of the books found above (pass.program
@@ -369,24 +440,29 @@ class PassPortal(CustomerPortal):
                 {
                     "book": book,
                     "program": book.program_id.name,
-                    "expiry": format_date(request.env, book.date_expiry) if book.date_expiry else "",
+                    "expiry": format_date(request.env, book.date_expiry)
+                    if book.date_expiry
+                    else "",
                     "total": row.get("total", 0),
                     "used": row.get("used", 0),
                     "unused": row.get("unused", 0),
                     "to_give": row.get("to_give", 0),
                     "beneficiaries": sorted(
-                        references[b] for b in row.get("beneficiary_ids", ()) if b in references
+                        references[b]
+                        for b in row.get("beneficiary_ids", ())
+                        if b in references
                     ),
                 }
             )
+        age_bands, situations = self._pass_beneficiary_choices()
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "pass_books",
                 "prescriber": prescriber,
                 "book_rows": rows,
-                "age_bands": _french_choices(AGE_BANDS, AGE_BANDS_FR),
-                "situations": _french_choices(SITUATIONS, SITUATIONS_FR),
+                "age_bands": age_bands,
+                "situations": situations,
                 "today": fields.Date.context_today(request.env.user),
                 "message": None,
                 "error": None,
@@ -396,22 +472,32 @@ class PassPortal(CustomerPortal):
         values.update(extra)
         return values
 
-    @http.route("/my/pass-books", type="http", auth="user", website=True, methods=["GET"])
+    @http.route(
+        "/my/pass-books", type="http", auth="user", website=True, methods=["GET"]
+    )
     def pass_books(self, **kw):
         prescriber = self._pass_prescriber()
         extra = {}
         if kw.get("handed"):
             extra["message"] = request.env._(
-                "Carnet remis au bénéficiaire %(reference)s.", reference=kw["handed"][:64]
+                "Carnet remis au bénéficiaire %(reference)s.",
+                reference=kw["handed"][:64],
             )
         return request.render(
-            "pass_numerique.portal_pass_books", self._pass_books_values(prescriber, **extra)
+            "pass_numerique.portal_pass_books",
+            self._pass_books_values(prescriber, **extra),
         )
 
     @http.route(
-        "/my/pass-books/<int:book_id>/hand", type="http", auth="user", website=True, methods=["POST"]
+        "/my/pass-books/<int:book_id>/hand",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
     )
-    def pass_book_hand(self, book_id, age_band=None, zip=None, situation=None, consent_date=None, **kw):
+    def pass_book_hand(
+        self, book_id, age_band=None, zip=None, situation=None, consent_date=None, **kw
+    ):
         """Hand a held book's passes to a new pseudonymous beneficiary."""
         prescriber = self._pass_prescriber()
         # As the portal user: a book held by anybody else is not found.
@@ -420,15 +506,14 @@ class PassPortal(CustomerPortal):
         )
         if not book:
             raise NotFound()
-        _ = request.env._
         error = None
         zip_code = (zip or "").strip()
         if age_band not in dict(AGE_BANDS):
-            error = _("Choisissez la tranche d'âge du bénéficiaire.")
+            error = request.env._("Choisissez la tranche d'âge du bénéficiaire.")
         elif situation not in dict(SITUATIONS):
-            error = _("Choisissez la situation du bénéficiaire.")
+            error = request.env._("Choisissez la situation du bénéficiaire.")
         elif not (len(zip_code) == 5 and zip_code.isascii() and zip_code.isdigit()):
-            error = _("Le code postal compte 5 chiffres.")
+            error = request.env._("Le code postal compte 5 chiffres.")
         consent = None
         if not error:
             try:
@@ -436,15 +521,21 @@ class PassPortal(CustomerPortal):
             except ValueError:
                 consent = None
             if not consent or consent > fields.Date.context_today(request.env.user):
-                error = _("Indiquez la date du consentement (aujourd'hui ou avant).")
+                error = request.env._(
+                    "Indiquez la date du consentement (aujourd'hui ou avant)."
+                )
         if not error:
             # As the portal user: the record rules check that the passes are
             # the prescriber's own.
             to_give = request.env["pass.voucher"].search_count(
-                [("book_id", "=", book.id), ("state", "=", "distributed"), ("beneficiary_id", "=", False)]
+                [
+                    ("book_id", "=", book.id),
+                    ("state", "=", "distributed"),
+                    ("beneficiary_id", "=", False),
+                ]
             )
             if not to_give:
-                error = _(
+                error = request.env._(
                     "Le carnet %(book)s n'a plus de pass à remettre à un bénéficiaire.",
                     book=book.name,
                 )
@@ -474,7 +565,8 @@ class PassPortal(CustomerPortal):
         except (UserError, ValidationError, AccessError) as exc:
             return request.render(
                 "pass_numerique.portal_pass_books",
-                self._pass_books_values(prescriber, error=str(exc), error_book_id=book.id),
+                self._pass_books_values(
+                    prescriber, error=str(exc), error_book_id=book.id
+                ),
             )
         return request.redirect("/my/pass-books?handed=%s" % beneficiary.reference)
-
