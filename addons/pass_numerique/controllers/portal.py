@@ -14,6 +14,7 @@ user: no route takes a venue or prescriber id from the browser.
 """
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 import pytz
 from werkzeug.exceptions import NotFound
@@ -478,10 +479,15 @@ class PassPortal(CustomerPortal):
     def pass_books(self, **kw):
         prescriber = self._pass_prescriber()
         extra = {}
-        if kw.get("handed"):
+        handed = kw.get("handed")
+        # As the portal user: only a reference of the prescriber's own
+        # beneficiaries is confirmed (the query string is the user's to edit).
+        if handed and request.env["pass.beneficiary"].search_count(
+            [("reference", "=", handed[:64]), ("prescriber_id", "=", prescriber.id)]
+        ):
             extra["message"] = request.env._(
                 "Carnet remis au bénéficiaire %(reference)s.",
-                reference=kw["handed"][:64],
+                reference=handed[:64],
             )
         return request.render(
             "pass_numerique.portal_pass_books",
@@ -569,4 +575,6 @@ class PassPortal(CustomerPortal):
                     prescriber, error=str(exc), error_book_id=book.id
                 ),
             )
-        return request.redirect("/my/pass-books?handed=%s" % beneficiary.reference)
+        return request.redirect(
+            "/my/pass-books?" + urlencode({"handed": beneficiary.reference})
+        )

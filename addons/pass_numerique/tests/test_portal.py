@@ -132,6 +132,8 @@ class TestPortalCounter(HttpCase):
         attempts = self.env["pass.redemption.attempt"].search(
             [("venue_id", "=", self.venue_a.id), ("user_id", "=", self.user_a.id)]
         )
+        # One attempt per redemption the tour asked for: the double click on
+        # the first one sent a single request.
         self.assertEqual(sorted(attempts.mapped("ok")), [False, True])
         self.assertEqual(
             attempts.filtered(lambda a: not a.ok).reason, "already_redeemed"
@@ -374,6 +376,9 @@ class TestPortalCounter(HttpCase):
             f"Carnet remis au bénéficiaire {beneficiary.reference}", response.text
         )
         self.assertIn(beneficiary.reference, response.text)
+        # A forged confirmation link confirms nothing.
+        page = self.url_open("/my/pass-books?handed=B2026-999999")
+        self.assertNotIn("Carnet remis", page.text)
         # Nothing left to give in book 1: a clear message, no new beneficiary.
         response = self.url_open(f"/my/pass-books/{self.book_1.id}/hand", data=good)
         self.assertIn("plus de pass à remettre", response.text)

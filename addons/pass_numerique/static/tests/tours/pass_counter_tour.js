@@ -19,9 +19,17 @@ registry.category("web_tour.tours").add("pass_counter_tour", {
             run: "select pn_tour_workshop",
         },
         {
-            content: "Redeem",
+            content: "Redeem with an impatient double click: one request only",
             trigger: ".o_pass_counter .o_pass_redeem:enabled",
-            run: "click",
+            run() {
+                const button = document.querySelector(".o_pass_counter .o_pass_redeem");
+                button.click();
+                // The button is disabled while the first request runs.
+                if (!button.disabled) {
+                    throw new Error("The redeem button stays enabled while redeeming.");
+                }
+                button.click();
+            },
         },
         {
             content: "The pass is accepted, in large text",
