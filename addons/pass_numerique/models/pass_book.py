@@ -35,6 +35,8 @@ class PassBook(models.Model):
         "res.company", required=True, readonly=True, index=True
     )
     currency_id = fields.Many2one(related="program_id.currency_id")
+    # For the views: the funders' payment matters only on on-payment programmes.
+    program_activation = fields.Selection(related="program_id.activation")
     voucher_ids = fields.One2many("pass.voucher", "book_id", string="Passes")
     passes_per_book = fields.Integer(readonly=True)
     holder_id = fields.Many2one(
