@@ -9,3 +9,4 @@ from . import pass_beneficiary
 from . import pass_voucher
 from . import res_config_settings
 from . import pass_print_batch
+from . import res_partner_open_data
