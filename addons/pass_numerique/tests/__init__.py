@@ -1,1 +1,2 @@
 from . import test_portal
+from . import test_views
