@@ -101,6 +101,7 @@ ISSUE_CODES = {
     "bad_field_count": ("count", "expected"),
     "csv_error": ("detail",),
     "csv_unclosed_quote": ("first_line",),
+    "csv_stray_quote": (),
     "not_an_object": (),
     "missing_value": ("column",),
     "duplicate_id": ("line",),
@@ -360,11 +361,15 @@ def parse_file(data, filename="", referential=None):
         result = ParseResult("json", encoding=encoding)
         items = _json_items(text)
         rows = [(str(index), item) for index, item in enumerate(items, start=1)]
+        keys = []
+        for item in items:
+            if isinstance(item, dict):
+                keys.extend(key for key in item if key not in keys)
     else:
         delimiter = sniff_delimiter(text)
         result = ParseResult("csv", encoding=encoding, delimiter=delimiter)
-        rows = _csv_rows(text, delimiter)
-    _check_columns(result, rows)
+        keys, rows = _csv_rows(text, delimiter)
+    _check_columns(result, keys)
     seen_ids = {}
     for line, item in rows:
         record = build_record(line, item)
@@ -415,8 +420,9 @@ def _geojson_properties(feature):
 
 
 def _csv_rows(text, delimiter):
-    """``(line, item)`` per data row; ``item`` is a dict by header, or a
-    ``(code, params)`` issue for a row that cannot be read."""
+    """``(header, rows)``: ``rows`` holds ``(line, item)`` per data row;
+    ``item`` is a dict by header, or a ``(code, params[, partial dict])``
+    issue for a row that cannot be read."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
@@ -437,6 +443,8 @@ def _csv_rows(text, delimiter):
             line = _line_span(first_line, reader.line_num)
             if "unexpected end of data" in str(error):
                 issue = ("csv_unclosed_quote", {"first_line": first_line})
+            elif "expected after '\"'" in str(error):
+                issue = ("csv_stray_quote", {})
             else:
                 issue = ("csv_error", {"detail": str(error)})
             rows.append((line, issue))
@@ -448,25 +456,20 @@ def _csv_rows(text, delimiter):
             continue  # blank line
         if len(cells) != len(header):
             issue = ("bad_field_count", {"count": len(cells), "expected": len(header)})
-            rows.append((line, issue))
+            # What can be read of it (id, name...) helps to find it in the file.
+            rows.append((line, (*issue, dict(zip(header, cells, strict=False)))))
             continue
         rows.append((line, dict(zip(header, cells, strict=True))))
-    return rows
+    return [cell for cell in header if cell], rows
 
 
 def _line_span(first, last):
     return str(first) if first >= last else "%s-%s" % (first, last)
 
 
-def _check_columns(result, rows):
-    """Unknown and missing columns (over the header, or over every key of the
-    JSON objects)."""
-    keys = []
-    for _line, item in rows:
-        if isinstance(item, dict):
-            for key in item:
-                if key not in keys:
-                    keys.append(key)
+def _check_columns(result, keys):
+    """Unknown and missing columns (of the CSV header, or over every key of
+    the JSON objects)."""
     canonical = set()
     for key in keys:
         name = COLUMN_ALIASES.get(normalize_header(key))
@@ -475,7 +478,7 @@ def _check_columns(result, rows):
         else:
             result.unknown_columns.append(str(key))
     result.missing_columns = [name for name in REQUIRED_COLUMNS if name not in canonical]
-    if rows and not canonical & set(ROW_REQUIRED):
+    if keys and not canonical & set(ROW_REQUIRED):
         raise OpenDataFileError("not_the_schema", columns=", ".join(map(str, keys[:8])))
 
 
@@ -513,7 +516,12 @@ def build_record(line, item):
     """A :class:`VenueRecord` from one row (a dict by column, or the issue of
     a row that could not be read)."""
     if isinstance(item, tuple):
-        return VenueRecord(line=line, errors=[item])
+        record = VenueRecord(line=line, errors=[item[:2]])
+        if len(item) > 2:
+            record.raw = canonical_row(item[2])
+            record.open_data_id = record.raw.get("id", "")
+            record.name = record.raw.get("nom", "")
+        return record
     if not isinstance(item, dict):
         return VenueRecord(line=line, errors=[("not_an_object", {})])
     row = canonical_row(item)

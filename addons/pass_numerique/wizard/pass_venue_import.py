@@ -306,6 +306,8 @@ class PassVenueImport(models.TransientModel):
             if name in ("partner_latitude", "partner_longitude"):
                 if float_compare(current or 0.0, value, precision_digits=6) == 0:
                     continue
+            elif name == "phone" and open_data.normalize_phone(current or "") == value:
+                continue  # the same number, written differently
             elif (current or "") == value:
                 continue
             vals[name] = value
@@ -490,6 +492,10 @@ class PassVenueImport(models.TransientModel):
                 "Guillemet ouvert à la ligne %(first_line)s et jamais fermé : la suite "
                 "du fichier n'a pas pu être lue.",
                 **p,
+            ),
+            "csv_stray_quote": lambda p: _(
+                "Guillemet mal placé dans un champ : un guillemet à l'intérieur d'un "
+                "champ entre guillemets doit être doublé (\"\")."
             ),
             "not_an_object": lambda p: _("Cet élément du JSON n'est pas un objet (lieu)."),
             "missing_value": lambda p: _("Valeur obligatoire manquante : %(column)s.", **p),
