@@ -67,7 +67,8 @@ class ResPartner(models.Model):
         if file_format not in ("csv", "json"):
             raise UserError(
                 self.env._(
-                    "Format d'export inconnu : %(format)s (formats possibles : csv, json).",
+                    "Format d'export inconnu : %(format)s "
+                    "(formats possibles : csv, json).",
                     format=file_format,
                 )
             )

@@ -37,7 +37,9 @@ class TestOpenDataVenues(TransactionCase):
             groups="pass_numerique.pass_numerique_group_manager,base.group_partner_manager",
         )
         cls.staff = new_test_user(
-            cls.env, login="pn_open_data_staff", groups="pass_numerique.pass_numerique_group_user"
+            cls.env,
+            login="pn_open_data_staff",
+            groups="pass_numerique.pass_numerique_group_user",
         )
         cls.menv = cls.env(user=cls.manager)
         cls.Partner = cls.menv["res.partner"]
@@ -67,11 +69,18 @@ class TestOpenDataVenues(TransactionCase):
         preview = self._summary(wizard)
         wizard.action_import()
         self.assertEqual(wizard.state, "done")
-        self.assertEqual(self._summary(wizard), preview, "import does what the preview said")
+        self.assertEqual(
+            self._summary(wizard), preview, "import does what the preview said"
+        )
         return wizard
 
     def _summary(self, wizard):
-        return (wizard.create_count, wizard.update_count, wizard.unchanged_count, wizard.reject_count)
+        return (
+            wizard.create_count,
+            wizard.update_count,
+            wizard.unchanged_count,
+            wizard.reject_count,
+        )
 
     def _venue(self, open_data_id):
         return self.Partner.search([("pass_open_data_id", "=", open_data_id)])
@@ -79,7 +88,8 @@ class TestOpenDataVenues(TransactionCase):
     def _reasons(self, wizard):
         """{line (or id): reason} of the rejected rows."""
         return {
-            line.open_data_id or line.line: line.reason for line in wizard.reject_line_ids
+            line.open_data_id or line.line: line.reason
+            for line in wizard.reject_line_ids
         }
 
     def _categories(self, partner):
@@ -108,7 +118,12 @@ class TestOpenDataVenues(TransactionCase):
                     "is_pass_venue": True,
                     "pass_opening_hours": "Tu-Sa 10:00-18:00",
                     "pass_service_ids": [
-                        (6, 0, self._all_services("admin").ids[:1] + self._all_services("leisure").ids)
+                        (
+                            6,
+                            0,
+                            self._all_services("admin").ids[:1]
+                            + self._all_services("leisure").ids,
+                        )
                     ],
                 },
                 {
@@ -146,14 +161,20 @@ class TestOpenDataVenues(TransactionCase):
         and the referential's categories carry the schema's labels."""
         schema = json.loads(read_data("schema.json"))
         self.assertEqual(schema["version"], open_data.SCHEMA_VERSION)
-        self.assertEqual([f["name"] for f in schema["fields"]], open_data.SCHEMA_COLUMNS)
-        required = [f["name"] for f in schema["fields"] if f["constraints"].get("required")]
+        self.assertEqual(
+            [f["name"] for f in schema["fields"]], open_data.SCHEMA_COLUMNS
+        )
+        required = [
+            f["name"] for f in schema["fields"] if f["constraints"].get("required")
+        ]
         self.assertEqual(required, open_data.REQUIRED_COLUMNS)
         services_field = next(f for f in schema["fields"] if f["name"] == "services")
         for _category, label in open_data.SCHEMA_SERVICES:
             self.assertIn(label, services_field["constraints"]["pattern"])
         self.assertEqual(SERVICE_CATEGORIES, open_data.SCHEMA_SERVICES)
-        self.assertEqual(set(self.services.mapped("category")), set(open_data.CATEGORY_ORDER))
+        self.assertEqual(
+            set(self.services.mapped("category")), set(open_data.CATEGORY_ORDER)
+        )
 
     # ------------------------------------------------------------------
     # import of published files
@@ -181,7 +202,9 @@ class TestOpenDataVenues(TransactionCase):
                     "phone": "+33180059880",
                     "email": "contact@laquincaillerie.tl",
                     "website": "https://www.laquincaillerie.tl/",
-                    "pass_opening_hours": "Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00",
+                    "pass_opening_hours": (
+                        "Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00"
+                    ),
                     "siret": "43493312300029",
                     "is_company": True,
                     "is_pass_venue": True,
@@ -218,7 +241,9 @@ class TestOpenDataVenues(TransactionCase):
         # l10n_fr_department derives the département from the postcode.
         self.assertEqual(set(venues.country_department_id.mapped("code")), {"16"})
         # "00000000000000" means "SIRET unknown" in the national cartography.
-        chateaubernard = venues.filtered(lambda v: v.name == "Médiathèque chateaubernard")
+        chateaubernard = venues.filtered(
+            lambda v: v.name == "Médiathèque chateaubernard"
+        )
         self.assertFalse(chateaubernard.siret)
         self.assertEqual(
             self._categories(chateaubernard), {"daily_tools", "understanding"}
@@ -233,7 +258,9 @@ class TestOpenDataVenues(TransactionCase):
                     "siret": "85140647000019",
                     "phone": "+33545932222",
                     "website": "https://www.caj-grand-font.fr/",
-                    "pass_opening_hours": "Mo-Th 09:00-12:00,14:00-18:00; Fr 09:00-12:00,14:00-17:00",
+                    "pass_opening_hours": (
+                        "Mo-Th 09:00-12:00,14:00-18:00; Fr 09:00-12:00,14:00-17:00"
+                    ),
                     "partner_latitude": 45.653971,
                     "partner_longitude": 0.173162,
                     "city": "ANGOULÊME",
@@ -258,7 +285,9 @@ class TestOpenDataVenues(TransactionCase):
         bail_air = venues.filtered(lambda v: v.siret == "85140647000019")
         bail_air.action_pass_qualify()
         bail_air.write({"phone": "+33500000000", "comment": "Charte signée"})
-        chateaubernard = venues.filtered(lambda v: v.name == "Médiathèque chateaubernard")
+        chateaubernard = venues.filtered(
+            lambda v: v.name == "Médiathèque chateaubernard"
+        )
         chateaubernard.phone = "+33545000000"  # the file has no phone for it
         count = self.Partner.search_count([])
 
@@ -278,7 +307,11 @@ class TestOpenDataVenues(TransactionCase):
         """Existing partners without open-data id are found by SIRET, then by
         name and postcode (case and accents aside), and updated."""
         by_siret = self.Partner.create(
-            {"name": "La Quincaillerie numérique", "siret": "43493312300029", "is_company": True}
+            {
+                "name": "La Quincaillerie numérique",
+                "siret": "43493312300029",
+                "is_company": True,
+            }
         )
         wizard = self._import(read_data("exemple-valide.csv"), "exemple-valide.csv")
         self.assertEqual(self._summary(wizard), (0, 1, 0, 0))
@@ -306,14 +339,18 @@ class TestOpenDataVenues(TransactionCase):
                 {"name": "Association Bail-Air (antenne)", "siret": "85140647000019"},
             ]
         )
-        wizard = self._import(read_data("charente-2023-07-11-sample.json"), "charente.json")
+        wizard = self._import(
+            read_data("charente-2023-07-11-sample.json"), "charente.json"
+        )
         self.assertEqual(self._summary(wizard), (18, 1, 0, 1))
         line = wizard.update_line_ids
         self.assertEqual((line.partner_id, line.match_by), (by_name, "name_zip"))
         self.assertEqual(by_name.name, "Médiathèque chateaubernard")
         self.assertEqual(by_name.street, "allée des justes de France")
         self.assertFalse(twins.filtered("is_pass_venue"))
-        bail_air = wizard.create_line_ids.filtered(lambda line: line.siret == "85140647000019")
+        bail_air = wizard.create_line_ids.filtered(
+            lambda line: line.siret == "85140647000019"
+        )
         self.assertEqual(len(bail_air.partner_id), 1)
         self.assertNotIn(bail_air.partner_id, twins)
 
@@ -363,7 +400,9 @@ class TestOpenDataVenues(TransactionCase):
         self.assertEqual(ok3.zip, "01000")
         self.assertFalse(ok3.siret)
         self.assertEqual(self._categories(ok3), {"daily_tools"})
-        notes = wizard.create_line_ids.filtered(lambda line: line.open_data_id == "ok-3").notes
+        notes = wizard.create_line_ids.filtered(
+            lambda line: line.open_data_id == "ok-3"
+        ).notes
         self.assertIn("zéro initial", notes)
         self.assertIn("W011234567", notes)
         self.assertIn("Ateliers de robotique", notes)
@@ -375,7 +414,9 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._import(read_data("venues-malformed.csv"), "malformed.csv")
         self.assertEqual(self._summary(wizard), (2, 0, 0, 4))
         self.assertTrue(self._venue("mal-1"))
-        self.assertEqual(self._venue("mal-5").street, "4 rue de la Tranchée, bâtiment B")
+        self.assertEqual(
+            self._venue("mal-5").street, "4 rue de la Tranchée, bâtiment B"
+        )
         reasons = {line.line: line.reason for line in wizard.reject_line_ids}
         self.assertIn("9 colonnes au lieu de 8", reasons["3"])
         self.assertIn("5 colonnes au lieu de 8", reasons["4"])
@@ -423,18 +464,25 @@ class TestOpenDataVenues(TransactionCase):
                 }
             ],
         )
-        self.assertEqual(self._venue("lat1-2").name, "Centre socioculturel de la Côte-à-l'Ève")
+        self.assertEqual(
+            self._venue("lat1-2").name, "Centre socioculturel de la Côte-à-l'Ève"
+        )
 
         # UTF-16 (a spreadsheet's "Unicode text"), tab-separated.
         text = read_data("exemple-valide.csv").decode("utf-8").replace('","', '"\t"')
-        text = text.replace(",formations_labels,autres_formations_labels,modalites_acces,"
-                            "modalites_accompagnement,", "\tformations_labels\t"
-                            "autres_formations_labels\tmodalites_acces\t"
-                            "modalites_accompagnement\t")
+        text = text.replace(
+            ",formations_labels,autres_formations_labels,modalites_acces,"
+            "modalites_accompagnement,",
+            "\tformations_labels\t"
+            "autres_formations_labels\tmodalites_acces\t"
+            "modalites_accompagnement\t",
+        )
         wizard = self._import(text.encode("utf-16"), "exemple.txt")
         self.assertEqual(self._summary(wizard), (1, 0, 0, 0))
         self.assertIn("tabulation", wizard.file_summary)
-        self.assertEqual(self._venue("structure-1").street2, "Le patio du bois de l'Aulne")
+        self.assertEqual(
+            self._venue("structure-1").street2, "Le patio du bois de l'Aulne"
+        )
 
     def test_json_shapes_and_broken_files(self):
         """JSON wrapped in an object, numbers for the SIRET and postcode,
@@ -454,12 +502,20 @@ class TestOpenDataVenues(TransactionCase):
                 }
             ],
         )
-        self.assertEqual(self._categories(self._venue("json-ok-1")), {"daily_tools", "leisure"})
-        self.assertEqual(self._categories(self._venue("json-ok-2")), {"admin", "employment"})
+        self.assertEqual(
+            self._categories(self._venue("json-ok-1")), {"daily_tools", "leisure"}
+        )
+        self.assertEqual(
+            self._categories(self._venue("json-ok-2")), {"admin", "employment"}
+        )
 
         count = self.Partner.search_count([])
         for data, filename, message in (
-            (read_data("venues-broken.json"), "broken.json", "JSON est mal formé (ligne 3"),
+            (
+                read_data("venues-broken.json"),
+                "broken.json",
+                "JSON est mal formé (ligne 3",
+            ),
             (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "lieux.xlsx", "XLSX"),
             (b"", "vide.csv", "Choisissez un fichier"),
             (b"  \n", "vide.csv", "Le fichier est vide"),
@@ -503,15 +559,22 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._wizard(data, "atom.csv")
         wizard.action_preview()
         self.assertEqual(self._summary(wizard), (2, 1, 0, 0))
-        with mute_logger("odoo.sql_db"), self.assertRaisesRegex(UserError, "aucun lieu"):
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaisesRegex(UserError, "aucun lieu"),
+        ):
             wizard.action_import()
-        self.assertFalse(self.Partner.search([("pass_open_data_id", "in", ["atom-2", "atom-3"])]))
+        self.assertFalse(
+            self.Partner.search([("pass_open_data_id", "in", ["atom-2", "atom-3"])])
+        )
         self.assertRecordValues(existing, [{"phone": "+33500000001", "city": "Niort"}])
 
     def test_staff_cannot_import(self):
         """Importing changes the venue directory: managers only."""
         with self.assertRaises(AccessError):
-            self._wizard(read_data("exemple-valide.csv"), "x.csv", env=self.env(user=self.staff))
+            self._wizard(
+                read_data("exemple-valide.csv"), "x.csv", env=self.env(user=self.staff)
+            )
 
     # ------------------------------------------------------------------
     # export and round trip
@@ -520,18 +583,24 @@ class TestOpenDataVenues(TransactionCase):
         """Qualified venues only, every column of the schema in its order,
         mandatory values present, values matching the schema's patterns."""
         venues = self._qualified_venues()
-        wizard = self.env(user=self.staff)["pass.venue.export"].create({"file_format": "csv"})
+        wizard = self.env(user=self.staff)["pass.venue.export"].create(
+            {"file_format": "csv"}
+        )
         self.assertEqual(wizard.venue_count, 2)
         wizard.action_export()
         self.assertRegex(
-            wizard.filename, r"^\d{4}-\d{2}-\d{2}_\w+_lieux-de-mediation-numerique_\w+\.csv$"
+            wizard.filename,
+            r"^\d{4}-\d{2}-\d{2}_\w+_lieux-de-mediation-numerique_\w+\.csv$",
         )
         text = base64.b64decode(wizard.data).decode("utf-8")
         schema = json.loads(read_data("schema.json"))
         reader = csv.DictReader(io.StringIO(text))
         self.assertEqual(reader.fieldnames, [f["name"] for f in schema["fields"]])
         rows = list(reader)
-        self.assertEqual([row["nom"] for row in rows], ["Médiathèque de Mérignac", "Cyber-base de Basse-Terre"])
+        self.assertEqual(
+            [row["nom"] for row in rows],
+            ["Médiathèque de Mérignac", "Cyber-base de Basse-Terre"],
+        )
         for row in rows:
             for schema_field in schema["fields"]:
                 constraints = schema_field["constraints"]
@@ -588,7 +657,7 @@ class TestOpenDataVenues(TransactionCase):
             "pass_opening_hours",
             "siret",
         ]
-        snapshot = venues.read(fields_kept + ["pass_service_ids"])
+        snapshot = venues.read([*fields_kept, "pass_service_ids"])
         categories = [self._categories(venue) for venue in venues]
         exported = {
             file_format: self.env["res.partner"].pass_open_data_export(file_format)
@@ -599,9 +668,13 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._import(exported["csv"].encode(), "export.csv")
         self.assertEqual(self._summary(wizard), (0, 2, 1, 0))
         changed = wizard.update_line_ids.filtered("changes")
-        self.assertEqual((changed.partner_id, changed.changes), (venues[0], "identifiant open data"))
-        self.assertEqual(venues[0].pass_open_data_id, "pass-numerique-%s" % venues[0].id)
-        self.assertEqual(venues.read(fields_kept + ["pass_service_ids"]), snapshot)
+        self.assertEqual(
+            (changed.partner_id, changed.changes), (venues[0], "identifiant open data")
+        )
+        self.assertEqual(
+            venues[0].pass_open_data_id, "pass-numerique-%s" % venues[0].id
+        )
+        self.assertEqual(venues.read([*fields_kept, "pass_service_ids"]), snapshot)
         self.assertEqual(set(venues.mapped("pass_venue_state")), {"qualified"})
         self.assertEqual(self.Partner.search_count([]), count)
 
@@ -614,7 +687,9 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._import(exported["csv"].encode(), "export.csv")
         self.assertEqual(self._summary(wizard), (2, 0, 0, 0))
         recreated = wizard.create_line_ids.partner_id
-        for record, values, venue_categories in zip(recreated, snapshot, categories, strict=True):
+        for record, values, venue_categories in zip(
+            recreated, snapshot, categories, strict=True
+        ):
             for name in fields_kept:
                 value = record[name].id if name == "country_id" else record[name]
                 expected = values[name][0] if name == "country_id" else values[name]

@@ -154,7 +154,9 @@ OVERSEAS_COUNTRY_BY_ZIP = {
 
 # International prefixes of the schema's telephone pattern, and the national
 # prefixes ("0590...") that belong to an overseas territory, not to +33.
-PHONE_PATTERN = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}$")
+PHONE_PATTERN = re.compile(
+    r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}$"
+)
 OVERSEAS_PHONE_PREFIXES = {
     "0590": "+590",
     "0690": "+590",
@@ -312,7 +314,9 @@ def decode_bytes(data):
     decodes anything.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :].decode(
+            "utf-8", errors="replace"
+        ), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
     for encoding in ("utf-8", "cp1252"):
@@ -477,7 +481,9 @@ def _check_columns(result, keys):
             canonical.add(name)
         else:
             result.unknown_columns.append(str(key))
-    result.missing_columns = [name for name in REQUIRED_COLUMNS if name not in canonical]
+    result.missing_columns = [
+        name for name in REQUIRED_COLUMNS if name not in canonical
+    ]
     if keys and not canonical & set(ROW_REQUIRED):
         raise OpenDataFileError("not_the_schema", columns=", ".join(map(str, keys[:8])))
 
@@ -654,7 +660,9 @@ def _read_contacts(record, row):
         record.phone = normalize_phone(phone)
         if not record.phone:
             record.warnings.append(("bad_phone", {"value": phone}))
-    emails = [email for email in MULTI_VALUE_SPLIT.split(row.get("courriels", "")) if email]
+    emails = [
+        email for email in MULTI_VALUE_SPLIT.split(row.get("courriels", "")) if email
+    ]
     valid_emails = [email for email in emails if EMAIL_PATTERN.match(email)]
     if valid_emails:
         record.email = valid_emails[0]

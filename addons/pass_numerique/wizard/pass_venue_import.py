@@ -97,7 +97,9 @@ class PassVenueImport(models.TransientModel):
             wizard.update_count = counts["update"]
             wizard.reject_count = counts["reject"]
             wizard.unchanged_count = len(
-                wizard.line_ids.filtered(lambda line: line.action == "update" and not line.changes)
+                wizard.line_ids.filtered(
+                    lambda line: line.action == "update" and not line.changes
+                )
             )
 
     # ------------------------------------------------------------------
@@ -129,7 +131,9 @@ class PassVenueImport(models.TransientModel):
 
     def action_open_venues(self):
         self.ensure_one()
-        partners = self.line_ids.filtered(lambda line: line.action != "reject").partner_id
+        partners = self.line_ids.filtered(
+            lambda line: line.action != "reject"
+        ).partner_id
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Lieux importés"),
@@ -167,9 +171,12 @@ class PassVenueImport(models.TransientModel):
             raise UserError(self._file_error_message(error)) from None
         if not result.records:
             raise UserError(
-                self.env._("Le fichier ne contient aucune ligne de lieu après l'en-tête.")
+                self.env._(
+                    "Le fichier ne contient aucune ligne de lieu après l'en-tête."
+                )
             )
-        services = self.env["pass.service"].search([])
+        # The referential: a few dozen services at most.
+        services = self.env["pass.service"].search([("active", "=", True)])
         referential = {service.code: service.category for service in services}
         service_ids = {service.code: service.id for service in services}
         valid = [record for record in result.records if record.valid]
@@ -188,7 +195,9 @@ class PassVenueImport(models.TransientModel):
                 )
             else:
                 entry["action"] = "create"
-                entry["vals"] = self._create_vals(record, referential, service_ids, countries)
+                entry["vals"] = self._create_vals(
+                    record, referential, service_ids, countries
+                )
             plan.append(entry)
         return plan, self._summary(result), result.file_format
 
@@ -198,7 +207,9 @@ class PassVenueImport(models.TransientModel):
         postcode. SIRET and name only match when they point to one partner and
         one row without ambiguity (a town's SIRET may cover several venues);
         a partner is matched by one row at most."""
-        open_data_ids = {record.open_data_id for record in records if record.open_data_id}
+        open_data_ids = {
+            record.open_data_id for record in records if record.open_data_id
+        }
         sirets = {record.siret for record in records if record.siret}
         zips = {record.zip for record in records if record.zip}
         candidates = self.env["res.partner"].search(
@@ -218,9 +229,13 @@ class PassVenueImport(models.TransientModel):
                 by_id.setdefault(partner.pass_open_data_id, partner)
             if partner.siret:
                 by_siret[partner.siret].append(partner)
-            by_name[(open_data.normalize_name(partner.name), partner.zip)].append(partner)
+            by_name[(open_data.normalize_name(partner.name), partner.zip)].append(
+                partner
+            )
         rows_by_siret = Counter(record.siret for record in records if record.siret)
-        rows_by_name = Counter((open_data.normalize_name(r.name), r.zip) for r in records)
+        rows_by_name = Counter(
+            (open_data.normalize_name(r.name), r.zip) for r in records
+        )
 
         def by_open_data_id(record):
             return by_id.get(record.open_data_id) if record.open_data_id else None
@@ -275,7 +290,11 @@ class PassVenueImport(models.TransientModel):
         return vals
 
     def _create_vals(self, record, referential, service_ids, countries):
-        vals = {key: value for key, value in self._record_vals(record, countries).items() if value}
+        vals = {
+            key: value
+            for key, value in self._record_vals(record, countries).items()
+            if value
+        }
         codes = open_data.map_services(record.categories, referential)
         vals.update(
             {
@@ -284,7 +303,9 @@ class PassVenueImport(models.TransientModel):
                 # Never qualified by an import: qualification is checked by
                 # the cooperative (SIRET, charter, IBAN...).
                 "pass_venue_state": "candidate",
-                "pass_service_ids": [Command.set([service_ids[code] for code in codes])],
+                "pass_service_ids": [
+                    Command.set([service_ids[code] for code in codes])
+                ],
             }
         )
         if "partner_latitude" in vals or "partner_longitude" in vals:
@@ -295,7 +316,11 @@ class PassVenueImport(models.TransientModel):
         """The values that change on ``partner``: a row's empty cells never
         erase what the cooperative knows, the qualification state is kept,
         and a venue's open-data id is set only if it had none."""
-        new = {key: value for key, value in self._record_vals(record, countries).items() if value}
+        new = {
+            key: value
+            for key, value in self._record_vals(record, countries).items()
+            if value
+        }
         if partner.pass_open_data_id:
             new.pop("pass_open_data_id", None)
         vals = {}
@@ -318,9 +343,13 @@ class PassVenueImport(models.TransientModel):
             vals["partner_longitude"] = record.longitude
         if record.categories:
             current_codes = partner.pass_service_ids.mapped("code")
-            codes = open_data.map_services(record.categories, referential, current_codes)
+            codes = open_data.map_services(
+                record.categories, referential, current_codes
+            )
             if set(codes) != set(current_codes):
-                vals["pass_service_ids"] = [Command.set([service_ids[code] for code in codes])]
+                vals["pass_service_ids"] = [
+                    Command.set([service_ids[code] for code in codes])
+                ]
         if "partner_latitude" in vals:
             vals["date_localization"] = fields.Date.context_today(self)
         if not partner.is_pass_venue:
@@ -382,22 +411,29 @@ class PassVenueImport(models.TransientModel):
         for sequence, entry in enumerate(plan):
             record = entry["record"]
             partner = entry["partner"]
-            changes = [labels[name] for name in IMPORTED_FIELDS if name in entry["vals"]]
+            changes = [
+                labels[name] for name in IMPORTED_FIELDS if name in entry["vals"]
+            ]
             line_vals.append(
                 {
                     "sequence": sequence,
                     "line": record.line,
                     "action": entry["action"],
-                    "name": record.name or (record.raw.get("nom") if record.raw else ""),
+                    "name": record.name
+                    or (record.raw.get("nom") if record.raw else ""),
                     "zip": record.zip or record.raw.get("code_postal", ""),
                     "city": record.city,
                     "open_data_id": record.open_data_id,
                     "siret": record.siret or record.pivot,
                     "partner_id": partner.id if partner else False,
                     "match_by": entry["match_by"],
-                    "changes": ", ".join(changes) if entry["action"] == "update" else False,
-                    "reason": "\n".join(messages[c](p) for c, p in record.errors) or False,
-                    "notes": "\n".join(messages[c](p) for c, p in record.warnings) or False,
+                    "changes": ", ".join(changes)
+                    if entry["action"] == "update"
+                    else False,
+                    "reason": "\n".join(messages[c](p) for c, p in record.errors)
+                    or False,
+                    "notes": "\n".join(messages[c](p) for c, p in record.warnings)
+                    or False,
                 }
             )
         self.line_ids.unlink()
@@ -414,9 +450,8 @@ class PassVenueImport(models.TransientModel):
     # Messages (French, translatable)
 
     def _summary(self, result):
-        _ = self.env._
         parts = [
-            _(
+            self.env._(
                 "Format %(format)s, encodage %(encoding)s, %(count)s ligne(s) lue(s).",
                 format=result.file_format.upper(),
                 encoding=ENCODING_LABELS.get(result.encoding, result.encoding),
@@ -425,25 +460,28 @@ class PassVenueImport(models.TransientModel):
         ]
         if result.delimiter:
             parts.append(
-                _(
+                self.env._(
                     "Séparateur de colonnes : %(delimiter)s.",
                     delimiter=DELIMITER_LABELS.get(result.delimiter, result.delimiter),
                 )
             )
         if result.encoding not in ("utf-8", "utf-8-sig"):
             parts.append(
-                _("Le fichier n'est pas en UTF-8 comme le demande le schéma : il a été converti.")
+                self.env._(
+                    "Le fichier n'est pas en UTF-8 comme le demande le schéma : "
+                    "il a été converti."
+                )
             )
         if result.unknown_columns:
             parts.append(
-                _(
+                self.env._(
                     "Colonnes inconnues du schéma, ignorées : %(columns)s.",
                     columns=", ".join(result.unknown_columns),
                 )
             )
         if result.missing_columns:
             parts.append(
-                _(
+                self.env._(
                     "Colonnes obligatoires du schéma absentes : %(columns)s.",
                     columns=", ".join(result.missing_columns),
                 )
@@ -451,26 +489,25 @@ class PassVenueImport(models.TransientModel):
         return "\n".join(parts)
 
     def _file_error_message(self, error):
-        _ = self.env._
         params = error.params
         messages = {
-            "empty_file": lambda: _("Le fichier est vide."),
-            "binary_file": lambda: _(
+            "empty_file": lambda: self.env._("Le fichier est vide."),
+            "binary_file": lambda: self.env._(
                 "Ce fichier n'est pas un fichier texte CSV ou JSON (tableur au format "
                 "XLSX ?) : enregistrez-le en CSV UTF-8 puis importez-le."
             ),
-            "bad_json": lambda: _(
+            "bad_json": lambda: self.env._(
                 "Le fichier JSON est mal formé (ligne %(line)s, colonne %(column)s : "
                 "%(detail)s). Aucun lieu n'a été importé.",
                 **params,
             ),
-            "json_not_a_list": lambda: _(
+            "json_not_a_list": lambda: self.env._(
                 "Le fichier JSON doit contenir une liste de lieux (une liste d'objets)."
             ),
-            "bad_header": lambda: _(
+            "bad_header": lambda: self.env._(
                 "La première ligne du fichier CSV doit donner les noms des colonnes."
             ),
-            "not_the_schema": lambda: _(
+            "not_the_schema": lambda: self.env._(
                 "Ce fichier ne suit pas le schéma des lieux de médiation numérique : "
                 "aucune des colonnes nom, adresse, code_postal, commune n'y figure "
                 "(colonnes trouvées : %(columns)s).",
@@ -480,95 +517,101 @@ class PassVenueImport(models.TransientModel):
         return messages[error.code]()
 
     def _issue_messages(self):
-        _ = self.env._
         return {
-            "bad_field_count": lambda p: _(
+            "bad_field_count": lambda p: self.env._(
                 "Ligne mal formée : %(count)s colonnes au lieu de %(expected)s "
                 "(séparateur ou guillemets en trop ?).",
                 **p,
             ),
-            "csv_error": lambda p: _("Ligne CSV illisible : %(detail)s.", **p),
-            "csv_unclosed_quote": lambda p: _(
+            "csv_error": lambda p: self.env._("Ligne CSV illisible : %(detail)s.", **p),
+            "csv_unclosed_quote": lambda p: self.env._(
                 "Guillemet ouvert à la ligne %(first_line)s et jamais fermé : la suite "
                 "du fichier n'a pas pu être lue.",
                 **p,
             ),
-            "csv_stray_quote": lambda p: _(
+            "csv_stray_quote": lambda p: self.env._(
                 "Guillemet mal placé dans un champ : un guillemet à l'intérieur d'un "
-                "champ entre guillemets doit être doublé (\"\")."
+                'champ entre guillemets doit être doublé ("").'
             ),
-            "not_an_object": lambda p: _("Cet élément du JSON n'est pas un objet (lieu)."),
-            "missing_value": lambda p: _("Valeur obligatoire manquante : %(column)s.", **p),
-            "duplicate_id": lambda p: _(
+            "not_an_object": lambda p: self.env._(
+                "Cet élément du JSON n'est pas un objet (lieu)."
+            ),
+            "missing_value": lambda p: self.env._(
+                "Valeur obligatoire manquante : %(column)s.", **p
+            ),
+            "duplicate_id": lambda p: self.env._(
                 "Identifiant déjà présent à la ligne %(line)s du fichier.", **p
             ),
-            "bad_postcode": lambda p: _(
+            "bad_postcode": lambda p: self.env._(
                 "Code postal invalide : « %(value)s » (5 chiffres attendus).", **p
             ),
-            "bad_siret": lambda p: _(
-                "SIRET invalide : %(value)s (la clé de contrôle ne correspond pas).", **p
+            "bad_siret": lambda p: self.env._(
+                "SIRET invalide : %(value)s (la clé de contrôle ne correspond pas).",
+                **p,
             ),
-            "bad_pivot": lambda p: _(
+            "bad_pivot": lambda p: self.env._(
                 "Identifiant pivot invalide : « %(value)s » (SIRET à 14 chiffres ou "
                 "RNA attendu).",
                 **p,
             ),
-            "bad_number": lambda p: _(
+            "bad_number": lambda p: self.env._(
                 "Coordonnée illisible : %(column)s = « %(value)s ».", **p
             ),
-            "half_coordinates": lambda p: _(
+            "half_coordinates": lambda p: self.env._(
                 "Coordonnées incomplètes : latitude et longitude vont ensemble."
             ),
-            "coordinates_out_of_range": lambda p: _(
+            "coordinates_out_of_range": lambda p: self.env._(
                 "Coordonnées impossibles : latitude %(latitude)s (entre -90 et 90), "
                 "longitude %(longitude)s (entre -180 et 180).",
                 **p,
             ),
-            "coordinates_swapped": lambda p: _(
+            "coordinates_swapped": lambda p: self.env._(
                 "Coordonnées inversées : latitude %(latitude)s et longitude "
                 "%(longitude)s semblent échangées.",
                 **p,
             ),
-            "coordinates_outside_france": lambda p: _(
+            "coordinates_outside_france": lambda p: self.env._(
                 "Coordonnées hors de France : latitude %(latitude)s, longitude "
                 "%(longitude)s.",
                 **p,
             ),
-            "unknown_services": lambda p: _(
+            "unknown_services": lambda p: self.env._(
                 "Services inconnus du référentiel, ignorés : %(labels)s.", **p
             ),
-            "bad_phone": lambda p: _(
+            "bad_phone": lambda p: self.env._(
                 "Téléphone illisible, non repris : « %(value)s ».", **p
             ),
-            "bad_email": lambda p: _("Courriel invalide, non repris : %(value)s.", **p),
-            "padded_postcode": lambda p: _(
+            "bad_email": lambda p: self.env._(
+                "Courriel invalide, non repris : %(value)s.", **p
+            ),
+            "padded_postcode": lambda p: self.env._(
                 "Code postal « %(value)s » complété d'un zéro initial.", **p
             ),
-            "pivot_not_siret": lambda p: _(
-                "Identifiant pivot %(value)s (RNA ou SIREN) conservé hors du champ SIRET.",
+            "pivot_not_siret": lambda p: self.env._(
+                "Identifiant pivot %(value)s (RNA ou SIREN) conservé hors du "
+                "champ SIRET.",
                 **p,
             ),
         }
 
     def _field_labels(self):
-        _ = self.env._
         return {
-            "name": _("nom"),
-            "street": _("adresse"),
-            "street2": _("complément d'adresse"),
-            "zip": _("code postal"),
-            "city": _("commune"),
-            "country_id": _("pays"),
-            "partner_latitude": _("latitude"),
-            "partner_longitude": _("longitude"),
-            "phone": _("téléphone"),
-            "email": _("courriel"),
-            "website": _("site web"),
-            "pass_opening_hours": _("horaires"),
-            "siret": _("SIRET"),
-            "pass_open_data_id": _("identifiant open data"),
-            "pass_service_ids": _("services"),
-            "is_pass_venue": _("rôle de lieu"),
+            "name": self.env._("nom"),
+            "street": self.env._("adresse"),
+            "street2": self.env._("complément d'adresse"),
+            "zip": self.env._("code postal"),
+            "city": self.env._("commune"),
+            "country_id": self.env._("pays"),
+            "partner_latitude": self.env._("latitude"),
+            "partner_longitude": self.env._("longitude"),
+            "phone": self.env._("téléphone"),
+            "email": self.env._("courriel"),
+            "website": self.env._("site web"),
+            "pass_opening_hours": self.env._("horaires"),
+            "siret": self.env._("SIRET"),
+            "pass_open_data_id": self.env._("identifiant open data"),
+            "pass_service_ids": self.env._("services"),
+            "is_pass_venue": self.env._("rôle de lieu"),
         }
 
 
@@ -582,7 +625,6 @@ class PassVenueImportLine(models.TransientModel):
     line = fields.Char(string="Ligne")
     action = fields.Selection(
         [("create", "Création"), ("update", "Mise à jour"), ("reject", "Rejet")],
-        string="Action",
         required=True,
     )
     name = fields.Char(string="Nom")
@@ -616,19 +658,25 @@ class PassVenueExport(models.TransientModel):
         default=lambda self: self._default_venues(),
         help="Vide : tous les lieux qualifiés.",
     )
-    venue_count = fields.Integer(string="Lieux qualifiés exportés", compute="_compute_venue_count")
+    venue_count = fields.Integer(
+        string="Lieux qualifiés exportés", compute="_compute_venue_count"
+    )
     data = fields.Binary(string="Fichier", readonly=True, attachment=False)
     filename = fields.Char(readonly=True)
 
     def _default_venues(self):
         if self.env.context.get("active_model") == "res.partner":
-            return self.env["res.partner"].browse(self.env.context.get("active_ids", []))
+            return self.env["res.partner"].browse(
+                self.env.context.get("active_ids", [])
+            )
         return self.env["res.partner"]
 
     @api.depends("venue_ids")
     def _compute_venue_count(self):
         for wizard in self:
-            venues = self.env["res.partner"]._pass_open_data_venues(wizard.venue_ids.ids)
+            venues = self.env["res.partner"]._pass_open_data_venues(
+                wizard.venue_ids.ids
+            )
             wizard.venue_count = len(venues)
 
     def action_export(self):
@@ -660,7 +708,9 @@ class PassVenueExport(models.TransientModel):
         company = self.env.company
         producer = company.siret or open_data.UNKNOWN_PIVOT
         territory = unicodedata.normalize("NFKD", company.city or "France")
-        territory = re.sub(r"[^A-Za-z0-9]", "", territory.encode("ascii", "ignore").decode())
+        territory = re.sub(
+            r"[^A-Za-z0-9]", "", territory.encode("ascii", "ignore").decode()
+        )
         return "%s_%s_lieux-de-mediation-numerique_%s.%s" % (
             fields.Date.context_today(self).isoformat(),
             producer,
