@@ -38,20 +38,35 @@ class TestBackOfficeViews(TransactionCase):
             login="pn_views_manager",
             groups=f"base.group_user,base.group_partner_manager,{MANAGER_GROUP}",
         )
-        cls.employee = new_test_user(cls.env, login="pn_views_employee", groups="base.group_user")
+        cls.employee = new_test_user(
+            cls.env, login="pn_views_employee", groups="base.group_user"
+        )
         Partner = cls.env["res.partner"]
         cls.state_funder = Partner.create(
-            {"name": "Préfecture test", "is_pass_funder": True, "pass_funder_type": "state"}
+            {
+                "name": "Préfecture test",
+                "is_pass_funder": True,
+                "pass_funder_type": "state",
+            }
         )
         cls.dept_funder = Partner.create(
-            {"name": "Département test", "is_pass_funder": True, "pass_funder_type": "departement"}
+            {
+                "name": "Département test",
+                "is_pass_funder": True,
+                "pass_funder_type": "departement",
+            }
         )
         cls.prescriber = Partner.create(
             {"name": "CCAS test", "is_company": True, "is_pass_prescriber": True}
         )
         cls.actions = cls.env["ir.actions.act_window"].browse(
             cls.env["ir.model.data"]
-            .search([("module", "=", "pass_numerique"), ("model", "=", "ir.actions.act_window")])
+            .search(
+                [
+                    ("module", "=", "pass_numerique"),
+                    ("model", "=", "ir.actions.act_window"),
+                ]
+            )
             .mapped("res_id")
         )
 
@@ -61,7 +76,9 @@ class TestBackOfficeViews(TransactionCase):
         views = [[view_id, view_type] for view_id, view_type in action.views]
         views.append([action.search_view_id.id or False, "search"])
         Model = self.env[action.res_model].with_user(user).with_context(lang="fr_FR")
-        return Model.get_views(views, {"toolbar": True, "load_filters": True, "action_id": action.id})
+        return Model.get_views(
+            views, {"toolbar": True, "load_filters": True, "action_id": action.id}
+        )
 
     def _visible_menus(self, user):
         return self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
@@ -90,7 +107,9 @@ class TestBackOfficeViews(TransactionCase):
                 if action.res_model == "res.config.settings":
                     continue  # Settings are for administrators, checked below.
                 result = self._load_action_views(action, self.manager)
-                expected = {view_type for _view_id, view_type in action.views} | {"search"}
+                expected = {view_type for _view_id, view_type in action.views} | {
+                    "search"
+                }
                 self.assertEqual(set(result["views"]), expected)
                 for view in result["views"].values():
                     self.assertTrue(view["arch"])
@@ -98,7 +117,11 @@ class TestBackOfficeViews(TransactionCase):
     def test_every_menu_action_opens_for_pass_users(self):
         visible = self.env["ir.ui.menu"].browse(self._visible_menus(self.pass_user))
         menu_actions = self.env["ir.actions.act_window"].union(
-            *(m.action for m in visible if m.action and m.action._name == "ir.actions.act_window")
+            *(
+                m.action
+                for m in visible
+                if m.action and m.action._name == "ir.actions.act_window"
+            )
         )
         self.assertIn(self.env.ref("pass_numerique.pass_book_action"), menu_actions)
         self.assertIn(self.env.ref("pass_numerique.pass_venue_action"), menu_actions)
@@ -110,7 +133,9 @@ class TestBackOfficeViews(TransactionCase):
     def test_settings_open_for_administrators(self):
         action = self.env.ref("pass_numerique.res_config_settings_action")
         result = self._load_action_views(action, self.env.ref("base.user_admin"))
-        self.assertIn('name="pass_max_refused_attempts"', result["views"]["form"]["arch"])
+        self.assertIn(
+            'name="pass_max_refused_attempts"', result["views"]["form"]["arch"]
+        )
 
     # ------------------------------------------------------------------ menus
     def test_menus_follow_groups(self):
@@ -129,7 +154,8 @@ class TestBackOfficeViews(TransactionCase):
         self.assertNotIn(self._menu("pass_numerique_settings_menu").id, manager_menus)
         # An employee outside the app does not see it at all.
         self.assertNotIn(
-            self._menu("pass_numerique_menu_root").id, self._visible_menus(self.employee)
+            self._menu("pass_numerique_menu_root").id,
+            self._visible_menus(self.employee),
         )
 
     def test_load_menus_for_pass_user(self):
@@ -150,13 +176,21 @@ class TestBackOfficeViews(TransactionCase):
         self.assertTrue(kanban.xpath("//field[@name='pass_venue_state']"))
         self.assertTrue(kanban.xpath("//field[@name='pass_service_ids']"))
         listing = etree.fromstring(result["views"]["list"]["arch"])
-        for fname in ("zip", "city", "partner_latitude", "partner_longitude", "pass_venue_state"):
+        for fname in (
+            "zip",
+            "city",
+            "partner_latitude",
+            "partner_longitude",
+            "pass_venue_state",
+        ):
             self.assertTrue(listing.xpath(f"//field[@name='{fname}']"), fname)
 
     def test_venue_created_and_qualified_from_the_form(self):
         action = self.env.ref("pass_numerique.pass_venue_action")
         Partner = (
-            self.env["res.partner"].with_user(self.manager).with_context(**safe_eval(action.context))
+            self.env["res.partner"]
+            .with_user(self.manager)
+            .with_context(**safe_eval(action.context))
         )
         form = Form(Partner)
         form.name = "Médiathèque test"
@@ -176,12 +210,16 @@ class TestBackOfficeViews(TransactionCase):
             views = self.env["res.partner"].with_user(user).get_views([[False, "form"]])
             return etree.fromstring(views["views"]["form"]["arch"])
 
-        self.assertFalse(form_arch(self.employee).xpath("//page[@name='pass_numerique']"))
+        self.assertFalse(
+            form_arch(self.employee).xpath("//page[@name='pass_numerique']")
+        )
         user_arch = form_arch(self.pass_user)
         self.assertTrue(user_arch.xpath("//page[@name='pass_numerique']"))
         # Qualifying a venue is the managers' decision.
         self.assertFalse(user_arch.xpath("//button[@name='action_pass_qualify']"))
-        self.assertTrue(form_arch(self.manager).xpath("//button[@name='action_pass_qualify']"))
+        self.assertTrue(
+            form_arch(self.manager).xpath("//button[@name='action_pass_qualify']")
+        )
 
     # ------------------------------------------------------------------ programmes
     def test_program_form_with_funding_list(self):
@@ -192,7 +230,12 @@ class TestBackOfficeViews(TransactionCase):
         funding = form.xpath("//field[@name='funding_ids']/list[@editable]")
         self.assertTrue(funding)
         self.assertTrue(funding[0].xpath("field[@name='share']"))
-        for button in ("action_activate", "action_close", "action_view_books", "action_view_vouchers"):
+        for button in (
+            "action_activate",
+            "action_close",
+            "action_view_books",
+            "action_view_vouchers",
+        ):
             self.assertTrue(form.xpath(f"//button[@name='{button}']"), button)
         self.assertTrue(form.xpath("//chatter"))
 
@@ -234,7 +277,10 @@ class TestBackOfficeViews(TransactionCase):
             self.env["pass.book"].search(program.action_view_books()["domain"]), books
         )
         self.assertEqual(
-            self.env["pass.voucher"].search_count(program.action_view_vouchers()["domain"]), 15
+            self.env["pass.voucher"].search_count(
+                program.action_view_vouchers()["domain"]
+            ),
+            15,
         )
 
         distribute = Form(
@@ -260,8 +306,12 @@ class TestBackOfficeViews(TransactionCase):
 
     def test_book_form_mark_paid_for_managers_only(self):
         action = self.env.ref("pass_numerique.pass_book_action")
-        user_form = self._load_action_views(action, self.pass_user)["views"]["form"]["arch"]
-        manager_form = self._load_action_views(action, self.manager)["views"]["form"]["arch"]
+        user_form = self._load_action_views(action, self.pass_user)["views"]["form"][
+            "arch"
+        ]
+        manager_form = self._load_action_views(action, self.manager)["views"]["form"][
+            "arch"
+        ]
         self.assertNotIn('name="action_mark_funders_paid"', user_form)
         self.assertIn('name="action_mark_funders_paid"', manager_form)
         self.assertIn('name="distribution_ids"', user_form)
