@@ -176,6 +176,13 @@ class TestOpenDataVenues(TransactionCase):
             set(self.services.mapped("category")), set(open_data.CATEGORY_ORDER)
         )
 
+    def test_every_issue_has_a_french_message(self):
+        messages = self.menv["pass.venue.import"]._issue_messages()
+        self.assertEqual(set(messages), set(open_data.ISSUE_CODES))
+        for code, params in open_data.ISSUE_CODES.items():
+            text = messages[code](dict.fromkeys(params, "X"))
+            self.assertTrue(text and "%(" not in text, code)
+
     # ------------------------------------------------------------------
     # import of published files
 
@@ -302,6 +309,17 @@ class TestOpenDataVenues(TransactionCase):
         self.assertEqual(bail_air.phone, "+33545932222")
         self.assertEqual(bail_air.pass_venue_state, "qualified")
         self.assertEqual(chateaubernard.phone, "+33545000000")
+
+        # An archived venue stays archived, and is not created again.
+        chateaubernard.action_archive()
+        third = self._import(data, "charente.json")
+        self.assertEqual(self._summary(third), (0, 19, 19, 1))
+        line = third.update_line_ids.filtered(lambda x: x.partner_id == chateaubernard)
+        self.assertIn("Lieu archivé", line.notes)
+        self.assertFalse(chateaubernard.active)
+        self.assertEqual(
+            self.Partner.search_count([("name", "=", "Médiathèque chateaubernard")]), 0
+        )
 
     def test_match_by_siret_then_name_and_postcode(self):
         """Existing partners without open-data id are found by SIRET, then by

@@ -119,6 +119,8 @@ ISSUE_CODES = {
     "bad_email": ("value",),
     "padded_postcode": ("value",),
     "pivot_not_siret": ("value",),
+    # set by the import wizard
+    "archived_venue": (),
 }
 
 # Lat/lon boxes of metropolitan France, Corsica and the overseas territories

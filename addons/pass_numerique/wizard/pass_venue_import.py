@@ -190,6 +190,8 @@ class PassVenueImport(models.TransientModel):
             elif record.line in matches:
                 partner, match_by = matches[record.line]
                 entry.update(action="update", partner=partner, match_by=match_by)
+                if not partner.active:
+                    record.warnings.append(("archived_venue", {}))
                 entry["vals"] = self._update_vals(
                     record, partner, referential, service_ids, countries
                 )
@@ -212,16 +214,22 @@ class PassVenueImport(models.TransientModel):
         }
         sirets = {record.siret for record in records if record.siret}
         zips = {record.zip for record in records if record.zip}
-        candidates = self.env["res.partner"].search(
-            [
-                ("parent_id", "=", False),
-                "|",
-                "|",
-                ("pass_open_data_id", "in", list(open_data_ids)),
-                ("siret", "in", list(sirets)),
-                ("zip", "in", list(zips)),
-            ],
-            order="id",
+        # Archived partners too: a venue the cooperative archived must not
+        # come back as a duplicate at the next import of the national file.
+        candidates = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("parent_id", "=", False),
+                    "|",
+                    "|",
+                    ("pass_open_data_id", "in", list(open_data_ids)),
+                    ("siret", "in", list(sirets)),
+                    ("zip", "in", list(zips)),
+                ],
+                order="id",
+            )
         )
         by_id, by_siret, by_name = {}, defaultdict(list), defaultdict(list)
         for partner in candidates:
@@ -583,6 +591,9 @@ class PassVenueImport(models.TransientModel):
             ),
             "bad_email": lambda p: self.env._(
                 "Courriel invalide, non repris : %(value)s.", **p
+            ),
+            "archived_venue": lambda p: self.env._(
+                "Lieu archivé : mis à jour, il reste archivé."
             ),
             "padded_postcode": lambda p: self.env._(
                 "Code postal « %(value)s » complété d'un zéro initial.", **p
