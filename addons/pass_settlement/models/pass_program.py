@@ -66,7 +66,9 @@ class PassProgram(models.Model):
             company = program.company_id
             if not company.pass_liability_account_id:
                 continue
-            program.product_id = self.env["product.product"].create(
+            # sudo: a Pass manager activating a programme need not be a product
+            # manager; the pass product is an internal technical record of it.
+            program.product_id = self.env["product.product"].sudo().create(
                 {
                     "name": self.env._(
                         "Book of %(count)s passes - %(program)s",
