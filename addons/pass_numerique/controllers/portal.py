@@ -563,11 +563,10 @@ class PassPortal(CustomerPortal):
                         "consent_date": consent,
                     }
                 )
-                # sudo: hand_to_beneficiary writes the passes' beneficiary, and
-                # portal users may not write passes. The book was found above
-                # with the user's own rights (held by their organisation) and
-                # the beneficiary was just created by them.
-                book.sudo().hand_to_beneficiary(beneficiary.id)
+                # As the portal user: the model checks that the user's
+                # organisation holds the book and registered the beneficiary,
+                # then writes the passes (its sudo is commented there).
+                book.hand_to_beneficiary(beneficiary.id)
         except (UserError, ValidationError, AccessError) as exc:
             return request.render(
                 "pass_numerique.portal_pass_books",

@@ -1,7 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 CANCEL_REASONS = [
@@ -134,16 +134,71 @@ class PassBook(models.Model):
         return True
 
     def hand_to_beneficiary(self, beneficiary_id):
-        """A prescriber gives these books' distributed passes to a beneficiary."""
-        beneficiary = self.env["pass.beneficiary"].browse(int(beneficiary_id or 0)).exists()
+        """A prescriber gives these books' distributed passes to one of its
+        pseudonymous beneficiaries. Returns the number of passes handed.
+
+        The caller's organisation must hold every book and be the
+        beneficiary's prescriber; Pass staff may record it on a prescriber's
+        behalf. Checked on ``self.env.user`` even when called with sudo().
+        """
+        try:
+            beneficiary_id = int(beneficiary_id or 0)
+        except (TypeError, ValueError):
+            beneficiary_id = 0
+        # sudo: a prescriber's portal user reads the beneficiary and the books'
+        # holders to be checked below; nothing is written before the checks.
+        beneficiary = (
+            self.env["pass.beneficiary"].sudo().browse(beneficiary_id).exists()
+            if 0 < beneficiary_id < 2**31
+            else self.env["pass.beneficiary"]
+        )
         if not beneficiary:
-            raise UserError(self.env._("The beneficiary does not exist."))
-        vouchers = self.env["pass.voucher"].search(
-            [("book_id", "in", self.ids), ("state", "=", "distributed"), ("beneficiary_id", "=", False)]
+            raise UserError(self.env._("Ce bénéficiaire n'existe pas."))
+        if not self:
+            raise UserError(self.env._("Choisissez au moins un carnet à remettre."))
+        books = self.sudo()  # sudo: see above, read-only until the checks pass
+        user = self.env.user
+        if not user.has_group("pass_numerique.pass_numerique_group_user"):
+            organisation = user.partner_id.commercial_partner_id
+            if (
+                user._is_public()
+                or books.holder_id != organisation
+                or beneficiary.prescriber_id != organisation
+            ):
+                raise AccessError(
+                    self.env._(
+                        "Vous ne pouvez remettre que les carnets que votre structure "
+                        "détient, à ses propres bénéficiaires."
+                    )
+                )
+        for book in books:
+            if book.holder_id != beneficiary.prescriber_id:
+                raise UserError(
+                    self.env._(
+                        "Le carnet %(book)s n'est pas détenu par %(prescriber)s, le "
+                        "prescripteur du bénéficiaire %(reference)s.",
+                        book=book.name,
+                        prescriber=beneficiary.prescriber_id.display_name,
+                        reference=beneficiary.reference,
+                    )
+                )
+        # sudo: prescribers' portal users may not write passes; allowed above.
+        vouchers = (
+            self.env["pass.voucher"]
+            .sudo()
+            .search(
+                [
+                    ("book_id", "in", books.ids),
+                    ("state", "=", "distributed"),
+                    ("beneficiary_id", "=", False),
+                ]
+            )
         )
         if not vouchers:
             raise UserError(
-                self.env._("These books have no distributed pass left to give to a beneficiary.")
+                self.env._(
+                    "Ces carnets n'ont plus de pass à remettre à un bénéficiaire."
+                )
             )
         vouchers.write({"beneficiary_id": beneficiary.id})
         return len(vouchers)

@@ -7,13 +7,15 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 from ..tools.pass_code import code_error, format_code, normalize_code
 from .pass_book import CANCEL_REASONS, UNUSED_STATES
 
 # A code longer than this is not worth normalising or logging.
 MAX_CODE_INPUT = 64
+# Record ids are PostgreSQL integers: anything larger is no record.
+MAX_ID = 2**31 - 1
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +45,9 @@ class PassVoucher(models.Model):
     program_id = fields.Many2one(
         "pass.program", required=True, readonly=True, index=True, ondelete="restrict"
     )
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     amount = fields.Monetary(required=True, readonly=True)
     state = fields.Selection(
@@ -95,7 +99,8 @@ class PassVoucher(models.Model):
         if bad:
             raise UserError(
                 self.env._(
-                    "Pass %(code)s is %(state)s: only unused passes can be cancelled.",
+                    "Le pass %(code)s est %(state)s : seuls les pass inutilisés "
+                    "peuvent être annulés.",
                     code=bad[0].code_display,
                     state=dict(VOUCHER_STATES)[bad[0].state],
                 )
@@ -132,29 +137,36 @@ class PassVoucher(models.Model):
         for the person at the counter."""
         _ = self.env._
         messages = {
-            "unknown_code": _("This code matches no pass. Check the digits typed."),
-            "bad_check_digit": _("This code has a typing mistake: check every digit."),
-            "already_redeemed": _("This pass has already been used."),
-            "expired": _("This pass has expired."),
-            "cancelled": _("This pass was cancelled (lost, stolen or destroyed book)."),
+            "unknown_code": _(
+                "Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."
+            ),
+            "bad_check_digit": _(
+                "Ce code contient une erreur de saisie : vérifiez chaque chiffre."
+            ),
+            "already_redeemed": _(
+                "Ce pass a déjà été encaissé : il ne peut pas servir deux fois."
+            ),
+            "expired": _("Ce pass a expiré."),
+            "cancelled": _("Ce pass a été annulé (carnet perdu, volé ou détruit)."),
             "not_distributed": _(
-                "This pass has not been handed out yet: it cannot be used."
+                "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
             ),
             "not_activated": _(
-                "This pass is not active yet (its programme has not started or "
-                "its funding is not paid)."
+                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé "
+                "ou son financement n'est pas encore payé)."
             ),
             "venue_not_qualified": _(
-                "Your venue is not qualified to accept passes at the moment."
+                "Votre lieu n'est pas habilité à accepter des pass pour le moment."
             ),
             "out_of_territory": _(
-                "This pass cannot be used in your venue's territory."
+                "Ce pass ne peut pas être utilisé sur le territoire de votre lieu."
             ),
             "service_not_allowed": _(
-                "This pass cannot pay for this service at your venue."
+                "Ce pass ne peut pas payer ce service dans votre lieu."
             ),
             "too_many_attempts": _(
-                "Too many refused attempts: wait a few minutes before trying again."
+                "Trop de tentatives refusées : patientez quelques minutes avant "
+                "de réessayer."
             ),
         }
         return messages.get(reason, reason)
@@ -171,18 +183,26 @@ class PassVoucher(models.Model):
             venue_id = int(venue_id)
         except (TypeError, ValueError):
             venue_id = 0
+        if not 0 < venue_id <= MAX_ID:
+            venue_id = 0
         # sudo: a venue's portal user cannot read partners, not even its own
         # organisation's commercial fields; access is decided just below.
         venue = self.env["res.partner"].sudo().browse(venue_id).exists()
         if not venue or not venue.is_pass_venue:
             raise UserError(
-                self.env._("Venue %(venue)s does not exist or is not a Pass venue.", venue=venue_id)
+                self.env._(
+                    "Le lieu %(venue)s n'existe pas ou n'est pas un lieu "
+                    "Pass Numérique.",
+                    venue=venue_id or "",
+                )
             )
         user = self.env.user
         if not user.has_group("pass_numerique.pass_numerique_group_user"):
             if user.partner_id.commercial_partner_id != venue:
                 raise AccessError(
-                    self.env._("You may only redeem passes for your own venue.")
+                    self.env._(
+                        "Vous ne pouvez encaisser des pass que pour votre propre lieu."
+                    )
                 )
         return venue
 
@@ -196,8 +216,16 @@ class PassVoucher(models.Model):
         since = fields.Datetime.now() - timedelta(minutes=window)
         # sudo: the attempt log is not readable by venues, but their own
         # refusals count against them.
-        refused = self.env["pass.redemption.attempt"].sudo().search_count(
-            [("venue_id", "=", venue.id), ("ok", "=", False), ("create_date", ">=", since)]
+        refused = (
+            self.env["pass.redemption.attempt"]
+            .sudo()
+            .search_count(
+                [
+                    ("venue_id", "=", venue.id),
+                    ("ok", "=", False),
+                    ("create_date", ">=", since),
+                ]
+            )
         )
         return refused >= limit
 
@@ -216,9 +244,16 @@ class PassVoucher(models.Model):
             return error, Voucher, self.env["pass.service"]
         voucher = Voucher.search([("code", "=", code)], limit=1)
         service = self.env["pass.service"].sudo().browse()
-        if service_code:
-            service = self.env["pass.service"].sudo().search(
-                [("code", "=", str(service_code)[:MAX_CODE_INPUT])], limit=1
+        if (
+            service_code
+            and isinstance(service_code, str)
+            and service_code.isprintable()
+        ):
+            # sudo: venues' portal users cannot read the referential.
+            service = (
+                self.env["pass.service"]
+                .sudo()
+                .search([("code", "=", service_code[:MAX_CODE_INPUT])], limit=1)
             )
         if not voucher:
             return "unknown_code", voucher, service
@@ -268,7 +303,9 @@ class PassVoucher(models.Model):
         return {
             "ok": not reason,
             "reason": reason,
-            "message": self._reason_message(reason) if reason else self.env._("Valid pass"),
+            "message": self._reason_message(reason)
+            if reason
+            else self.env._("Pass valable."),
             "amount": voucher.amount if visible else 0.0,
             "program": voucher.program_id.name if visible else "",
         }
@@ -289,9 +326,15 @@ class PassVoucher(models.Model):
             channel = "rpc"
         raw = code if isinstance(code, str) else ("" if code is None else str(code))
         if self._too_many_attempts(venue):
-            reason, voucher, service = "too_many_attempts", self.sudo().browse(), self.env["pass.service"]
+            reason, voucher, service = (
+                "too_many_attempts",
+                self.sudo().browse(),
+                self.env["pass.service"],
+            )
         else:
-            reason, voucher, service = self._evaluate(raw[:MAX_CODE_INPUT * 4], venue, service_code or "")
+            reason, voucher, service = self._evaluate(
+                raw[: MAX_CODE_INPUT * 4], venue, service_code or ""
+            )
             if not reason and not service:
                 reason = "service_not_allowed"
         if not reason:
@@ -318,15 +361,19 @@ class PassVoucher(models.Model):
             voucher.invalidate_recordset()
         self._log_attempt(raw, venue, voucher, service, reason, channel)
         if reason:
-            return {"ok": False, "reason": reason, "message": self._reason_message(reason)}
+            return {
+                "ok": False,
+                "reason": reason,
+                "message": self._reason_message(reason),
+            }
         return {
             "ok": True,
             "voucher_id": voucher.id,
             "amount": voucher.amount,
             "program": voucher.program_id.name,
             "message": self.env._(
-                "Pass accepted: %(amount)s for %(service)s.",
-                amount=voucher.amount,
+                "Pass accepté : %(amount)s pour « %(service)s ».",
+                amount=format_amount(self.env, voucher.amount, voucher.currency_id),
                 service=service.name,
             ),
         }
@@ -334,60 +381,91 @@ class PassVoucher(models.Model):
     @api.model
     def _log_attempt(self, raw, venue, voucher, service, reason, channel):
         code = normalize_code(raw[: MAX_CODE_INPUT * 4])
-        masked = ("•" * 12 + code[-4:]) if len(code) >= 8 else "•" * min(len(code), 16)
+        # Only the last four digits of something that looks like a code are
+        # kept; anything else typed is never stored (nor are NUL bytes, which
+        # PostgreSQL refuses).
+        if len(code) >= 8 and code.isascii() and code.isdigit():
+            masked = "•" * 12 + code[-4:]
+        else:
+            masked = "•" * min(len(code), 16)
         # sudo: venues' users write to the attempt log they cannot read.
         self.env["pass.redemption.attempt"].sudo().create(
             {
                 "user_id": self.env.uid,
                 "venue_id": venue.id,
                 "code_masked": masked,
-                "voucher_id": voucher.id if reason not in ("unknown_code", "bad_check_digit") else False,
+                "voucher_id": voucher.id
+                if reason not in ("unknown_code", "bad_check_digit")
+                else False,
                 "program_id": voucher.program_id.id if voucher else False,
                 "service_id": service.id if service else False,
                 "ok": not reason,
                 "reason": reason or "ok",
                 "channel": channel,
-                "company_id": (voucher.company_id or venue.company_id or self.env.company).id,
+                "company_id": (
+                    voucher.company_id or venue.company_id or self.env.company
+                ).id,
             }
         )
 
     def action_cancel_redemption(self, reason=False):
         """Undo a redemption (mistake at the counter): the pass is distributed again.
 
-        A venue may undo its own redemption within the configured window;
-        afterwards, and for any venue, only a Pass manager can. A settled
-        pass (already in a validated remittance) cannot be undone here.
+        A venue may undo its own redemption within the configured window,
+        saying why; afterwards, and for any venue, only a Pass manager can. A
+        settled pass (already in a validated remittance) cannot be undone here.
         """
-        is_manager = self.env.user.has_group("pass_numerique.pass_numerique_group_manager")
+        reason = reason.strip()[:200] if isinstance(reason, str) else ""
+        user = self.env.user
+        is_manager = user.has_group("pass_numerique.pass_numerique_group_manager")
         window = int(
-            self.env["ir.config_parameter"].sudo().get_param(  # sudo: setting read by venues
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(  # sudo: setting read by venues
                 "pass_numerique.cancel_window_minutes", 30
             )
         )
         limit = fields.Datetime.now() - timedelta(minutes=window)
-        vouchers = self.sudo() if not is_manager else self  # sudo: checked just below
+        # sudo: a venue's portal user may not write passes; who may cancel
+        # which redemption is checked just below, before any write.
+        vouchers = self if is_manager else self.sudo()
+        own_venue = user.partner_id.commercial_partner_id
         for voucher in vouchers:
             if voucher.state != "redeemed":
                 raise UserError(
                     self.env._(
-                        "Pass %(code)s is not redeemed (it is %(state)s): there is no "
-                        "redemption to cancel.",
+                        "Le pass %(code)s n'est pas encaissé : il n'y a pas "
+                        "d'encaissement à annuler.",
                         code=voucher.code_display,
-                        state=dict(VOUCHER_STATES)[voucher.state],
                     )
                 )
             if is_manager:
                 continue
-            if voucher.venue_id != self.env.user.partner_id.commercial_partner_id:
-                raise AccessError(self.env._("You may only cancel your own venue's redemptions."))
+            if not own_venue.is_pass_venue:
+                raise AccessError(
+                    self.env._(
+                        "Seul un responsable Pass Numérique peut annuler un "
+                        "encaissement."
+                    )
+                )
+            if voucher.venue_id != own_venue:
+                raise AccessError(
+                    self.env._(
+                        "Vous ne pouvez annuler que les encaissements de votre lieu."
+                    )
+                )
             if voucher.redeemed_at < limit:
                 raise UserError(
                     self.env._(
-                        "The redemption of pass %(code)s is more than %(minutes)s minutes "
-                        "old: ask the cooperative to cancel it.",
+                        "L'encaissement du pass %(code)s date de plus de %(minutes)s "
+                        "minutes : demandez à la coopérative de l'annuler.",
                         code=voucher.code_display,
                         minutes=window,
                     )
+                )
+            if not reason:
+                raise UserError(
+                    self.env._("Indiquez pourquoi vous annulez cet encaissement.")
                 )
         vouchers.write(
             {
@@ -396,7 +474,8 @@ class PassVoucher(models.Model):
                 "service_id": False,
                 "redeemed_at": False,
                 "redeemed_by_id": False,
-                "redemption_cancel_note": reason or self.env._("Redemption cancelled"),
+                "redemption_cancel_note": reason
+                or self.env._("Encaissement annulé par %(user)s", user=user.name),
             }
         )
         return True
