@@ -45,8 +45,10 @@
         "views/res_config_settings_views.xml",
         "views/pass_print_batch_views.xml",
         "views/pass_portal_templates.xml",
+        "views/pass_funder_portal_templates.xml",
         "views/pass_public_templates.xml",
         "views/pass_numerique_menus.xml",
+        "views/pass_report_views.xml",
         "views/pass_print_batch_menus.xml",
     ],
     "assets": {

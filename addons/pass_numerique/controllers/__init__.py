@@ -1,2 +1,3 @@
 from . import portal
 from . import public
+from . import portal_funder

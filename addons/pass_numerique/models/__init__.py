@@ -10,3 +10,4 @@ from . import pass_voucher
 from . import res_config_settings
 from . import pass_print_batch
 from . import res_partner_open_data
+from . import pass_report

@@ -1,0 +1,407 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Portal pages of the funders, and what became of a prescriber's passes.
+
+- Funders (``is_pass_funder`` commercial partner): ``/my/pass-funding``, the
+  programmes they fund with their figures (books and passes ordered, handed
+  out, redeemed, settled, expired; redemption rate; delay from hand-out to
+  redemption; breakdowns by service, venue, territory, month and by the
+  beneficiaries' age band and situation), and ``/my/pass-funding/<id>`` for
+  one programme. A programme the funder does not fund is "not found".
+- Prescribers: the books page gains a summary of what became of the passes
+  they held (handed to a beneficiary, redeemed, still valid, expired).
+
+Figures about people (beneficiaries) follow the small-number suppression of
+``pass.report``: fewer than 5 people are shown as "< 5".
+"""
+
+from werkzeug.exceptions import NotFound
+
+from odoo import fields, http
+from odoo.http import request
+from odoo.tools import format_amount, format_date
+
+from ..models.pass_report import USED_STATES, is_suppressed, people_display
+from .portal import PassPortal
+
+# The month chart shows at most this many months (the most recent).
+CHART_MONTHS = 24
+# Breakdowns longer than this show their first rows (by passes redeemed).
+BREAKDOWN_ROWS = 15
+
+
+class PassFunderPortal(PassPortal):
+    # ------------------------------------------------------------------ helpers
+    def _pass_funder(self):
+        partner = self._pass_partner()
+        if request.env.user._is_public() or not partner.is_pass_funder:
+            raise NotFound()
+        return partner
+
+    def _pass_funder_programs(self, funder):
+        """The programmes ``funder`` (the user's own organisation) funds.
+
+        sudo: portal users cannot read programmes; the domain on the
+        funder's shares keeps only the user's organisation's programmes, and
+        every figure below is computed on these programmes only.
+        """
+        return (
+            request.env["pass.program"]
+            .sudo()
+            .search(
+                [("funding_ids.partner_id", "=", funder.id), ("state", "!=", "draft")],
+                order="date_start desc, id desc",
+            )
+        )
+
+    def _pass_people(self, people):
+        return {
+            "value": people or 0,
+            "display": people_display(people, request.env),
+            "suppressed": is_suppressed(people),
+        }
+
+    def _pass_breakdown(self, Report, domain, groupby, label):
+        """Redeemed passes grouped by ``groupby``: rows sorted by passes,
+        with value, people (suppressed under 5) and a bar width in percent."""
+        groups = Report._read_group(
+            domain,
+            groupby=[groupby] if isinstance(groupby, str) else groupby,
+            aggregates=[
+                "__count",
+                "amount_redeemed:sum",
+                "people_count:count_distinct",
+            ],
+        )
+        rows = []
+        for *keys, count, amount, people in groups:
+            rows.append(
+                {
+                    "label": label(*keys),
+                    "passes": count,
+                    "amount": amount,
+                    "people": self._pass_people(people),
+                }
+            )
+        rows.sort(key=lambda r: (-r["passes"], r["label"]))
+        top = max((r["passes"] for r in rows), default=0)
+        for row in rows:
+            row["width"] = round(100.0 * row["passes"] / top, 1) if top else 0
+        return rows[:BREAKDOWN_ROWS], len(rows)
+
+    def _pass_people_breakdown(self, Report, domain, field, choices):
+        """Beneficiaries (people) by ``field`` (age band, situation), every
+        cell under 5 people suppressed, and its passes with it."""
+        groups = dict(
+            (key, (count, people))
+            for key, count, people in Report._read_group(
+                [*domain, ("beneficiary_id", "!=", False)],
+                groupby=[field],
+                aggregates=["redeemed_count:sum", "people_count:count_distinct"],
+            )
+        )
+        labels = dict(choices)
+        labels[False] = request.env._("Non renseigné")
+        rows = []
+        for key in [k for k, _l in choices] + [False]:
+            if key not in groups:
+                continue
+            redeemed, people = groups[key]
+            hidden = is_suppressed(people)
+            rows.append(
+                {
+                    "label": labels[key],
+                    "people": self._pass_people(people),
+                    "redeemed": None if hidden else redeemed,
+                }
+            )
+        return rows
+
+    def _pass_funding_figures(self, funder, programs):
+        """Every figure of the funder's dashboard, for ``programs``."""
+        env = request.env
+        # sudo: portal users cannot read the analysis; every query below is
+        # restricted to ``programs``, the funder's own programmes.
+        Report = env["pass.report"].sudo()
+        domain = [("program_id", "in", programs.ids)]
+        used = [*domain, ("state", "in", USED_STATES)]
+        currency = programs[:1].currency_id or env.company.currency_id
+
+        def money(value):
+            return format_amount(env, value or 0.0, currency)
+
+        # Books per programme (sudo: as above, restricted to ``programs``).
+        books = {}
+        for program, state, count in (
+            env["pass.book"]
+            .sudo()
+            ._read_group(
+                domain, groupby=["program_id", "state"], aggregates=["__count"]
+            )
+        ):
+            row = books.setdefault(program.id, {"ordered": 0, "distributed": 0})
+            if state != "cancelled":
+                row["ordered"] += count
+            if state == "distributed":
+                row["distributed"] += count
+        passes = {}
+        for program, state, count, amount, distributed in Report._read_group(
+            domain,
+            groupby=["program_id", "state"],
+            aggregates=["__count", "amount:sum", "distributed_count:sum"],
+        ):
+            row = passes.setdefault(program.id, {s: 0 for s in _STATE_KEYS})
+            row[state] += count
+            row["distributed_total"] += distributed
+            row["value"] += amount if state != "cancelled" else 0.0
+            if state != "cancelled":
+                row["ordered"] += count
+            if state in USED_STATES:
+                row["used"] += count
+                row["value_used"] += amount
+        delays = dict(
+            Report._read_group(
+                used, groupby=["program_id"], aggregates=["delay_days:avg"]
+            )
+        )
+        people = dict(
+            Report._read_group(
+                used, groupby=["program_id"], aggregates=["people_count:count_distinct"]
+            )
+        )
+        shares = {
+            f.program_id.id: f.share
+            for f in programs.funding_ids.filtered(lambda f: f.partner_id == funder)
+        }
+        program_rows = []
+        totals = {s: 0 for s in _STATE_KEYS}
+        totals.update(books_ordered=0, books_distributed=0, value_funded=0.0)
+        for program in programs:
+            row = passes.get(program.id, {s: 0 for s in _STATE_KEYS})
+            book = books.get(program.id, {"ordered": 0, "distributed": 0})
+            share = shares.get(program.id, 0.0)
+            for key in _STATE_KEYS:
+                totals[key] += row[key]
+            totals["books_ordered"] += book["ordered"]
+            totals["books_distributed"] += book["distributed"]
+            totals["value_funded"] += row["value"] * share / 100.0
+            program_rows.append(
+                {
+                    "program": program,
+                    "share": share,
+                    "books_ordered": book["ordered"],
+                    "books_distributed": book["distributed"],
+                    "passes": row,
+                    "rate": _rate(row["used"], row["distributed_total"]),
+                    "delay": _days(delays.get(program)),
+                    "people": self._pass_people(people.get(program, 0)),
+                    "value_funded": money(row["value"] * share / 100.0),
+                    "date_end": format_date(env, program.date_end),
+                    "url": f"/my/pass-funding/{program.id}",
+                }
+            )
+        all_delay = Report._read_group(used, aggregates=["delay_days:avg"])[0][0]
+        all_people = Report._read_group(
+            used, aggregates=["people_count:count_distinct"]
+        )[0][0]
+        totals["rate"] = _rate(totals["used"], totals["distributed_total"])
+        totals["delay"] = _days(all_delay)
+        totals["people"] = self._pass_people(all_people)
+        totals["value_funded"] = money(totals["value_funded"])
+
+        services, services_total = self._pass_breakdown(
+            Report, used, "service_id", lambda s: s.name or env._("Sans service")
+        )
+        venues, venues_total = self._pass_breakdown(
+            Report, used, "venue_id", lambda v: v.name or env._("Sans lieu")
+        )
+        territories, territories_total = self._pass_breakdown(
+            Report,
+            used,
+            ["department_id", "commune"],
+            lambda d, c: " · ".join(
+                x
+                for x in (
+                    f"{d.code} {d.name}" if d else env._("Hors département connu"),
+                    c or "",
+                )
+                if x
+            ),
+        )
+        months = self._pass_month_chart(Report, used)
+        money_figures = env["pass.funder.report"].sudo()._funder_money(funder, programs)
+        money_known = money_figures.get("held") is not None
+        return {
+            "program_rows": program_rows,
+            "totals": totals,
+            "services": services,
+            "services_total": services_total,
+            "venues": venues,
+            "venues_total": venues_total,
+            "territories": territories,
+            "territories_total": territories_total,
+            "months": months,
+            "age_bands": self._pass_people_breakdown(
+                Report, domain, "age_band", self._pass_beneficiary_choices()[0]
+            ),
+            "situations": self._pass_people_breakdown(
+                Report, domain, "situation", self._pass_beneficiary_choices()[1]
+            ),
+            "money_known": money_known,
+            "money": {
+                key: money(money_figures.get(key)) if money_known else None
+                for key in ("received", "spent", "held")
+            },
+            "statements": env["pass.funder.report"]
+            .sudo()
+            ._funder_statements(funder, programs),
+            "small_number": 5,
+        }
+
+    def _pass_month_chart(self, Report, domain):
+        """Passes redeemed per month, as bars of an inline SVG chart."""
+        groups = Report._read_group(
+            domain, groupby=["redeemed_at:month"], aggregates=["__count"]
+        )
+        groups = [(month, count) for month, count in groups if month][-CHART_MONTHS:]
+        top = max((c for _m, c in groups), default=0)
+        bar, gap, height = 28, 6, 120
+        bars = []
+        for index, (month, count) in enumerate(groups):
+            h = round(height * count / top) if top else 0
+            bars.append(
+                {
+                    "x": index * (bar + gap),
+                    "y": height - h,
+                    "width": bar,
+                    "height": h,
+                    "count": count,
+                    "label": format_date(request.env, month, date_format="MMM yy"),
+                }
+            )
+        return {
+            "bars": bars,
+            "width": max(len(bars) * (bar + gap), bar + gap),
+            "height": height,
+            "top": top,
+        }
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        partner = self._pass_partner()
+        values["pass_is_funder"] = bool(partner.is_pass_funder) and not (
+            request.env.user._is_public()
+        )
+        return values
+
+    # ------------------------------------------------------------------ funder
+    @http.route(
+        ["/my/pass-funding", "/my/pass-funding/<int:program_id>"],
+        type="http",
+        auth="user",
+        website=True,
+        methods=["GET"],
+        readonly=True,
+    )
+    def pass_funding(self, program_id=None, **kw):
+        funder = self._pass_funder()
+        programs = self._pass_funder_programs(funder)
+        selected = programs
+        if program_id is not None:
+            # Another funder's programme (or none) is not found: nothing of it,
+            # not even that it exists.
+            selected = programs.filtered(lambda p: p.id == program_id)
+            if not selected:
+                raise NotFound()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "pass_funding",
+                "funder": funder,
+                "programs": programs,
+                "program": selected if program_id is not None else None,
+                "figures": self._pass_funding_figures(funder, selected),
+                "today": format_date(
+                    request.env, fields.Date.context_today(request.env.user)
+                ),
+            }
+        )
+        return request.render("pass_numerique.portal_pass_funding", values)
+
+    # ------------------------------------------------------------------ prescriber
+    def _pass_books_values(self, prescriber, **extra):
+        values = super()._pass_books_values(prescriber, **extra)
+        values["pass_outcome"] = self._pass_prescriber_outcome(prescriber)
+        return values
+
+    def _pass_prescriber_outcome(self, prescriber):
+        """What became of the passes of the books the prescriber holds: handed
+        to a beneficiary or not, redeemed, still valid, expired, cancelled;
+        the services they paid for. Counts only, no beneficiary's data."""
+        env = request.env
+        # As the portal user: the record rules keep the passes of the books
+        # the organisation holds; the domain says so too.
+        domain = [("book_id.holder_id", "=", prescriber.id)]
+        outcome = {
+            "total": 0,
+            "handed": 0,
+            "not_handed": 0,
+            "redeemed": 0,
+            "waiting": 0,
+            "expired": 0,
+            "cancelled": 0,
+        }
+        services = {}
+        for state, handed, service, count in env["pass.voucher"]._read_group(
+            domain,
+            groupby=["state", "beneficiary_id", "service_id"],
+            aggregates=["__count"],
+        ):
+            outcome["total"] += count
+            if not handed:
+                outcome["not_handed"] += count
+                if state in USED_STATES:
+                    outcome["redeemed_unhanded"] = (
+                        outcome.get("redeemed_unhanded", 0) + count
+                    )
+                continue
+            outcome["handed"] += count
+            if state in USED_STATES:
+                outcome["redeemed"] += count
+                # sudo: the name of the service the pass paid for (pass.service
+                # is not readable by portal users).
+                name = service.sudo().name or env._("Sans service")
+                services[name] = services.get(name, 0) + count
+            elif state in ("available", "distributed"):
+                outcome["waiting"] += count
+            elif state == "expired":
+                outcome["expired"] += count
+            else:
+                outcome["cancelled"] += count
+        outcome["rate"] = _rate(outcome["redeemed"], outcome["handed"])
+        outcome["services"] = sorted(services.items(), key=lambda kv: (-kv[1], kv[0]))
+        return outcome
+
+
+_STATE_KEYS = (
+    "available",
+    "distributed",
+    "redeemed",
+    "settled",
+    "expired",
+    "cancelled",
+    "ordered",
+    "used",
+    "distributed_total",
+    "value",
+    "value_used",
+)
+
+
+def _rate(part, whole):
+    """A percentage, rounded, or None when there is nothing to divide."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _days(value):
+    return round(value, 1) if value is not None and value is not False else None

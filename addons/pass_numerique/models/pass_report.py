@@ -1,0 +1,293 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Reporting on passes and redemptions (SQL views, read only).
+
+- ``pass.report``: one row per pass, with its programme, book holder, venue
+  (and the venue's département and commune), service, month of redemption,
+  the delay from the book's first hand-over to the redemption, and the
+  pseudonymous facts of its beneficiary (age band, situation).
+- ``pass.funder.report``: one row per pass and funder of its programme, the
+  amounts weighted by the funder's share.
+
+Small-number suppression: a figure counting beneficiaries (people) is hidden
+when it concerns fewer than ``SMALL_NUMBER`` people, and so is every figure
+of a group made by a beneficiary's facts (age band, situation, postcode).
+The back office (``read_group``: pivot, graph, grouped lists and their
+exports) and the funders' portal apply the same rule.
+
+The views join the small tables (books, partners, beneficiaries, services)
+with LEFT JOINs on their primary key only, so PostgreSQL drops every join a
+query does not use: a count by programme reads ``pass_voucher`` alone.
+"""
+
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+from .pass_beneficiary import AGE_BANDS, SITUATIONS
+from .pass_service import SERVICE_CATEGORIES
+from .pass_voucher import VOUCHER_STATES
+from .res_partner import FUNDER_TYPES
+
+# A count of fewer people than this is not shown (statistical secrecy).
+SMALL_NUMBER = 5
+# Groups made by these fields are groups of people: suppressed as a whole.
+BENEFICIARY_GROUPBYS = ("age_band", "situation", "beneficiary_zip", "beneficiary_id")
+USED_STATES = ("redeemed", "settled")
+
+
+def is_suppressed(people):
+    """Whether a count of people is too small to be shown (1 to 4)."""
+    return bool(people) and 0 < people < SMALL_NUMBER
+
+
+def people_display(people, env):
+    """A count of people for display: ``< 5`` when too small to be shown."""
+    if is_suppressed(people):
+        return env._("< %(limit)s", limit=SMALL_NUMBER)
+    return str(people or 0)
+
+
+class PassReport(models.Model):
+    _name = "pass.report"
+    _description = "Pass analysis"
+    _auto = False
+    _rec_name = "voucher_id"
+    _order = "id desc"
+
+    voucher_id = fields.Many2one("pass.voucher", string="Pass", readonly=True)
+    program_id = fields.Many2one("pass.program", string="Programme", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    book_id = fields.Many2one("pass.book", string="Book", readonly=True)
+    holder_id = fields.Many2one("res.partner", string="Book holder", readonly=True)
+    state = fields.Selection(VOUCHER_STATES, readonly=True)
+    venue_id = fields.Many2one("res.partner", string="Venue", readonly=True)
+    department_id = fields.Many2one(
+        "res.country.department", string="Département (venue)", readonly=True
+    )
+    commune = fields.Char(string="Commune (venue)", readonly=True)
+    service_id = fields.Many2one("pass.service", string="Service", readonly=True)
+    service_category = fields.Selection(
+        SERVICE_CATEGORIES, string="Service category", readonly=True
+    )
+    date_issue = fields.Date(string="Issued on", readonly=True)
+    date_distributed = fields.Datetime(string="Handed out on", readonly=True)
+    redeemed_at = fields.Datetime(string="Redeemed on", readonly=True)
+    date_expiry = fields.Date(string="Valid until", readonly=True)
+    beneficiary_id = fields.Many2one(
+        "pass.beneficiary", string="Beneficiary", readonly=True
+    )
+    age_band = fields.Selection(AGE_BANDS, readonly=True)
+    situation = fields.Selection(SITUATIONS, readonly=True)
+    beneficiary_zip = fields.Char(string="Beneficiary postcode", readonly=True)
+    # Measures
+    amount = fields.Monetary(string="Face value", readonly=True)
+    amount_redeemed = fields.Monetary(string="Redeemed value", readonly=True)
+    distributed_count = fields.Integer(string="Passes handed out", readonly=True)
+    redeemed_count = fields.Integer(string="Passes redeemed", readonly=True)
+    settled_count = fields.Integer(string="Passes settled", readonly=True)
+    expired_count = fields.Integer(string="Passes expired", readonly=True)
+    delay_days = fields.Float(
+        string="Days from hand-out to redemption",
+        aggregator="avg",
+        digits=(16, 1),
+        readonly=True,
+    )
+    people_count = fields.Integer(
+        string="Beneficiaries (people)",
+        aggregator="count_distinct",
+        readonly=True,
+        help="Distinct beneficiaries; fewer than 5 people are not shown.",
+    )
+
+    def _select_sql(self):
+        return SQL(
+            """
+            SELECT v.id AS id,
+                   v.id AS voucher_id,
+                   v.program_id AS program_id,
+                   v.company_id AS company_id,
+                   v.currency_id AS currency_id,
+                   v.book_id AS book_id,
+                   book.holder_id AS holder_id,
+                   v.state AS state,
+                   v.venue_id AS venue_id,
+                   venue.country_department_id AS department_id,
+                   venue.city AS commune,
+                   v.service_id AS service_id,
+                   service.category AS service_category,
+                   book.date_issue AS date_issue,
+                   dist.date_distributed AS date_distributed,
+                   v.redeemed_at AS redeemed_at,
+                   v.date_expiry AS date_expiry,
+                   v.beneficiary_id AS beneficiary_id,
+                   ben.age_band AS age_band,
+                   ben.situation AS situation,
+                   ben.zip AS beneficiary_zip,
+                   v.amount AS amount,
+                   CASE WHEN v.state IN %(used)s THEN v.amount ELSE 0 END
+                       AS amount_redeemed,
+                   CASE WHEN book.holder_id IS NOT NULL THEN 1 ELSE 0 END
+                       AS distributed_count,
+                   CASE WHEN v.state IN %(used)s THEN 1 ELSE 0 END AS redeemed_count,
+                   CASE WHEN v.state = 'settled' THEN 1 ELSE 0 END AS settled_count,
+                   CASE WHEN v.state = 'expired' THEN 1 ELSE 0 END AS expired_count,
+                   EXTRACT(EPOCH FROM v.redeemed_at - dist.date_distributed) / 86400.0
+                       AS delay_days,
+                   v.beneficiary_id AS people_count
+              FROM pass_voucher v
+              LEFT JOIN pass_book book ON book.id = v.book_id
+              LEFT JOIN res_partner venue ON venue.id = v.venue_id
+              LEFT JOIN pass_service service ON service.id = v.service_id
+              LEFT JOIN pass_beneficiary ben ON ben.id = v.beneficiary_id
+              LEFT JOIN (
+                    SELECT book_id, MIN(date) AS date_distributed
+                      FROM pass_book_distribution
+                     GROUP BY book_id
+              ) dist ON dist.book_id = v.book_id
+            """,
+            used=USED_STATES,
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._select_sql(),
+            )
+        )
+
+    @api.model
+    def read_group(
+        self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+    ):
+        """Pivot, graph and grouped lists: hide the figures of fewer than 5 people."""
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or [])
+        by_people = any(g.split(":")[0] in BENEFICIARY_GROUPBYS for g in groupbys)
+        names = [f.split(":")[0].split("(")[0] for f in fields]
+        asks_people = "people_count" in names
+        if not (by_people or asks_people):
+            return super().read_group(
+                domain,
+                fields,
+                groupby,
+                offset=offset,
+                limit=limit,
+                orderby=orderby,
+                lazy=lazy,
+            )
+        query_fields = list(fields)
+        if not asks_people:
+            query_fields.append("people_count:count_distinct")
+        groups = super().read_group(
+            domain,
+            query_fields,
+            groupby,
+            offset=offset,
+            limit=limit,
+            orderby=orderby,
+            lazy=lazy,
+        )
+        grouped = {g.split(":")[0] for g in groupbys}
+        measures = [n for n in names if n in self._fields and n not in grouped]
+        for group in groups:
+            people = group.get("people_count")
+            if is_suppressed(people):
+                group["people_count"] = False
+                if by_people:
+                    for name in measures:
+                        group[name] = False
+                    for key in list(group):
+                        if key == "__count" or (
+                            key.endswith("_count") and key not in self._fields
+                        ):
+                            group[key] = False
+            if not asks_people:
+                group.pop("people_count", None)
+        return groups
+
+
+class PassFunderReport(models.Model):
+    _name = "pass.funder.report"
+    _description = "Funders analysis"
+    _auto = False
+    _order = "id desc"
+
+    voucher_id = fields.Many2one("pass.voucher", string="Pass", readonly=True)
+    funder_id = fields.Many2one("res.partner", string="Funder", readonly=True)
+    funder_type = fields.Selection(FUNDER_TYPES, string="Funder type", readonly=True)
+    share = fields.Float(string="Share (%)", aggregator="avg", readonly=True)
+    program_id = fields.Many2one("pass.program", string="Programme", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    state = fields.Selection(VOUCHER_STATES, readonly=True)
+    venue_id = fields.Many2one("res.partner", string="Venue", readonly=True)
+    department_id = fields.Many2one(
+        "res.country.department", string="Département (venue)", readonly=True
+    )
+    commune = fields.Char(string="Commune (venue)", readonly=True)
+    service_id = fields.Many2one("pass.service", string="Service", readonly=True)
+    date_issue = fields.Date(string="Issued on", readonly=True)
+    redeemed_at = fields.Datetime(string="Redeemed on", readonly=True)
+    amount_funded = fields.Monetary(string="Funded value", readonly=True)
+    amount_redeemed = fields.Monetary(string="Funded value redeemed", readonly=True)
+    amount_settled = fields.Monetary(string="Funded value settled", readonly=True)
+    amount_expired = fields.Monetary(string="Funded value expired", readonly=True)
+    redeemed_count = fields.Integer(string="Passes redeemed", readonly=True)
+
+    def init(self):
+        # Built on pass_report (created first, same file): the view of one
+        # row per pass, times the programme's funders.
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %(table)s AS (
+                    SELECT (r.id::bigint * 100000 + f.id) AS id,
+                           r.voucher_id, f.partner_id AS funder_id,
+                           funder.pass_funder_type AS funder_type, f.share,
+                           r.program_id, r.company_id, r.currency_id, r.state,
+                           r.venue_id, r.department_id, r.commune, r.service_id,
+                           r.date_issue, r.redeemed_at,
+                           r.amount * f.share / 100.0 AS amount_funded,
+                           r.amount_redeemed * f.share / 100.0 AS amount_redeemed,
+                           CASE WHEN r.state = 'settled'
+                                THEN r.amount * f.share / 100.0 ELSE 0
+                           END AS amount_settled,
+                           CASE WHEN r.state = 'expired'
+                                THEN r.amount * f.share / 100.0 ELSE 0
+                           END AS amount_expired,
+                           r.redeemed_count
+                      FROM pass_report r
+                      JOIN pass_program_funding f ON f.program_id = r.program_id
+                      LEFT JOIN res_partner funder ON funder.id = f.partner_id
+                )
+                """,
+                table=SQL.identifier(self._table),
+            )
+        )
+
+    # ------------------------------------------------------------------ hooks
+    @api.model
+    def _funder_money(self, funder, programs):
+        """Money of ``funder`` for ``programs``, from the ledger.
+
+        Returns {"received": float|None, "spent": float|None, "held":
+        float|None, "currency": res.currency}. The ledger lives in
+        pass_settlement, which overrides this hook; without it nothing is
+        known (None: the portal says so rather than showing zeros).
+        """
+        return {
+            "received": None,
+            "spent": None,
+            "held": None,
+            "currency": programs[:1].currency_id or self.env.company.currency_id,
+        }
+
+    @api.model
+    def _funder_statements(self, funder, programs):
+        """Statements ``funder`` may download: a list of {"name": str,
+        "date": date, "url": str}. pass_settlement overrides this hook."""
+        return []

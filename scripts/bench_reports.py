@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Time every funder-dashboard figure and every back-office pivot query.
+
+    $PY scripts/bench_reports.py --db NAME [--conf odoo.conf] [--runs 3]
+
+Run it on a database filled by scripts/populate_passes.py. Each line shows
+the query's time (first run, best run) beside a plain ``search_count`` on
+the same model and domain, timed in the same run, so a slow machine shows as
+slow for both. The dashboard is the one of the funder with the most passes,
+computed by the portal's own code (``PassFunderPortal._pass_funding_figures``)
+and query by query; the pivots are the ``read_group`` calls the web client
+makes for the default pivot of each reporting action (totals, rows, columns,
+rows x columns), as the admin user (record rules applied).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from types import SimpleNamespace
+
+LIMIT_S = 1.0
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--conf", default=os.environ.get("PASS_ODOO_CONF"))
+    parser.add_argument(
+        "--odoo-src", default=os.environ.get("ODOO_SRC", "/opt/odoo-18.0")
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    return parser.parse_args()
+
+
+class Bench:
+    def __init__(self, env, runs):
+        self.env = env
+        self.runs = runs
+        self.rows = []
+
+    def _time(self, fn):
+        times = []
+        for _i in range(self.runs):
+            self.env.invalidate_all()
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return times
+
+    def add(self, label, fn, model, domain):
+        times = self._time(fn)
+        ref = self._time(lambda: self.env[model].search_count(domain))
+        self.rows.append((label, times[0], min(times), statistics.median(ref), model))
+
+    def report(self):
+        width = max(len(r[0]) for r in self.rows)
+        print(f"{'query':<{width}}  first(ms)  best(ms)  search_count(ms)  model")
+        slow = 0
+        for label, first, best, ref, model in self.rows:
+            flag = "" if best < LIMIT_S else "  SLOW"
+            slow += bool(flag)
+            print(
+                f"{label:<{width}}  {first * 1000:9.0f}  {best * 1000:8.0f}  "
+                f"{ref * 1000:16.0f}  {model}{flag}"
+            )
+        return slow
+
+
+def bench_dashboard(bench, env, funder, programs):
+    Report = env["pass.report"].sudo()
+    domain = [("program_id", "in", programs.ids)]
+    used = [*domain, ("state", "in", ("redeemed", "settled"))]
+    people = [*domain, ("beneficiary_id", "!=", False)]
+    queries = [
+        (
+            "books by programme and state",
+            "pass.book",
+            domain,
+            ["program_id", "state"],
+            ["__count"],
+        ),
+        (
+            "passes by programme and state",
+            "pass.report",
+            domain,
+            ["program_id", "state"],
+            ["__count", "amount:sum", "distributed_count:sum"],
+        ),
+        (
+            "mean delay by programme",
+            "pass.report",
+            used,
+            ["program_id"],
+            ["delay_days:avg"],
+        ),
+        (
+            "people by programme",
+            "pass.report",
+            used,
+            ["program_id"],
+            ["people_count:count_distinct"],
+        ),
+        ("mean delay, all", "pass.report", used, [], ["delay_days:avg"]),
+        ("people, all", "pass.report", used, [], ["people_count:count_distinct"]),
+    ]
+    for field in ("service_id", "venue_id"):
+        queries.append(
+            (
+                f"used by {field}",
+                "pass.report",
+                used,
+                [field],
+                ["__count", "amount_redeemed:sum", "people_count:count_distinct"],
+            )
+        )
+    queries += [
+        (
+            "used by département, commune",
+            "pass.report",
+            used,
+            ["department_id", "commune"],
+            ["__count", "amount_redeemed:sum", "people_count:count_distinct"],
+        ),
+        ("used by month", "pass.report", used, ["redeemed_at:month"], ["__count"]),
+        (
+            "people by age band",
+            "pass.report",
+            people,
+            ["age_band"],
+            ["redeemed_count:sum", "people_count:count_distinct"],
+        ),
+        (
+            "people by situation",
+            "pass.report",
+            people,
+            ["situation"],
+            ["redeemed_count:sum", "people_count:count_distinct"],
+        ),
+    ]
+    for label, model, dom, groupby, aggregates in queries:
+        bench.add(
+            f"dashboard: {label}",
+            lambda m=model, d=dom, g=groupby, a=aggregates: env[m]
+            .sudo()
+            ._read_group(d, groupby=g, aggregates=a),
+            model,
+            dom,
+        )
+    del Report
+
+
+def bench_dashboard_page(bench, env, funder, programs):
+    """The whole figure computation of the page, by the controller's code."""
+    from odoo import http
+
+    from odoo.addons.pass_numerique.controllers.portal_funder import PassFunderPortal
+
+    controller = PassFunderPortal()
+    fake = SimpleNamespace(env=env)
+    http._request_stack.push(fake)
+    try:
+        bench.add(
+            "dashboard: whole page figures (all programmes)",
+            lambda: controller._pass_funding_figures(funder, programs),
+            "pass.report",
+            [("program_id", "in", programs.ids)],
+        )
+    finally:
+        http._request_stack.pop()
+
+
+def bench_pivots(bench, env):
+    pivots = [
+        ("Pass analysis", "pass.report", [], ["program_id"], ["state"], ["amount:sum"]),
+        (
+            "Redemption analysis",
+            "pass.report",
+            [("state", "in", ("redeemed", "settled"))],
+            ["service_id"],
+            ["redeemed_at:month"],
+            ["redeemed_count:sum", "amount_redeemed:sum"],
+        ),
+        (
+            "Dashboard (pivot)",
+            "pass.report",
+            [],
+            ["redeemed_at:month"],
+            [],
+            [
+                "distributed_count:sum",
+                "redeemed_count:sum",
+                "settled_count:sum",
+                "expired_count:sum",
+                "amount_redeemed:sum",
+                "delay_days:avg",
+            ],
+        ),
+        (
+            "Beneficiaries analysis",
+            "pass.report",
+            [("beneficiary_id", "!=", False)],
+            ["age_band"],
+            ["situation"],
+            ["people_count", "redeemed_count"],
+        ),
+        (
+            "By département x month",
+            "pass.report",
+            [("state", "in", ("redeemed", "settled"))],
+            ["department_id", "commune"],
+            ["redeemed_at:month"],
+            ["redeemed_count:sum"],
+        ),
+        (
+            "Funders analysis",
+            "pass.funder.report",
+            [],
+            ["funder_id"],
+            ["state"],
+            ["amount_funded:sum"],
+        ),
+        (
+            "Funders x month",
+            "pass.funder.report",
+            [("state", "in", ("redeemed", "settled"))],
+            ["funder_id"],
+            ["redeemed_at:month"],
+            ["amount_redeemed:sum"],
+        ),
+    ]
+    for name, model, domain, rows, cols, measures in pivots:
+        fields = ["__count", *measures]
+        for groupby in ([], rows, cols, rows + cols):
+            if groupby is cols and not cols:
+                continue
+            label = f"pivot {name}: by {' x '.join(groupby) or 'total'}"
+            bench.add(
+                label,
+                lambda m=model, d=domain, g=groupby, f=fields: env[m].read_group(
+                    d, f, g, lazy=False
+                ),
+                model,
+                domain,
+            )
+
+
+def main():
+    args = parse_args()
+    sys.path.insert(0, args.odoo_src)
+    import odoo
+    from odoo import api
+
+    odoo.tools.config.parse_config(["-c", args.conf] if args.conf else [])
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        admin = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env = admin(user=admin.ref("base.user_admin").id, context={"lang": "fr_FR"})
+        total = env["pass.voucher"].search_count([])
+        # The funder with the most passes: its dashboard is the slowest.
+        [(funder, count)] = env["pass.funder.report"]._read_group(
+            [],
+            groupby=["funder_id"],
+            aggregates=["__count"],
+            order="__count desc",
+            limit=1,
+        ) or [(env["res.partner"], 0)]
+        programs = env["pass.program"].search(
+            [("funding_ids.partner_id", "=", funder.id), ("state", "!=", "draft")]
+        )
+        print(
+            f"{total} passes in {args.db}; dashboard of {funder.name}: "
+            f"{len(programs)} programmes, {count} passes; {args.runs} runs each\n"
+        )
+        bench = Bench(env, args.runs)
+        bench.add(
+            "plain search_count on pass.voucher", lambda: None, "pass.voucher", []
+        )
+        bench_dashboard(bench, env, funder, programs)
+        bench_dashboard_page(bench, env, funder, programs)
+        bench_pivots(bench, env)
+        slow = bench.report()
+        cr.rollback()
+    print(
+        f"\n{slow} queries over {LIMIT_S:.0f} s"
+        if slow
+        else f"\nall under {LIMIT_S:.0f} s"
+    )
+    return 1 if slow else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
