@@ -480,6 +480,49 @@ class TestRedeemCode(RedeemCase):
         self.assertTrue(res["ok"], res)
         self.assertEqual(self.book.voucher_ids[1].redeemed_by_id, self.staff)
 
+    def test_attempt_log_for_staff(self):
+        v1, v2 = self.book.voucher_ids[:2]
+        self.redeem(v1.code)
+        self.redeem(v1.code)
+        self.redeem(mistype(v2.code))
+        Staff = self.Voucher.with_user(self.staff)
+        Staff.redeem_code(
+            v2.code, self.venue_out.id, "h2_workshop", channel="backoffice"
+        )
+        Attempt = self.Attempt.with_user(self.staff)
+        domain = [("venue_id", "in", (self.venue | self.venue_out).ids)]
+        counts = {
+            (venue.id, reason, day is not None): count
+            for venue, reason, day, count in Attempt._read_group(
+                domain,
+                groupby=["venue_id", "reason", "create_date:day"],
+                aggregates=["__count"],
+            )
+        }
+        self.assertEqual(
+            counts,
+            {
+                (self.venue.id, "ok", True): 1,
+                (self.venue.id, "already_redeemed", True): 1,
+                (self.venue.id, "bad_check_digit", True): 1,
+                (self.venue_out.id, "out_of_territory", True): 1,
+            },
+        )
+        refused = Attempt.search([*domain, ("ok", "=", False)])
+        self.assertEqual(len(refused), 3)
+        self.assertEqual(
+            refused.filtered(lambda a: a.reason == "out_of_territory").mapped(
+                lambda a: (a.user_id, a.channel, a.program_id)
+            ),
+            [(self.staff, "backoffice", self.program)],
+        )
+        self.assertTrue(all(refused.mapped("create_date")))
+        # Staff read the log; they cannot rewrite or delete it.
+        with self.assertRaises(AccessError):
+            refused.write({"reason": "ok"})
+        with self.assertRaises(AccessError):
+            refused.unlink()
+
     def test_backoffice_wizard(self):
         voucher = self.book.voucher_ids[0]
         Wizard = self.env["pass.voucher.redeem"].with_user(self.staff)
