@@ -72,7 +72,7 @@ class PassBook(models.Model):
     )
 
     _sql_constraints = [
-        ("name_unique", "unique(name)", "The book number must be unique."),
+        ("name_unique", "unique(name)", "Ce numéro de carnet existe déjà."),
     ]
 
     @api.depends("voucher_ids.state", "voucher_ids.amount")
@@ -87,23 +87,38 @@ class PassBook(models.Model):
         }
         for book in self:
             rows = {s: v for (bid, s), v in stats.items() if bid == book.id}
-            book.amount_total = sum(a for s, (_c, a) in rows.items() if s != "cancelled")
+            book.amount_total = sum(
+                a for s, (_c, a) in rows.items() if s != "cancelled"
+            )
             book.voucher_used_count = sum(
                 rows.get(s, (0, 0))[0] for s in ("redeemed", "settled")
             )
-            book.voucher_unused_count = sum(rows.get(s, (0, 0))[0] for s in UNUSED_STATES)
+            book.voucher_unused_count = sum(
+                rows.get(s, (0, 0))[0] for s in UNUSED_STATES
+            )
 
     @api.model
     def _reserve_names(self, count):
         """Reserve ``count`` book numbers from the book sequence in one query."""
-        sequence = self.env["ir.sequence"].sudo().search(  # sudo: users issuing books
-            # need numbers from a sequence they may not read, as next_by_code does
-            [("code", "=", "pass.book"), ("company_id", "in", [self.env.company.id, False])],
-            order="company_id",
-            limit=1,
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(  # sudo: users issuing books
+                # need numbers from a sequence they may not read, as next_by_code does
+                [
+                    ("code", "=", "pass.book"),
+                    ("company_id", "in", [self.env.company.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
         )
         if not sequence:
-            raise UserError(self.env._("The book number sequence (pass.book) is missing."))
+            raise UserError(
+                self.env._(
+                    "La séquence des numéros de carnet (pass.book) est introuvable."
+                )
+            )
         if sequence.implementation != "standard":
             return [sequence.next_by_id() for _i in range(count)]
         prefix, suffix = sequence._get_prefix_suffix()
@@ -129,7 +144,9 @@ class PassBook(models.Model):
         """Manual activation of books of an on-payment programme (the settlement
         addon sets it from the funders' reconciled invoices)."""
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
-            raise UserError(self.env._("Only a Pass manager can activate books."))
+            raise UserError(
+                self.env._("Seul un responsable Pass peut activer des carnets.")
+            )
         self.write({"funders_paid": True})
         return True
 
@@ -212,27 +229,30 @@ class PassBook(models.Model):
         """
         holder = self.env["res.partner"].browse(int(holder_id or 0)).exists()
         if not holder:
-            raise UserError(self.env._("The holder to hand the books to does not exist."))
+            raise UserError(self.env._("Le destinataire des carnets n'existe pas."))
         if not self:
-            raise UserError(self.env._("Select at least one book to distribute."))
+            raise UserError(self.env._("Sélectionnez au moins un carnet à remettre."))
         if not (holder.is_pass_funder or holder.is_pass_prescriber):
             raise UserError(
                 self.env._(
-                    "%(holder)s is neither a funder nor a prescriber: "
-                    "books can only be handed to one of them.",
+                    "%(holder)s n'est ni un financeur ni un prescripteur : "
+                    "les carnets ne peuvent être remis qu'à l'un d'eux.",
                     holder=holder.display_name,
                 )
             )
         for book in self:
             if book.state == "cancelled":
                 raise UserError(
-                    self.env._("Book %(book)s is cancelled: it cannot be distributed.", book=book.name)
+                    self.env._(
+                        "Le carnet %(book)s est annulé : il ne peut pas être remis.",
+                        book=book.name,
+                    )
                 )
             if book.program_id.state != "active":
                 raise UserError(
                     self.env._(
-                        "Book %(book)s belongs to programme %(program)s, which is not "
-                        "active: it cannot be distributed.",
+                        "Le carnet %(book)s appartient au programme %(program)s, qui "
+                        "n'est pas actif : il ne peut pas être remis.",
                         book=book.name,
                         program=book.program_id.display_name,
                     )
@@ -240,7 +260,7 @@ class PassBook(models.Model):
             if book.holder_id == holder:
                 raise UserError(
                     self.env._(
-                        "Book %(book)s is already held by %(holder)s.",
+                        "Le carnet %(book)s est déjà détenu par %(holder)s.",
                         book=book.name,
                         holder=holder.display_name,
                     )
@@ -266,13 +286,17 @@ class PassBook(models.Model):
         """Cancel the passes of these books that were not used (lost, stolen,
         destroyed book). Redeemed and settled passes are kept."""
         if reason not in dict(CANCEL_REASONS):
-            raise UserError(self.env._("Choose why the passes are cancelled."))
+            raise UserError(self.env._("Choisissez le motif de l'annulation des pass."))
         vouchers = self.env["pass.voucher"].search(
             [("book_id", "in", self.ids), ("state", "in", UNUSED_STATES)]
         )
         if not vouchers:
-            raise UserError(self.env._("These books have no unused pass left to cancel."))
+            raise UserError(
+                self.env._("Ces carnets n'ont plus aucun pass inutilisé à annuler.")
+            )
         vouchers._cancel(reason, note)
-        fully = self.filtered(lambda b: not b.voucher_unused_count and not b.voucher_used_count)
+        fully = self.filtered(
+            lambda b: not b.voucher_unused_count and not b.voucher_used_count
+        )
         fully.write({"state": "cancelled"})
         return len(vouchers)

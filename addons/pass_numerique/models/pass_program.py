@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_date
 
 from ..tools.pass_code import generate_codes
 
@@ -145,28 +145,32 @@ class PassProgram(models.Model):
         (
             "code_company_unique",
             "unique(code, company_id)",
-            "A programme with this code already exists.",
+            "Un programme avec ce code existe déjà dans cette société.",
         ),
-        ("face_value_positive", "check(face_value > 0)", "The face value must be positive."),
+        (
+            "face_value_positive",
+            "check(face_value > 0)",
+            "La valeur faciale doit être positive.",
+        ),
         (
             "dates_order",
             "check(date_end >= date_start)",
-            "The end date must not be before the start date.",
+            "La date de fin ne peut pas précéder la date de début.",
         ),
         (
             "validity_positive",
             "check(validity_months > 0)",
-            "The validity must be at least one month.",
+            "La validité doit être d'au moins un mois.",
         ),
         (
             "grace_not_negative",
             "check(grace_months >= 0)",
-            "The grace period cannot be negative.",
+            "Le délai de grâce ne peut pas être négatif.",
         ),
         (
             "fee_rate_range",
             "check(fee_rate >= 0 and fee_rate < 100)",
-            "The fee rate must be between 0 and 100 %.",
+            "Le taux de frais doit être compris entre 0 et 100 %.",
         ),
     ]
 
@@ -215,8 +219,8 @@ class PassProgram(models.Model):
             if float_compare(total, 100.0, precision_digits=2):
                 raise ValidationError(
                     self.env._(
-                        "The funders' shares of programme %(program)s total "
-                        "%(total)s %%: they must total exactly 100 %%.",
+                        "Les parts des financeurs du programme %(program)s totalisent "
+                        "%(total)s %% : elles doivent totaliser exactement 100 %%.",
                         program=program.display_name,
                         total=round(total, 2),
                     )
@@ -229,8 +233,8 @@ class PassProgram(models.Model):
                 if not re.fullmatch(r"\d{1,5}|2[AB]\d{0,3}", token):
                     raise ValidationError(
                         self.env._(
-                            "%(token)s is not a postcode or postcode prefix "
-                            "(digits only, e.g. 33000 or 331).",
+                            "%(token)s n'est pas un code postal ni un début de code "
+                            "postal (chiffres uniquement, par exemple 33000 ou 331).",
                             token=token,
                         )
                     )
@@ -251,6 +255,52 @@ class PassProgram(models.Model):
         self.ensure_one()
         return [z.strip() for z in (self.territory_zips or "").split(",") if z.strip()]
 
+    # ------------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The funding lines created with the programme are checked together,
+        # by _check_shares on the programme, not one by one.
+        programs = super(
+            PassProgram, self.with_context(pass_program_checks_shares=True)
+        ).create(vals_list)
+        return programs.with_env(self.env)
+
+    def write(self, vals):
+        if "funding_ids" in vals:
+            # The lines of one save are checked together (moving 10 points
+            # from one funder to another updates two lines).
+            return super(
+                PassProgram, self.with_context(pass_program_checks_shares=True)
+            ).write(vals)
+        return super().write(vals)
+
+    def copy_data(self, default=None):
+        # The code is required and unique: a duplicate gets a new one (and a
+        # name saying it is a copy) instead of a database error.
+        default = dict(default or {})
+        vals_list = super().copy_data(default=default)
+        for program, vals in zip(self, vals_list, strict=True):
+            if "code" not in default:
+                vals["code"] = self.env._("%(code)s-COPIE", code=program.code)
+            if "name" not in default:
+                vals["name"] = self.env._("%(name)s (copie)", name=program.name)
+        return vals_list
+
+    def _check_funding_editable(self):
+        """Funders and shares split every pass's face value (invoices,
+        settlement, refunds): they are frozen once the programme is active."""
+        frozen = self.filtered(lambda p: p.state != "draft")
+        if frozen:
+            raise UserError(
+                self.env._(
+                    "Les financeurs et les parts du programme %(program)s ne peuvent "
+                    "plus être modifiés : il est %(state)s. Un programme actif sans "
+                    "carnet peut être remis en brouillon pour les corriger.",
+                    program=frozen[0].display_name,
+                    state=frozen[0]._state_label(),
+                )
+            )
+
     @api.depends("name", "code")
     def _compute_display_name(self):
         for program in self:
@@ -264,8 +314,8 @@ class PassProgram(models.Model):
             if program.state != "draft":
                 raise UserError(
                     self.env._(
-                        "Only a draft programme can be activated (%(program)s is "
-                        "%(state)s).",
+                        "Seul un programme en brouillon peut être activé : le "
+                        "programme %(program)s est %(state)s.",
                         program=program.display_name,
                         state=program._state_label(),
                     )
@@ -273,8 +323,8 @@ class PassProgram(models.Model):
             if not program.funding_ids:
                 raise UserError(
                     self.env._(
-                        "Programme %(program)s has no funder: add the funders and "
-                        "their shares before activating it.",
+                        "Le programme %(program)s n'a aucun financeur : ajoutez les "
+                        "financeurs et leurs parts avant de l'activer.",
                         program=program.display_name,
                     )
                 )
@@ -287,8 +337,8 @@ class PassProgram(models.Model):
             if program.state != "active":
                 raise UserError(
                     self.env._(
-                        "Only an active programme can be closed (%(program)s is "
-                        "%(state)s).",
+                        "Seul un programme actif peut être clos : le programme "
+                        "%(program)s est %(state)s.",
                         program=program.display_name,
                         state=program._state_label(),
                     )
@@ -297,12 +347,20 @@ class PassProgram(models.Model):
         return True
 
     def action_draft(self):
+        # Counted afresh: books issued in this transaction are not in the
+        # cached book_count.
+        with_books = {
+            program
+            for [program] in self.env["pass.book"]._read_group(
+                [("program_id", "in", self.ids)], groupby=["program_id"]
+            )
+        }
         for program in self:
-            if program.state != "active" or program.book_count:
+            if program.state != "active" or program in with_books:
                 raise UserError(
                     self.env._(
-                        "Programme %(program)s cannot go back to draft: only an "
-                        "active programme without books can.",
+                        "Le programme %(program)s ne peut pas revenir en brouillon : "
+                        "seul un programme actif sans carnet le peut.",
                         program=program.display_name,
                     )
                 )
@@ -310,7 +368,12 @@ class PassProgram(models.Model):
         return True
 
     def _state_label(self):
-        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+        """The state as a French adjective, for the messages."""
+        return {
+            "draft": self.env._("en brouillon"),
+            "active": self.env._("actif"),
+            "closed": self.env._("clos"),
+        }[self.state]
 
     def action_view_books(self):
         self.ensure_one()
@@ -334,7 +397,9 @@ class PassProgram(models.Model):
     def _voucher_expiry_date(self, issue_date):
         """Last day a pass issued on ``issue_date`` may be spent."""
         self.ensure_one()
-        return min(issue_date + relativedelta(months=self.validity_months), self.date_end)
+        return min(
+            issue_date + relativedelta(months=self.validity_months), self.date_end
+        )
 
     def issue_books(self, count, passes_per_book=10):
         """Issue ``count`` books of ``passes_per_book`` passes on this programme.
@@ -352,12 +417,16 @@ class PassProgram(models.Model):
             passes_per_book = int(passes_per_book)
         except (TypeError, ValueError) as exc:
             raise UserError(
-                self.env._("The number of books and of passes per book must be whole numbers.")
+                self.env._(
+                    "Le nombre de carnets et le nombre de pass par carnet doivent être "
+                    "des nombres entiers."
+                )
             ) from exc
         if not 1 <= count <= MAX_BOOKS_PER_CALL:
             raise UserError(
                 self.env._(
-                    "The number of books must be between 1 and %(max)s (asked: %(count)s).",
+                    "Le nombre de carnets doit être compris entre 1 et %(max)s "
+                    "(demandé : %(count)s).",
                     max=MAX_BOOKS_PER_CALL,
                     count=count,
                 )
@@ -365,7 +434,7 @@ class PassProgram(models.Model):
         if not 1 <= passes_per_book <= MAX_PASSES_PER_BOOK:
             raise UserError(
                 self.env._(
-                    "A book holds between 1 and %(max)s passes (asked: %(count)s).",
+                    "Un carnet contient entre 1 et %(max)s pass (demandé : %(count)s).",
                     max=MAX_PASSES_PER_BOOK,
                     count=passes_per_book,
                 )
@@ -373,8 +442,8 @@ class PassProgram(models.Model):
         if program.state != "active":
             raise UserError(
                 self.env._(
-                    "Books can only be issued on an active programme: %(program)s is "
-                    "%(state)s.",
+                    "Les carnets ne peuvent être émis que sur un programme actif : le "
+                    "programme %(program)s est %(state)s.",
                     program=program.display_name,
                     state=program._state_label(),
                 )
@@ -391,13 +460,14 @@ class PassProgram(models.Model):
         if today > program.date_end:
             raise UserError(
                 self.env._(
-                    "Programme %(program)s ended on %(date)s: no more books can be issued.",
+                    "Le programme %(program)s a pris fin le %(date)s : aucun carnet ne "
+                    "peut plus être émis.",
                     program=program.display_name,
-                    date=program.date_end,
+                    date=format_date(self.env, program.date_end),
                 )
             )
         expiry = program._voucher_expiry_date(today)
-        names = Book._reserve_names(count)
+        names = Book.with_company(program.company_id)._reserve_names(count)
         self.env.flush_all()
         uid = self.env.uid
         cr = self.env.cr
@@ -453,6 +523,8 @@ class PassProgram(models.Model):
         )
         Book.invalidate_model()
         Voucher.invalidate_model()
+        # The programme's books and counters changed behind the ORM's back.
+        program.invalidate_recordset()
         books = Book.browse(book_ids)
         # Record rules apply to the new rows as they would after create().
         books.check_access("create")
@@ -461,7 +533,7 @@ class PassProgram(models.Model):
         )
         program.message_post(
             body=self.env._(
-                "%(count)s books of %(ppb)s passes issued (%(first)s to %(last)s).",
+                "%(count)s carnets de %(ppb)s pass émis (%(first)s à %(last)s).",
                 count=count,
                 ppb=passes_per_book,
                 first=names[0],
@@ -482,7 +554,8 @@ class PassProgram(models.Model):
         while True:
             cr.execute(
                 SQL(
-                    "SELECT code FROM pass_voucher WHERE code = ANY(%(codes)s::varchar[])",
+                    "SELECT code FROM pass_voucher "
+                    "WHERE code = ANY(%(codes)s::varchar[])",
                     codes=codes,
                 )
             )

@@ -1,6 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class PassProgramFunding(models.Model):
@@ -33,11 +33,45 @@ class PassProgramFunding(models.Model):
         (
             "share_range",
             "check(share > 0 and share <= 100)",
-            "A funder's share must be more than 0 and at most 100 %.",
+            "La part d'un financeur doit être supérieure à 0 et au plus égale à 100 %.",
         ),
         (
             "partner_program_unique",
             "unique(program_id, partner_id)",
-            "A funder appears only once in a programme.",
+            "Un financeur ne figure qu'une fois dans un programme.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.program_id._check_funding_editable()
+        lines._check_program_shares()
+        return lines
+
+    def write(self, vals):
+        # Access first: a user who may not edit is told so, not why the
+        # programme is frozen.
+        self.check_access("write")
+        self.program_id._check_funding_editable()
+        programs = self.program_id
+        res = super().write(vals)
+        (programs | self.program_id)._check_funding_editable()
+        self._check_program_shares(programs)
+        return res
+
+    def unlink(self):
+        self.check_access("unlink")
+        programs = self.program_id
+        programs._check_funding_editable()
+        res = super().unlink()
+        self._check_program_shares(programs.exists())
+        return res
+
+    def _check_program_shares(self, programs=None):
+        """A line edited on its own (not through its programme's form, which
+        checks all its lines at once) must keep the 100 % total."""
+        if self.env.context.get("pass_program_checks_shares"):
+            return
+        programs = (programs or self.env["pass.program"]) | self.exists().program_id
+        programs._check_shares()

@@ -64,8 +64,8 @@ class ResPartner(models.Model):
             if partner.siret and not stdnum_siret.is_valid(partner.siret):
                 raise ValidationError(
                     self.env._(
-                        "The SIRET %(siret)s of %(partner)s is not valid: it must "
-                        "have 14 digits and a valid check digit.",
+                        "Le SIRET %(siret)s de %(partner)s n'est pas valide : il doit "
+                        "compter 14 chiffres et une clé de contrôle correcte.",
                         siret=partner.siret,
                         partner=partner.display_name,
                     )
@@ -77,7 +77,7 @@ class ResPartner(models.Model):
             if partner.is_pass_funder and not partner.pass_funder_type:
                 raise ValidationError(
                     self.env._(
-                        "Funder %(partner)s needs a funder type.",
+                        "Le financeur %(partner)s doit avoir un type de financeur.",
                         partner=partner.display_name,
                     )
                 )

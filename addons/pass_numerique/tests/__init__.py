@@ -4,3 +4,7 @@ from . import test_redeem
 from . import test_distribution
 from . import test_reporting
 from . import test_portal_funder
+from . import test_pass_code
+from . import test_program
+from . import test_book
+from . import test_security

@@ -1,0 +1,156 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Shared fixtures of the pass_numerique tests (no demo data needed).
+
+``PassNumeriqueCommon`` builds, once per test class:
+
+- ``company`` (the current company, in EUR) and ``eur``;
+- ``funder_state`` and ``funder_dept`` (State and Gironde département);
+- ``prescriber`` (a CCAS);
+- ``service_admin``, ``service_mail`` (test services) and ``venue``, a
+  qualified venue in Bordeaux (Gironde) offering both;
+- ``program``: an active programme co-funded 60/40 by the State and the
+  département, 10 € passes, valid 12 months, territory Gironde;
+- ``pass_user``, ``pass_manager`` and ``portal_user`` (new_test_user).
+
+Helpers: ``_create_program(code, shares=None, **vals)`` (draft programme),
+``_issue(count, passes_per_book=10, program=None)`` (books recordset),
+``_redeem(voucher, venue=None, service=None)``.
+"""
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class PassNumeriqueCommon(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.france = cls.env.ref("base.fr")
+        cls.gironde = cls.env.ref("l10n_fr_department.res_country_department_gironde")
+        Partner = cls.env["res.partner"]
+        cls.funder_state = Partner.create(
+            {
+                "name": "État - Préfecture de la Gironde (test)",
+                "is_company": True,
+                "is_pass_funder": True,
+                "pass_funder_type": "state",
+            }
+        )
+        cls.funder_dept = Partner.create(
+            {
+                "name": "Département de la Gironde (test)",
+                "is_company": True,
+                "is_pass_funder": True,
+                "pass_funder_type": "departement",
+            }
+        )
+        cls.prescriber = Partner.create(
+            {
+                "name": "CCAS de Bordeaux (test)",
+                "is_company": True,
+                "is_pass_prescriber": True,
+                "zip": "33000",
+                "city": "Bordeaux",
+                "country_id": cls.france.id,
+            }
+        )
+        Service = cls.env["pass.service"]
+        cls.service_admin = Service.create(
+            {
+                "code": "test_demarche_en_ligne",
+                "name": "Réaliser une démarche administrative en ligne (test)",
+                "category": "admin",
+            }
+        )
+        cls.service_mail = Service.create(
+            {
+                "code": "test_messagerie",
+                "name": "Utiliser une messagerie (test)",
+                "category": "daily_tools",
+            }
+        )
+        cls.venue = Partner.create(
+            {
+                "name": "Espace numérique de Bordeaux Bastide (test)",
+                "is_company": True,
+                "is_pass_venue": True,
+                "pass_venue_state": "qualified",
+                "street": "12 rue de la Benauge",
+                "zip": "33100",
+                "city": "Bordeaux",
+                "country_id": cls.france.id,
+                "pass_service_ids": [
+                    Command.set((cls.service_admin | cls.service_mail).ids)
+                ],
+            }
+        )
+        cls.program = cls._create_program(
+            "TEST-GIRONDE",
+            name="Pass Numérique Gironde (test)",
+            department_ids=[Command.set(cls.gironde.ids)],
+            service_ids=[Command.set((cls.service_admin | cls.service_mail).ids)],
+        )
+        cls.program.action_activate()
+        cls.pass_user = new_test_user(
+            cls.env,
+            login="pass_test_user",
+            name="Agent Pass (test)",
+            groups="pass_numerique.pass_numerique_group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.pass_manager = new_test_user(
+            cls.env,
+            login="pass_test_manager",
+            name="Responsable Pass (test)",
+            groups="pass_numerique.pass_numerique_group_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="pass_test_portal",
+            name="Portail (test)",
+            groups="base.group_portal",
+        )
+
+    @classmethod
+    def _create_program(cls, code, shares=None, **vals):
+        """A draft programme; ``shares`` is a list of (partner, share),
+        by default the State 60 % and the département 40 %."""
+        if shares is None:
+            shares = [(cls.funder_state, 60.0), (cls.funder_dept, 40.0)]
+        values = {
+            "name": f"Programme {code}",
+            "code": code,
+            "company_id": cls.company.id,
+            "currency_id": cls.eur.id,
+            "face_value": 10.0,
+            "date_start": "2026-01-01",
+            "date_end": "2030-12-31",
+            "validity_months": 12,
+            "funding_ids": [
+                Command.create({"partner_id": partner.id, "share": share})
+                for partner, share in shares
+            ],
+        }
+        values.update(vals)
+        return cls.env["pass.program"].create(values)
+
+    def _issue(self, count, passes_per_book=10, program=None):
+        program = program or self.program
+        return self.env["pass.book"].browse(program.issue_books(count, passes_per_book))
+
+    def _redeem(self, voucher, venue=None, service=None):
+        venue = venue or self.venue
+        service = service or self.service_admin
+        result = self.env["pass.voucher"].redeem_code(
+            voucher.code, venue.id, service.code
+        )
+        self.assertTrue(result["ok"], result)
+        voucher.invalidate_recordset()
+        return result
