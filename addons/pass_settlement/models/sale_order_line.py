@@ -23,7 +23,7 @@ class SaleOrderLine(models.Model):
         """A co-funded line is invoiced to each funder for its share: count
         each funder's invoice line for that fraction of the quantity."""
         pass_lines = self.filtered(lambda l: l.pass_program_id or l.pass_fee_program_id)
-        super(SaleOrderLine, self - pass_lines)._compute_qty_invoiced()
+        res = super(SaleOrderLine, self - pass_lines)._compute_qty_invoiced()
         for line in pass_lines:
             qty = 0.0
             for inv_line in line._get_invoice_lines():
@@ -36,3 +36,4 @@ class SaleOrderLine(models.Model):
             line.qty_invoiced = float_round(
                 qty, precision_rounding=line.product_uom.rounding or 0.01
             )
+        return res
