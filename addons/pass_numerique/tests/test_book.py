@@ -194,12 +194,16 @@ class TestDistributeCancel(PassNumeriqueCommon):
         redeemed = book.voucher_ids.sorted("number")[0]
         self._redeem(redeemed)
         self.assertEqual(redeemed.state, "redeemed")
+        lost = book.voucher_ids.sorted("number")[1]
+        lost.action_cancel("lost", "Pass déchiré")
         book.distribute(self.prescriber2.id)
         self.assertEqual(redeemed.state, "redeemed")
         self.assertEqual(redeemed.venue_id, self.venue)
+        self.assertEqual(lost.state, "cancelled")
         self.assertEqual(
-            set((book.voucher_ids - redeemed).mapped("state")), {"distributed"}
+            set((book.voucher_ids - redeemed - lost).mapped("state")), {"distributed"}
         )
+        self.assertEqual(book.holder_id, self.prescriber2)
 
     def test_distribute_refusals(self):
         venue_only = self.venue
@@ -297,3 +301,26 @@ class TestDistributeCancel(PassNumeriqueCommon):
         self.assertEqual(set(vouchers.mapped("cancel_reason")), {"stolen"})
         self.assertEqual(set(vouchers.mapped("cancel_note")), {"Plainte n° 2026/123"})
         self.assertEqual(set(self.books[1].voucher_ids.mapped("state")), {"available"})
+
+    def test_on_payment_activation(self):
+        """A programme activated on payment: distributed passes are refused
+        until the funders have paid for the book."""
+        program = self._create_program("PAYFIRST", activation="on_payment")
+        program.action_activate()
+        book = self._issue(1, 5, program=program)
+        book.distribute(self.prescriber.id)
+        voucher = book.voucher_ids[0]
+        result = self.env["pass.voucher"].redeem_code(
+            voucher.code, self.venue.id, self.service_admin.code
+        )
+        self.assertFalse(result["ok"])
+        self.assertEqual(result["reason"], "not_activated")
+        self.assertEqual(voucher.state, "distributed")
+        book.with_user(self.pass_manager).action_mark_funders_paid()
+        self.assertTrue(book.funders_paid)
+        self._redeem(voucher)
+        self.assertEqual(voucher.state, "redeemed")
+        # The default programme (on issue) needs no payment.
+        other = self._issue(1, 5)
+        other.distribute(self.prescriber.id)
+        self._redeem(other.voucher_ids[0])

@@ -90,6 +90,27 @@ class TestProgram(PassNumeriqueCommon):
             program.action_draft()
         self.assertEqual(program.state, "active")
 
+    def test_correct_shares_back_in_draft(self):
+        program = self._create_program("FIX")
+        program.action_activate()
+        line = program.funding_ids.filtered(lambda f: f.partner_id == self.funder_dept)
+        with self.assertRaisesRegex(
+            UserError, "ne peuvent plus être modifiés : il est actif"
+        ):
+            line.write({"share": 50.0})
+        program.action_draft()
+        program.write(
+            {
+                "funding_ids": [
+                    Command.update((program.funding_ids - line).id, {"share": 50.0}),
+                    Command.update(line.id, {"share": 50.0}),
+                ]
+            }
+        )
+        program.action_activate()
+        self.assertEqual(program.state, "active")
+        self.assertEqual(program.funding_ids.mapped("share"), [50.0, 50.0])
+
     def test_activation_needs_funders(self):
         program = self._create_program("NOFUND", shares=[])
         with self.assertRaisesRegex(UserError, "n'a aucun financeur"):
