@@ -99,10 +99,9 @@ class PassVoucher(models.Model):
         if bad:
             raise UserError(
                 self.env._(
-                    "Le pass %(code)s est %(state)s : seuls les pass inutilisés "
-                    "peuvent être annulés.",
+                    "Le pass %(code)s a déjà été encaissé, a expiré ou est déjà "
+                    "annulé : seuls les pass inutilisés peuvent être annulés.",
                     code=bad[0].code_display,
-                    state=dict(VOUCHER_STATES)[bad[0].state],
                 )
             )
         self.write(
@@ -135,36 +134,37 @@ class PassVoucher(models.Model):
     def _reason_message(self, reason):
         """Plain-language sentence for a refusal reason, in the user's language,
         for the person at the counter."""
-        _ = self.env._
         messages = {
-            "unknown_code": _(
+            "unknown_code": self.env._(
                 "Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."
             ),
-            "bad_check_digit": _(
+            "bad_check_digit": self.env._(
                 "Ce code contient une erreur de saisie : vérifiez chaque chiffre."
             ),
-            "already_redeemed": _(
+            "already_redeemed": self.env._(
                 "Ce pass a déjà été encaissé : il ne peut pas servir deux fois."
             ),
-            "expired": _("Ce pass a expiré."),
-            "cancelled": _("Ce pass a été annulé (carnet perdu, volé ou détruit)."),
-            "not_distributed": _(
+            "expired": self.env._("Ce pass a expiré."),
+            "cancelled": self.env._(
+                "Ce pass a été annulé (carnet perdu, volé ou détruit)."
+            ),
+            "not_distributed": self.env._(
                 "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
             ),
-            "not_activated": _(
+            "not_activated": self.env._(
                 "Ce pass n'est pas encore actif (son dispositif n'a pas commencé "
                 "ou son financement n'est pas encore payé)."
             ),
-            "venue_not_qualified": _(
+            "venue_not_qualified": self.env._(
                 "Votre lieu n'est pas habilité à accepter des pass pour le moment."
             ),
-            "out_of_territory": _(
+            "out_of_territory": self.env._(
                 "Ce pass ne peut pas être utilisé sur le territoire de votre lieu."
             ),
-            "service_not_allowed": _(
+            "service_not_allowed": self.env._(
                 "Ce pass ne peut pas payer ce service dans votre lieu."
             ),
-            "too_many_attempts": _(
+            "too_many_attempts": self.env._(
                 "Trop de tentatives refusées : patientez quelques minutes avant "
                 "de réessayer."
             ),
