@@ -1,2 +1,81 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Public page of the venues where a programme's passes are accepted: the QR
+code printed on every pass points here. No website module, no login; only
+what a venue publishes anyway (name, address, services, opening hours)."""
+
+import re
+
+from odoo import http
+from odoo.http import request
+
+OSM_DAYS = {
+    "Mo": "lun.",
+    "Tu": "mar.",
+    "We": "mer.",
+    "Th": "jeu.",
+    "Fr": "ven.",
+    "Sa": "sam.",
+    "Su": "dim.",
+    "PH": "jours fériés",
+}
+
+
+def french_opening_hours(value):
+    """OpenStreetMap ``opening_hours`` ("Mo-Fr 09:00-12:00; Sa 10:00-12:00")
+    as lines readable in French ("lun. to ven. 09:00 to 12:00", with en dashes)."""
+    lines = []
+    for rule in (value or "").split(";"):
+        rule = rule.strip()
+        if not rule:
+            continue
+        rule = re.sub(
+            r"\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b", lambda m: OSM_DAYS[m.group(1)], rule
+        )
+        rule = rule.replace("-", "\u2013").replace(",", ", ").replace(" off", " fermé")
+        lines.append(rule)
+    return lines
+
+
+class PassPublicController(http.Controller):
+    @http.route(
+        "/pass/lieux/<int:program_id>/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def program_venues(self, program_id, token, **kwargs):
+        # sudo: the page is public; the token (an HMAC of the programme id)
+        # proves the visitor holds a printed pass, and only public facts of
+        # qualified venues are shown.
+        program = request.env["pass.program"].sudo().browse(program_id).exists()
+        if not program or not program._check_venues_token(token):
+            raise request.not_found()
+        if program.state != "active":
+            return request.render(
+                "pass_numerique.pass_public_venues",
+                {"program": program, "closed": True},
+            )
+        venues = program._public_venues()
+        rows = [
+            {
+                "name": venue.name,
+                "street": " ".join(filter(None, [venue.street, venue.street2])),
+                "city": " ".join(filter(None, [venue.zip, venue.city])),
+                "services": ", ".join(
+                    (
+                        venue.pass_service_ids & program.service_ids
+                        or venue.pass_service_ids
+                    )
+                    .sorted(lambda s: (s.sequence, s.name))
+                    .mapped("name")
+                ),
+                "hours": french_opening_hours(venue.pass_opening_hours),
+            }
+            for venue in venues
+        ]
+        return request.render(
+            "pass_numerique.pass_public_venues",
+            {"program": program, "venues": rows, "closed": False},
+        )

@@ -8,6 +8,8 @@ from . import pass_redemption_attempt
 from . import pass_beneficiary
 from . import pass_voucher
 from . import res_config_settings
+from . import pass_program_print
+from . import pass_book_print
 from . import pass_print_batch
 from . import res_partner_open_data
 from . import pass_report

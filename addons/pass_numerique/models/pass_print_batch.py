@@ -1,2 +1,369 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Print batches: the books of an order for the print shop, as one PDF and a
+CSV manifest, printed at once or in the background chunk by chunk."""
+
+import csv
+import io
+import logging
+import os
+
+from odoo import Command, api, fields, models, tools
+from odoo.exceptions import UserError
+
+from ..tools.book_pdf import BookPdfWriter
+from .pass_book_print import SYNC_PRINT_LIMIT
+
+_logger = logging.getLogger(__name__)
+
+# Books rendered per chunk: one chunk is rendered in memory then appended to
+# the batch's file, and one cron call renders one chunk (a few seconds).
+CHUNK_SIZE = 500
+
+MANIFEST_COLUMNS = [
+    ("book", "carnet"),
+    ("passes", "nombre_passes"),
+    ("first_pass", "premier_pass"),
+    ("last_pass", "dernier_pass"),
+    ("first_code", "premier_code"),
+    ("last_code", "dernier_code"),
+    ("codes_sha256", "empreinte_codes_sha256"),
+    ("program_code", "code_dispositif"),
+    ("program", "dispositif"),
+    ("funders", "financeurs"),
+    ("valid_until", "valable_jusqu_au"),
+    ("duplicate", "duplicata"),
+]
+
+
+class PassPrintBatch(models.Model):
+    _name = "pass.print.batch"
+    _description = "Print batch of pass books"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, copy=False, default="/")
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    book_ids = fields.Many2many(
+        "pass.book",
+        "pass_print_batch_book_rel",
+        "batch_id",
+        "book_id",
+        string="Books",
+        check_company=True,
+        readonly=True,
+    )
+    duplicate_book_ids = fields.Many2many(
+        "pass.book",
+        "pass_print_batch_duplicate_rel",
+        "batch_id",
+        "book_id",
+        string="Reprinted books",
+        readonly=True,
+        help="Books printed before: their sheets are marked DUPLICATA.",
+    )
+    book_count = fields.Integer(compute="_compute_book_count", string="Books to print")
+    duplicate_count = fields.Integer(compute="_compute_book_count", string="Duplicates")
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("queued", "Queued"),
+            ("running", "Printing"),
+            ("done", "Printed"),
+            ("failed", "Failed"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Printed by", readonly=True, tracking=True
+    )
+    date_start = fields.Datetime(string="Started on", readonly=True)
+    date_done = fields.Datetime(string="Printed on", readonly=True, tracking=True)
+    books_done = fields.Integer(string="Books rendered", readonly=True)
+    progress = fields.Float(compute="_compute_progress")
+    page_count = fields.Integer(string="Pages", readonly=True)
+    pdf_attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
+    csv_attachment_id = fields.Many2one(
+        "ir.attachment", string="Manifest", readonly=True
+    )
+    error = fields.Text(readonly=True)
+    writer_state = fields.Json(readonly=True, copy=False)
+
+    @api.depends("book_ids", "duplicate_book_ids")
+    def _compute_book_count(self):
+        for batch in self:
+            batch.book_count = len(batch.book_ids)
+            batch.duplicate_count = len(batch.duplicate_book_ids)
+
+    @api.depends("books_done", "book_ids")
+    def _compute_progress(self):
+        for batch in self:
+            total = len(batch.book_ids)
+            batch.progress = 100.0 * batch.books_done / total if total else 0.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Book = self.env["pass.book"]
+        for vals in vals_list:
+            company = self.env["res.company"].browse(
+                vals.get("company_id") or self.env.company.id
+            )
+            Book.browse(self._command_ids(vals.get("book_ids")))._check_printable(
+                company
+            )
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code(
+                    "pass.print.batch"
+                ) or self.env._("Lot d'impression")
+        return super().create(vals_list)
+
+    @api.model
+    def _command_ids(self, commands):
+        ids = []
+        for command in commands or []:
+            if isinstance(command, list | tuple):
+                if command[0] == Command.SET:
+                    ids = list(command[2])
+                elif command[0] == Command.LINK:
+                    ids.append(command[1])
+            elif isinstance(command, int):
+                ids.append(command)
+        return ids
+
+    def unlink(self):
+        if any(batch.state in ("queued", "running", "done") for batch in self):
+            raise UserError(
+                self.env._(
+                    "Un lot d'impression en cours ou imprimé ne peut pas être "
+                    "supprimé : il garde la trace des carnets imprimés."
+                )
+            )
+        return super().unlink()
+
+    # ------------------------------------------------------------------ actions
+    def action_print(self):
+        """Print the batch: at once when small, else queue it for the cron."""
+        for batch in self:
+            if batch.state not in ("draft", "failed"):
+                raise UserError(
+                    self.env._(
+                        "Le lot %(batch)s est déjà imprimé ou en cours d'impression.",
+                        batch=batch.name,
+                    )
+                )
+            batch.book_ids._check_printable(batch.company_id)
+            batch._remove_part_file()
+            batch.write(
+                {
+                    "state": "queued",
+                    "user_id": self.env.uid,
+                    "date_start": fields.Datetime.now(),
+                    "books_done": 0,
+                    "error": False,
+                    "writer_state": False,
+                    "duplicate_book_ids": [
+                        Command.set(batch.book_ids.filtered("print_count").ids)
+                    ],
+                }
+            )
+            if len(batch.book_ids) <= SYNC_PRINT_LIMIT:
+                while batch.state in ("queued", "running"):
+                    batch._process_chunk(raise_errors=True)
+            else:
+                self.env.ref("pass_numerique.pass_print_batch_cron")._trigger()
+        return True
+
+    def action_retry(self):
+        return self.action_print()
+
+    def action_download_pdf(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/web/content/%d?download=true" % self.pdf_attachment_id.id,
+            "target": "self",
+        }
+
+    def action_download_csv(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/web/content/%d?download=true" % self.csv_attachment_id.id,
+            "target": "self",
+        }
+
+    def _action_open(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "pass.print.batch",
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    # ------------------------------------------------------------------ rendering
+    def _part_path(self):
+        self.ensure_one()
+        folder = os.path.join(tools.config.filestore(self.env.cr.dbname), "pass_print")
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, "batch-%d.pdf.part" % self.id)
+
+    def _remove_part_file(self):
+        for batch in self:
+            path = batch._part_path()
+            if os.path.exists(path):
+                os.remove(path)
+
+    def _ordered_books(self):
+        self.ensure_one()
+        return self.book_ids.sorted(lambda b: (b.name, b.id))
+
+    def _process_chunk(self, chunk_size=None, raise_errors=False):
+        """Render the next chunk of books and append it to the batch's file;
+        the last chunk closes the PDF, attaches it with the manifest and marks
+        the books printed. A chunk that fails changes nothing: the batch is
+        marked failed and its books are left as they were."""
+        self.ensure_one()
+        chunk_size = chunk_size or CHUNK_SIZE
+        try:
+            with self.env.cr.savepoint():
+                self._render_next_chunk(chunk_size)
+        except Exception as error:
+            if raise_errors:
+                raise
+            _logger.exception("Print batch %s failed", self.name)
+            self._remove_part_file()
+            self.write(
+                {
+                    "state": "failed",
+                    "error": str(error),
+                    "books_done": 0,
+                    "writer_state": False,
+                }
+            )
+
+    def _render_next_chunk(self, chunk_size):
+        books = self._ordered_books()
+        start = self.books_done if self.state == "running" else 0
+        chunk = books[start : start + chunk_size]
+        path = self._part_path()
+        state = self.writer_state if start else None
+        programs = {str(p.id): p._print_info() for p in books.program_id}
+        with open(path, "r+b" if state else "w+b") as output:
+            writer = BookPdfWriter(
+                output,
+                programs,
+                labels=self.env["pass.book"]._print_labels(),
+                state=state,
+            )
+            writer.add_books(chunk._print_sheets(self.duplicate_book_ids.ids))
+            done = start + len(chunk)
+            if done < len(books):
+                self.write(
+                    {
+                        "state": "running",
+                        "books_done": done,
+                        "writer_state": writer.state(),
+                    }
+                )
+                return
+            pages = writer.close()
+        self._finish(books, pages)
+
+    def _finish(self, books, pages):
+        """Attach the PDF and the manifest, mark the books printed."""
+        path = self._part_path()
+        with open(path, "rb") as pdf:
+            pdf_data = pdf.read()
+        Attachment = self.env["ir.attachment"]
+        base = (self.name or "lot").replace("/", "-")
+        pdf_attachment, csv_attachment = Attachment.create(
+            [
+                {
+                    "name": "%s.pdf" % base,
+                    "raw": pdf_data,
+                    "mimetype": "application/pdf",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                },
+                {
+                    "name": "%s-manifeste.csv" % base,
+                    "raw": self._manifest_csv(books),
+                    "mimetype": "text/csv",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                },
+            ]
+        )
+        now = fields.Datetime.now()
+        # One write per print count (a handful), never one per book.
+        by_count = {}
+        for book in books:
+            by_count.setdefault(book.print_count, []).append(book.id)
+        for count, ids in by_count.items():
+            self.env["pass.book"].browse(ids).write(
+                {"print_count": count + 1, "printed_at": now}
+            )
+        self.write(
+            {
+                "state": "done",
+                "books_done": len(books),
+                "page_count": pages,
+                "date_done": now,
+                "writer_state": False,
+                "pdf_attachment_id": pdf_attachment.id,
+                "csv_attachment_id": csv_attachment.id,
+            }
+        )
+        os.remove(path)
+        self.message_post(
+            body=self.env._(
+                "%(count)s carnets imprimés (%(duplicates)s duplicatas), "
+                "%(pages)s pages.",
+                count=len(books),
+                duplicates=len(self.duplicate_book_ids),
+                pages=pages,
+            )
+        )
+
+    def _manifest_csv(self, books):
+        duplicates = set(self.duplicate_book_ids.ids)
+        rows = books._print_manifest_rows()
+        output = io.StringIO(newline="")
+        writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
+        writer.writerow([title for _key, title in MANIFEST_COLUMNS])
+        for book, row in zip(books, rows, strict=True):
+            row["duplicate"] = "oui" if book.id in duplicates else "non"
+            writer.writerow([row[key] for key, _title in MANIFEST_COLUMNS])
+        # UTF-8 with a byte-order mark: French spreadsheets open it as such.
+        return "\ufeff".encode() + output.getvalue().encode()
+
+    @api.model
+    def _cron_print(self):
+        """Render one chunk of the oldest batch waiting, and say how much is
+        left (the cron runs again at once while work remains)."""
+        batches = self.search([("state", "in", ("queued", "running"))], order="id")
+        if not batches:
+            return
+        batch = batches[0]
+        batch._process_chunk()
+        remaining = sum(
+            len(b.book_ids) - b.books_done
+            for b in batches
+            if b.state in ("queued", "running")
+        )
+        self.env["ir.cron"]._notify_progress(done=batch.books_done, remaining=remaining)
+        if remaining:
+            self.env.ref("pass_numerique.pass_print_batch_cron")._trigger()

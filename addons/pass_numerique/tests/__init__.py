@@ -8,3 +8,4 @@ from . import test_pass_code
 from . import test_program
 from . import test_book
 from . import test_security
+from . import test_print

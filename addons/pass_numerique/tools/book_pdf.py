@@ -1,2 +1,764 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Print-ready PDF of pass books, drawn with reportlab and python-barcode.
+
+Pure Python, no ORM: the models gather plain :class:`ProgramInfo` and
+:class:`BookSheet` values and call :func:`render_books` (or drive a
+:class:`BookPdfWriter` chunk by chunk for batches run in the background).
+
+Layout: one book per A4 sheet, portrait. An 8 mm margin carries the cut marks;
+inside it, a stub for the prescriber (36 mm high, full width) and a grid of
+2 x 5 passes of 97 x 49 mm. A book of more than ten passes continues on the
+next sheets. Each pass shows, away from its code, the programme, its funders,
+the face value, the end of validity, where it may be spent and a QR code to
+the public list of qualified venues; its code is printed once as a Code 128
+barcode (4 printer dots of 300 dpi per module, quiet zones of 12 modules) and
+once in groups of four digits. Pass n/N and the book number are in the top
+corner, never next to the code: the code is random and is the only secret.
+
+Everything that is the same on every pass of a programme (texts, QR code) is
+drawn once per document as a PDF form XObject and reused: the document stays
+small and the rendering fast.
+
+Large orders: :class:`BookPdfWriter` renders chunks of books with reportlab
+into memory and appends their objects to one PDF file as it goes
+(:class:`PdfAppender`): memory use does not grow with the number of books, and
+its :meth:`BookPdfWriter.state` lets a later transaction resume the same file.
+"""
+
+import io
+import itertools
+import os
+import re
+from dataclasses import dataclass, field
+
+from barcode.charsets import code128
+from barcode.codex import Code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+
+from .pass_code import format_code
+
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+FONTS = {
+    "PassSans": "DejaVuSans.ttf",
+    "PassSans-Bold": "DejaVuSans-Bold.ttf",
+    "PassMono-Bold": "DejaVuSansMono-Bold.ttf",
+}
+
+PAGE_W, PAGE_H = A4
+MARGIN = 8 * mm
+COLUMNS, ROWS = 2, 5
+PASSES_PER_SHEET = COLUMNS * ROWS
+STUB_H = 36 * mm
+PASS_W = (PAGE_W - 2 * MARGIN) / COLUMNS  # 97 mm
+PASS_H = (PAGE_H - 2 * MARGIN - STUB_H) / ROWS  # 49 mm
+PAD = 3.5 * mm
+
+# Barcode geometry: 300 dpi printers put 1/300 in per dot; a module of 4 dots
+# (0.339 mm, 0.96 pt) is drawn exactly on the printer's grid and stays well
+# above the 0.25 mm minimum of office laser printers and phone scanners.
+DOT = 72.0 / 300
+MODULE = 4 * DOT
+QUIET_MODULES = 12  # Code 128 asks for 10 at least
+BAR_H = 11 * mm
+# Width of the bars of a 16-digit code: start, 8 symbols, check, stop.
+BARS_W = (11 * 10 + 13) * MODULE
+
+GREY = Color(0.35, 0.35, 0.35)
+LIGHT = Color(0.75, 0.75, 0.75)
+RED = Color(0.75, 0.05, 0.05)
+GREY_OP = "0.35 g"
+RED_OP = "0.75 0.05 0.05 rg"
+
+DEFAULT_LABELS = {
+    "financed_by": "Financé par",
+    "valid_until": "Valable jusqu'au",
+    "where": "Où",
+    "services": "Pour",
+    "anywhere": "Partout en France",
+    "all_services": "Tous les services de médiation numérique",
+    "book": "Carnet",
+    "pass": "Pass",
+    "qr_caption": "Lieux qui l'acceptent",
+    "stub_title": "Talon à conserver par le prescripteur",
+    "passes": "passes",
+    "programme": "Dispositif",
+    "beneficiary": "Référence du bénéficiaire",
+    "handed_on": "Remis le",
+    "signature": "Par (nom, structure)",
+    "duplicate": "DUPLICATA",
+    "duplicate_note": "Réimpression : l'original ne doit plus être accepté.",
+    "continued": "suite",
+    "sheet": "feuille",
+    "face_value": "Valeur",
+}
+
+
+@dataclass
+class ProgramInfo:
+    """What every pass of a programme shows, already formatted."""
+
+    key: str
+    name: str
+    funders: list = field(default_factory=list)
+    face_value: str = ""
+    territory: str = ""
+    services: str = ""
+    qr_url: str = ""
+    print_text: str = ""
+
+
+@dataclass
+class BookSheet:
+    """One book to print: ``passes`` is a list of ``(number, code)``."""
+
+    number: str
+    program_key: str
+    valid_until: str
+    passes: list = field(default_factory=list)
+    duplicate: bool = False
+    total: int = 0  # N of "pass n/N": passes in the book, printed or not
+
+
+_fonts_registered = False
+
+
+def register_fonts():
+    """Register the DejaVu fonts (French accents, euro sign) once."""
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    for name, filename in FONTS.items():
+        pdfmetrics.registerFont(TTFont(name, os.path.join(FONT_DIR, filename)))
+    _fonts_registered = True
+
+
+def code128_symbols(code):
+    """Code 128 symbol values of ``code`` (start, data, check digit), from
+    python-barcode's tables: charset C (two digits per symbol) for the
+    even-length digit-only codes passes use, python-barcode's own encoder
+    for anything else."""
+    if code.isascii() and code.isdigit() and len(code) % 2 == 0:
+        symbols = [code128.START_CODES["C"]]
+        symbols.extend(int(code[i : i + 2]) for i in range(0, len(code), 2))
+    else:
+        symbols = Code128(code)._build()
+    checksum = symbols[0] + sum(i * v for i, v in enumerate(symbols[1:], start=1))
+    symbols.append(checksum % 103)
+    return symbols
+
+
+def code128_modules(code):
+    """The Code 128 modules of ``code`` ('1' = bar), as python-barcode's
+    ``Code128(code).build()`` gives them."""
+    return "".join(code128.CODES[s] for s in code128_symbols(code)) + STOP_PATTERN
+
+
+STOP_PATTERN = code128.STOP + "11"
+SYMBOL_MODULES = 11
+
+
+def _bar_runs(modules):
+    """(start, width) in modules of every bar."""
+    runs = []
+    start = None
+    for index, module in enumerate(modules):
+        if module == "1" and start is None:
+            start = index
+        elif module == "0" and start is not None:
+            runs.append((start, index - start))
+            start = None
+    if start is not None:
+        runs.append((start, len(modules) - start))
+    return runs
+
+
+def _runs_ops(modules):
+    """PDF path operators filling the bars of ``modules`` from x = 0."""
+    return " ".join(
+        "%s 0 %s %s re" % (_num(start * MODULE), _num(width * MODULE), _num(BAR_H))
+        for start, width in _bar_runs(modules)
+    )
+
+
+def _num(value):
+    return ("%.4f" % value).rstrip("0").rstrip(".")
+
+
+# Each Code 128 symbol is 11 modules that start with a bar and end with a
+# space: its bars are drawn once as PDF operators, then the origin moves on.
+_SYMBOL_OPS = [
+    "%s f 1 0 0 1 %s 0 cm" % (_runs_ops(pattern), _num(SYMBOL_MODULES * MODULE))
+    for pattern in code128.CODES
+]
+_STOP_OPS = "%s f" % _runs_ops(STOP_PATTERN)
+
+
+def barcode_ops(code, x, y):
+    """PDF content drawing the barcode of ``code`` with its first bar at
+    (``x``, ``y``)."""
+    return "q 0 g 1 0 0 1 %s %s cm %s %s Q" % (
+        _num(x),
+        _num(y),
+        " ".join(_SYMBOL_OPS[s] for s in code128_symbols(code)),
+        _STOP_OPS,
+    )
+
+
+def barcode_width(code):
+    return (len(code128_modules(code)) + 2 * QUIET_MODULES) * MODULE
+
+
+_QR_CACHE = {}
+
+
+def qr_modules(url):
+    """The module matrix (rows of booleans) of the QR code of ``url``."""
+    if url not in _QR_CACHE:
+        widget = QrCodeWidget(url, barLevel="M")
+        widget.qr.make()
+        _QR_CACHE.clear() if len(_QR_CACHE) > 64 else None
+        _QR_CACHE[url] = [[bool(m) for m in row] for row in widget.qr.modules]
+    return _QR_CACHE[url]
+
+
+def _snap(value):
+    """Round a coordinate to the 300 dpi printer grid."""
+    return round(value / DOT) * DOT
+
+
+def fit_lines(text, font, size, width, max_lines):
+    """Wrap ``text`` into at most ``max_lines`` lines of ``width``; an
+    ellipsis ends the last line when the text is cut."""
+    lines = simpleSplit(text or "", font, size, width)
+    if len(lines) <= max_lines:
+        return lines
+    lines = lines[:max_lines]
+    last = lines[-1]
+    while last and pdfmetrics.stringWidth(last + "…", font, size) > width:
+        last = last[:-1]
+    lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def fit_size(text, font, size, width, min_size=5):
+    """The largest font size <= ``size`` at which ``text`` fits ``width``."""
+    while size > min_size and pdfmetrics.stringWidth(text, font, size) > width:
+        size -= 0.5
+    return size
+
+
+class _Document:
+    """One reportlab canvas: forms defined once, sheets drawn on it."""
+
+    def __init__(self, programs, labels):
+        self.buffer = io.BytesIO()
+        self.canvas = rl_canvas.Canvas(
+            self.buffer, pagesize=A4, pageCompression=1, invariant=1
+        )
+        self.programs = programs
+        self.labels = labels
+        self.forms = {}
+        self.chars = {}
+
+    def _form(self, key, draw, *args):
+        """Name of the form XObject ``key``, drawn by ``draw(*args)`` the
+        first time it is needed."""
+        name = self.forms.get(key)
+        if name is None:
+            name = "f%d" % len(self.forms)
+            self.canvas.beginForm(name)
+            draw(*args)
+            self.canvas.endForm()
+            self.forms[key] = name
+        return name
+
+    # ---------------------------------------------------------------- forms
+    def _draw_pass_form(self, program, valid_until):
+        """What every pass of ``program`` valid until ``valid_until`` shows,
+        drawn at the pass's origin (its lower left corner)."""
+        c = self.canvas
+        labels = self.labels
+        inner_w = PASS_W - 2 * PAD
+        qr_size = 19 * mm
+        text_w = inner_w - qr_size - 2 * mm
+        top = PASS_H - PAD
+        c.setFillColor(black)
+        value_size = fit_size(program.face_value, "PassSans-Bold", 16, qr_size + 4 * mm)
+        c.setFont("PassSans-Bold", value_size)
+        c.drawRightString(PASS_W - PAD, top - value_size * 0.8, program.face_value)
+        c.setFont("PassSans-Bold", 7)
+        c.drawString(
+            PAD, top - 5.2 * mm, "%s %s" % (labels["valid_until"], valid_until)
+        )
+        size = fit_size(program.name, "PassSans-Bold", 9, text_w, min_size=6.5)
+        c.setFont("PassSans-Bold", size)
+        c.drawString(
+            PAD,
+            top - 8.7 * mm,
+            fit_lines(program.name, "PassSans-Bold", size, text_w, 1)[0],
+        )
+        y = top - 12 * mm
+        c.setFont("PassSans", 6.5)
+        lines = fit_lines(
+            "%s : %s" % (labels["financed_by"], ", ".join(program.funders)),
+            "PassSans",
+            6.5,
+            text_w,
+            2,
+        )
+        lines += fit_lines(
+            "%s : %s" % (labels["where"], program.territory or labels["anywhere"]),
+            "PassSans",
+            6.5,
+            text_w,
+            1,
+        )
+        lines += fit_lines(
+            "%s : %s"
+            % (labels["services"], program.services or labels["all_services"]),
+            "PassSans",
+            6.5,
+            text_w,
+            2,
+        )
+        for line in lines:
+            c.drawString(PAD, y, line)
+            y -= 2.75 * mm
+        if program.print_text:
+            c.setFillColor(GREY)
+            c.setFont("PassSans", 5.5)
+            c.drawString(
+                PAD, y, fit_lines(program.print_text, "PassSans", 5.5, text_w, 1)[0]
+            )
+            c.setFillColor(black)
+        if program.qr_url:
+            qr_x = PASS_W - PAD - qr_size
+            qr_y = PAD + 3.2 * mm
+            self._draw_qr(program.qr_url, qr_x, qr_y, qr_size)
+            c.setFont("PassSans", 5.5)
+            c.drawCentredString(
+                qr_x + qr_size / 2, PAD + 0.6 * mm, labels["qr_caption"]
+            )
+
+    def _draw_qr(self, url, x, y, size):
+        rows = qr_modules(url)
+        box = size / len(rows)
+        path = self.canvas.beginPath()
+        for r, row in enumerate(rows):
+            col = 0
+            for dark, group in itertools.groupby(row):
+                count = len(list(group))
+                if dark:
+                    path.rect(x + col * box, y + size - (r + 1) * box, count * box, box)
+                col += count
+        self.canvas.drawPath(path, stroke=0, fill=1)
+
+    def _draw_sheet_form(self, program, valid_until, count, sheet, sheets):
+        """Cut marks and the stub of a sheet, but the book number."""
+        self._draw_cut_marks()
+        c = self.canvas
+        labels = self.labels
+        x0 = MARGIN + PAD
+        top = PAGE_H - MARGIN - PAD
+        width = PAGE_W - 2 * MARGIN - 2 * PAD
+        c.setFillColor(GREY)
+        c.setFont("PassSans", 7)
+        stub_title = labels["stub_title"]
+        if sheets > 1:
+            stub_title += " — %s %d/%d" % (labels["sheet"], sheet + 1, sheets)
+        c.drawString(x0, top - 2.5 * mm, stub_title)
+        c.setFillColor(black)
+        c.setFont("PassSans", 8)
+        line = "%s : %s — %d %s — %s %s" % (
+            labels["programme"],
+            program.name,
+            count,
+            labels["passes"],
+            labels["valid_until"],
+            valid_until,
+        )
+        c.drawString(x0, top - 13 * mm, fit_lines(line, "PassSans", 8, width, 1)[0])
+        c.setFont("PassSans", 7.5)
+        c.setLineWidth(0.4)
+        y = top - 21 * mm
+        col_w = width / 3
+        for i, key in enumerate(("beneficiary", "handed_on", "signature")):
+            x = x0 + i * col_w
+            c.drawString(x, y, labels[key] + " :")
+            c.line(x, y - 6 * mm, x + col_w - 4 * mm, y - 6 * mm)
+
+    def _draw_cut_marks(self):
+        """Crop marks in the margin at every cut line, and light dashed
+        lines between stub and passes for scissors."""
+        c = self.canvas
+        c.setLineWidth(0.3)
+        c.setStrokeColor(black)
+        xs = [MARGIN + i * PASS_W for i in range(COLUMNS + 1)]
+        ys = [PAGE_H - MARGIN, PAGE_H - MARGIN - STUB_H] + [
+            PAGE_H - MARGIN - STUB_H - (i + 1) * PASS_H for i in range(ROWS)
+        ]
+        gap, length = 1.5 * mm, 5 * mm
+        path = c.beginPath()
+        for x in xs:
+            path.moveTo(x, PAGE_H - MARGIN + gap)
+            path.lineTo(x, PAGE_H - MARGIN + gap + length)
+            path.moveTo(x, MARGIN - gap)
+            path.lineTo(x, MARGIN - gap - length)
+        for y in ys:
+            path.moveTo(MARGIN - gap, y)
+            path.lineTo(MARGIN - gap - length, y)
+            path.moveTo(PAGE_W - MARGIN + gap, y)
+            path.lineTo(PAGE_W - MARGIN + gap + length, y)
+        c.drawPath(path, stroke=1, fill=0)
+        c.setStrokeColor(LIGHT)
+        c.setDash(2, 2)
+        path = c.beginPath()
+        for x in xs[1:-1]:
+            path.moveTo(x, MARGIN)
+            path.lineTo(x, PAGE_H - MARGIN - STUB_H)
+        for y in ys[1:-1]:
+            path.moveTo(MARGIN, y)
+            path.lineTo(PAGE_W - MARGIN, y)
+        c.drawPath(path, stroke=1, fill=0)
+        c.setDash()
+        c.setStrokeColor(black)
+
+    def _text(self, font_name, size, x, y, text, color="0 g"):
+        """PDF operators showing ``text`` at (``x``, ``y``): reportlab's
+        drawString, without its per-call overhead (glyphs are looked up once
+        per document)."""
+        font_chars = self.chars.setdefault(font_name, {})
+        encoded = []
+        subset = None
+        for char in text:
+            part = font_chars.get(char)
+            if part is None:
+                # Registers the glyph in the font subset of this document.
+                part = font_chars[char] = pdfmetrics.getFont(font_name).splitString(
+                    char, self.canvas._doc
+                )[0]
+            if subset is None:
+                subset = part[0]
+            elif part[0] != subset:
+                return self._text_slow(font_name, size, x, y, text, color)
+            encoded.append(part[1])
+        font = pdfmetrics.getFont(font_name).getSubsetInternalName(
+            subset, self.canvas._doc
+        )
+        return "BT %s %s Tf %s 1 0 0 1 %s %s Tm <%s> Tj ET" % (
+            font,
+            _num(size),
+            color,
+            _num(x),
+            _num(y),
+            b"".join(encoded).hex(),
+        )
+
+    def _text_slow(self, font_name, size, x, y, text, color):
+        parts = pdfmetrics.getFont(font_name).splitString(text, self.canvas._doc)
+        ops = ["BT %s 1 0 0 1 %s %s Tm" % (color, _num(x), _num(y))]
+        for subset, data in parts:
+            font = pdfmetrics.getFont(font_name).getSubsetInternalName(
+                subset, self.canvas._doc
+            )
+            ops.append("%s %s Tf <%s> Tj" % (font, _num(size), data.hex()))
+        ops.append("ET")
+        return " ".join(ops)
+
+    # ---------------------------------------------------------------- sheets
+    def draw_book(self, book):
+        passes = book.passes or []
+        sheets = max(1, -(-len(passes) // PASSES_PER_SHEET))
+        for sheet in range(sheets):
+            chunk = passes[sheet * PASSES_PER_SHEET : (sheet + 1) * PASSES_PER_SHEET]
+            self._draw_sheet(book, chunk, sheet, sheets)
+        return sheets
+
+    def _draw_sheet(self, book, passes, sheet, sheets):
+        c = self.canvas
+        labels = self.labels
+        program = self.programs[book.program_key]
+        total = book.total or len(book.passes)
+        c.doForm(
+            self._form(
+                ("sheet", book.program_key, book.valid_until, total, sheet, sheets),
+                self._draw_sheet_form,
+                program,
+                book.valid_until,
+                total,
+                sheet,
+                sheets,
+            )
+        )
+        pass_form = self._form(
+            ("pass", book.program_key, book.valid_until),
+            self._draw_pass_form,
+            program,
+            book.valid_until,
+        )
+        pass_form_ref = c._doc.getXObjectName(pass_form)
+        c._formsinuse.append(pass_form)
+        top = PAGE_H - MARGIN - PAD
+        c.setFont("PassSans-Bold", 14)
+        c.drawString(
+            MARGIN + PAD, top - 8.5 * mm, "%s %s" % (labels["book"], book.number)
+        )
+        if book.duplicate:
+            right = PAGE_W - MARGIN - PAD
+            c.setFillColor(RED)
+            c.setFont("PassSans-Bold", 20)
+            c.drawRightString(right, top - 8.5 * mm, labels["duplicate"])
+            c.setFont("PassSans", 7)
+            c.drawRightString(right, top - 13 * mm, labels["duplicate_note"])
+            c.setFillColor(black)
+        header = "%s %%d/%d — %s %s" % (
+            labels["pass"],
+            total,
+            labels["book"],
+            book.number,
+        )
+        ops = []
+        for index, (number, code) in enumerate(passes):
+            row, col = divmod(index, COLUMNS)
+            x = _snap(MARGIN + col * PASS_W)
+            y = _snap(PAGE_H - MARGIN - STUB_H - (row + 1) * PASS_H)
+            ops.append(
+                "q 1 0 0 1 %s %s cm /%s Do Q" % (_num(x), _num(y), pass_form_ref)
+            )
+            # Pass n/N and book number, top left, far from the code.
+            ops.append(
+                self._text(
+                    "PassSans",
+                    6.5,
+                    x + PAD,
+                    y + PASS_H - PAD - 2.4 * mm,
+                    header % number,
+                    GREY_OP,
+                )
+            )
+            if book.duplicate:
+                text = labels["duplicate"]
+                width = pdfmetrics.stringWidth(text, "PassSans-Bold", 8)
+                ops.append(
+                    self._text(
+                        "PassSans-Bold",
+                        8,
+                        x + PASS_W - PAD - width,
+                        y + PASS_H - PAD - 8.6 * mm,
+                        text,
+                        RED_OP,
+                    )
+                )
+            # The code, bottom left, quiet zones kept clear around the bars.
+            bars_x = x + _snap(PAD + QUIET_MODULES * MODULE)
+            ops.append(barcode_ops(code, bars_x, y + PAD + 4.2 * mm))
+            text = format_code(code)
+            width = pdfmetrics.stringWidth(text, "PassMono-Bold", 10)
+            ops.append(
+                self._text(
+                    "PassMono-Bold",
+                    10,
+                    bars_x + (BARS_W - width) / 2,
+                    y + PAD + 0.6 * mm,
+                    text,
+                )
+            )
+        c._code.append(" ".join(ops))
+        c.showPage()
+
+
+class PdfAppender:
+    """Writes one PDF file from the objects of several reportlab PDFs.
+
+    Each chunk is a complete PDF made by reportlab (classic cross-reference
+    table, no object streams, stream lengths as direct numbers). Its objects
+    are renumbered and appended to the output file as they come; its page
+    tree is replaced by the output's single one. Only the offsets of the
+    objects written and the numbers of the pages are kept in memory, and
+    :meth:`state` / ``state=`` let another process go on writing the same file.
+    """
+
+    CATALOG, PAGES = 1, 2
+    _REF = re.compile(rb"(\d+) 0 R\b")
+    _OBJ = re.compile(rb"(\d+) 0 obj\s*")
+    _STREAM = re.compile(rb">>\s*stream(\r\n|\n|\r)")
+
+    def __init__(self, fileobj, state=None):
+        self.file = fileobj
+        if state:
+            self.offsets = list(state["offsets"])
+            self.pages = list(state["pages"])
+            self.file.seek(state["length"])
+            self.file.truncate()
+        else:
+            self.offsets = [0, 0]  # objects 1 and 2 are written last
+            self.pages = []
+            self.file.seek(0)
+            self.file.truncate()
+            self.file.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+
+    def state(self):
+        return {
+            "offsets": self.offsets,
+            "pages": self.pages,
+            "length": self.file.tell(),
+        }
+
+    def append(self, data):
+        """Append the pages of the reportlab PDF ``data`` (bytes)."""
+        xref_at = int(data[data.rindex(b"startxref") + 9 :].split()[0])
+        xref = data[xref_at:]
+        lines = xref.split(b"trailer", 1)[0].split()
+        # "xref", first, count, then (offset, generation, n|f) triples.
+        count = int(lines[2])
+        entries = lines[3:]
+        offsets = {
+            number: int(entries[3 * number])
+            for number in range(1, count)
+            if entries[3 * number + 2] == b"n"
+        }
+        trailer = xref.split(b"trailer", 1)[1]
+        root = int(re.search(rb"/Root (\d+) 0 R", trailer).group(1))
+        info = re.search(rb"/Info (\d+) 0 R", trailer)
+        catalog = self._object(data, offsets[root])
+        pages_root = int(re.search(rb"/Pages (\d+) 0 R", catalog).group(1))
+        skipped = {root, pages_root}
+        if info:
+            skipped.add(int(info.group(1)))
+        outlines = re.search(rb"/Outlines (\d+) 0 R", catalog)
+        if outlines:
+            skipped.add(int(outlines.group(1)))
+        kids = re.search(
+            rb"/Kids\s*\[([^\]]*)\]", self._object(data, offsets[pages_root])
+        )
+        kid_numbers = [int(n) for n in self._REF.findall(kids.group(1))]
+        mapping = {pages_root: self.PAGES}
+        next_number = len(self.offsets) + 1
+        for number in sorted(offsets):
+            if number not in skipped:
+                mapping[number] = next_number
+                next_number += 1
+
+        def renumber(match):
+            return b"%d 0 R" % mapping[int(match.group(1))]
+
+        write = self.file.write
+        for number in sorted(offsets):
+            if number in skipped:
+                continue
+            body = self._object(data, offsets[number])
+            self.offsets.append(self.file.tell())
+            stream = self._STREAM.search(body)
+            write(b"%d 0 obj\n" % mapping[number])
+            if stream:
+                write(self._REF.sub(renumber, body[: stream.start()]))
+                write(body[stream.start() :])
+            else:
+                write(self._REF.sub(renumber, body))
+            write(b"\nendobj\n")
+        self.pages.extend(mapping[n] for n in kid_numbers)
+
+    def _object(self, data, offset):
+        """The body of the object at ``offset`` (between "obj" and "endobj")."""
+        start = self._OBJ.match(data, offset).end()
+        end = data.index(b"endobj", start)
+        stream = self._STREAM.search(data, start, end)
+        if stream:
+            # Skip the stream data by its length: it may contain "endobj".
+            length = re.search(
+                rb"/Length (\d+)\b(?! 0 R)", data[start : stream.start()]
+            )
+            end = data.index(b"endobj", stream.end() + int(length.group(1)))
+        return data[start:end].rstrip()
+
+    def close(self, title=""):
+        """Write the catalog, the page tree, the cross-reference table."""
+        write = self.file.write
+        self.offsets[self.CATALOG - 1] = self.file.tell()
+        write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        self.offsets[self.PAGES - 1] = self.file.tell()
+        kids = b" ".join(b"%d 0 R" % n for n in self.pages)
+        write(
+            b"2 0 obj\n<< /Type /Pages /Count %d /Kids [ %s ] >>\nendobj\n"
+            % (len(self.pages), kids)
+        )
+        info_number = len(self.offsets) + 1
+        self.offsets.append(self.file.tell())
+        title_bytes = _pdf_text(title)
+        write(
+            b"%d 0 obj\n<< /Producer (Pass Numerique) /Title %s >>\nendobj\n"
+            % (info_number, title_bytes)
+        )
+        xref_at = self.file.tell()
+        rows = [b"xref\n0 %d\n" % (len(self.offsets) + 1), b"0000000000 65535 f \n"]
+        rows.extend(b"%010d 00000 n \n" % offset for offset in self.offsets)
+        write(b"".join(rows))
+        write(
+            b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n"
+            b"startxref\n%d\n%%%%EOF\n" % (len(self.offsets) + 1, info_number, xref_at)
+        )
+        self.file.flush()
+        return len(self.pages)
+
+
+def _pdf_text(text):
+    """A PDF text string (UTF-16BE with byte-order mark) for the Info dict."""
+    raw = b"\xfe\xff" + (text or "").encode("utf-16-be")
+    return b"<" + raw.hex().encode() + b">"
+
+
+class BookPdfWriter:
+    """Render books chunk by chunk into one PDF file.
+
+    ``programs`` maps :attr:`BookSheet.program_key` to :class:`ProgramInfo`.
+    Call :meth:`add_books` with each chunk of books (the renderer holds one
+    chunk at a time), then :meth:`close`.
+    """
+
+    def __init__(self, fileobj, programs, labels=None, state=None):
+        register_fonts()
+        self.programs = programs
+        self.labels = dict(DEFAULT_LABELS, **(labels or {}))
+        self.appender = PdfAppender(fileobj, state=state)
+        self.sheets = 0
+
+    def add_books(self, books):
+        document = _Document(self.programs, self.labels)
+        for book in books:
+            self.sheets += document.draw_book(book)
+        document.canvas.save()
+        self.appender.append(document.buffer.getvalue())
+
+    def state(self):
+        return self.appender.state()
+
+    def close(self):
+        return self.appender.close(self.labels.get("document_title", ""))
+
+
+def render_books(books, programs, fileobj=None, labels=None, chunk_size=200):
+    """Render ``books`` (any iterable of :class:`BookSheet`) into ``fileobj``
+    (a binary file opened for writing and reading), or return the PDF bytes
+    when no file is given."""
+    output = fileobj if fileobj is not None else io.BytesIO()
+    writer = BookPdfWriter(output, programs, labels=labels)
+    chunk = []
+    for book in books:
+        chunk.append(book)
+        if len(chunk) >= chunk_size:
+            writer.add_books(chunk)
+            chunk = []
+    if chunk:
+        writer.add_books(chunk)
+    writer.close()
+    if fileobj is None:
+        return output.getvalue()
+    return None

@@ -1,0 +1,436 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Printed books: every barcode of the rendered PDF scans to its pass's code,
+the sheet carries what a beneficiary and a venue need, reprints are marked
+and recorded, print batches run in chunks and fail cleanly, bad input is
+refused; the public venue page the QR code points to."""
+
+import base64
+import csv
+import io
+from unittest.mock import patch
+
+import pypdfium2
+import zxingcpp
+from barcode.codex import Code128
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+
+from ..models import pass_print_batch
+from ..tools import book_pdf
+from ..tools.pass_code import format_code, generate_codes
+
+RENDER_DPI = 300
+
+
+def rasterise(pdf_bytes):
+    """Each page of ``pdf_bytes`` as a greyscale image at 300 dpi, and its
+    text."""
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    try:
+        for page in document:
+            image = page.render(scale=RENDER_DPI / 72).to_pil().convert("L")
+            text = page.get_textpage().get_text_range()
+            yield image, text
+    finally:
+        document.close()
+
+
+def decode(image, barcode_format):
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=barcode_format)]
+
+
+class PrintCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.company = env.company
+        cls.eur = env.ref("base.EUR")
+        cls.eur.active = True
+        Partner = env["res.partner"]
+        cls.funder_dep = Partner.create(
+            {
+                "name": "Département de l'Hérault",
+                "is_pass_funder": True,
+                "pass_funder_type": "departement",
+            }
+        )
+        cls.funder_caf = Partner.create(
+            {
+                "name": "CAF de l'Hérault",
+                "is_pass_funder": True,
+                "pass_funder_type": "social",
+            }
+        )
+        cls.service = env["pass.service"].create(
+            {
+                "code": "pn_print_admin",
+                "name": "Démarches administratives en ligne",
+                "category": "admin",
+            }
+        )
+        cls.program = env["pass.program"].create(
+            {
+                "name": "Pass Numérique Hérault Séniors",
+                "code": "PRINT34",
+                "face_value": 10.0,
+                "currency_id": cls.eur.id,
+                "date_start": fields.Date.subtract(fields.Date.today(), days=5),
+                "date_end": fields.Date.add(fields.Date.today(), years=1),
+                "territory_zips": "34",
+                "service_ids": [Command.set(cls.service.ids)],
+                "funding_ids": [
+                    Command.create({"partner_id": cls.funder_dep.id, "share": 60.0}),
+                    Command.create({"partner_id": cls.funder_caf.id, "share": 40.0}),
+                ],
+            }
+        )
+        cls.program.action_activate()
+        cls.books = env["pass.book"].browse(
+            cls.program.issue_books(3, passes_per_book=10)
+        )
+        cls.user = new_test_user(
+            env,
+            login="pn_print_user",
+            groups="pass_numerique.pass_numerique_group_user",
+            name="Imprimeur Test",
+        )
+
+    def _codes(self, books):
+        return {v.code: v for v in books.voucher_ids}
+
+
+@tagged("post_install", "-at_install")
+class TestBookPdf(PrintCase):
+    def test_every_barcode_scans_and_fields_printed(self):
+        books = self.books.with_user(self.user)
+        pdf = base64.b64decode(books.render_pdf())
+        codes = self._codes(self.books)
+        pages = list(rasterise(pdf))
+        self.assertEqual(len(pages), 3, "one A4 sheet per book of ten passes")
+        scanned = []
+        for (image, text), book in zip(pages, self.books.sorted("name"), strict=True):
+            page_codes = decode(image, zxingcpp.BarcodeFormat.Code128)
+            self.assertEqual(
+                sorted(page_codes),
+                sorted(book.voucher_ids.mapped("code")),
+                "every pass of the book scans to its exact code on its sheet",
+            )
+            scanned += page_codes
+            # The QR codes lead to the programme's public venue list.
+            qr = set(decode(image, zxingcpp.BarcodeFormat.QRCode))
+            self.assertEqual(qr, {self.program._venues_url()})
+            # Human-readable fields.
+            self.assertIn("Carnet %s" % book.name, text)
+            self.assertIn("Pass Numérique Hérault Séniors", text)
+            self.assertIn(
+                "Financé par : Département de l'Hérault, CAF de l'Hérault", text
+            )
+            self.assertIn(
+                "Valable jusqu'au %s" % book.date_expiry.strftime("%d/%m/%Y"), text
+            )
+            self.assertIn("Démarches administratives en ligne", text)
+            self.assertIn("codes postaux 34", text)
+            self.assertRegex(text, r"10[.,]00\s?€|€\s?10[.,]00")
+            self.assertIn("Pass 1/10 — Carnet %s" % book.name, text)
+            self.assertIn("Pass 10/10 — Carnet %s" % book.name, text)
+            self.assertIn("Talon à conserver par le prescripteur", text)
+            for voucher in book.voucher_ids:
+                self.assertIn(format_code(voucher.code), text)
+            self.assertNotIn("DUPLICATA", text)
+        self.assertEqual(sorted(scanned), sorted(codes))
+
+    def test_reprint_is_marked_duplicate_and_recorded(self):
+        book = self.books[0].with_user(self.user)
+        book.render_pdf()
+        self.assertEqual(book.print_count, 1)
+        pdf = base64.b64decode(book.render_pdf())
+        [(image, text)] = rasterise(pdf)
+        self.assertIn("DUPLICATA", text)
+        self.assertEqual(text.count("DUPLICATA"), 11, "on the stub and on every pass")
+        self.assertEqual(
+            sorted(decode(image, zxingcpp.BarcodeFormat.Code128)),
+            sorted(book.voucher_ids.mapped("code")),
+            "the duplicate's barcodes still scan",
+        )
+        self.assertEqual(book.print_count, 2)
+        batches = book.print_batch_ids.sorted("id")
+        self.assertEqual(len(batches), 2)
+        self.assertFalse(batches[0].duplicate_book_ids)
+        self.assertEqual(batches[1].duplicate_book_ids, book)
+        self.assertEqual(batches[1].user_id, self.user)
+        self.assertTrue(batches[1].date_done)
+
+    def test_only_unused_passes_printed_and_long_books(self):
+        program = self.program
+        [book_id] = program.issue_books(1, passes_per_book=12)
+        book = self.env["pass.book"].browse(book_id)
+        voucher = book.voucher_ids.filtered(lambda v: v.number == 3)
+        voucher._cancel("lost")
+        pdf = base64.b64decode(book.render_pdf())
+        pages = list(rasterise(pdf))
+        self.assertEqual(len(pages), 2, "twelve passes: two sheets")
+        scanned = [
+            c
+            for image, _t in pages
+            for c in decode(image, zxingcpp.BarcodeFormat.Code128)
+        ]
+        self.assertEqual(
+            sorted(scanned), sorted((book.voucher_ids - voucher).mapped("code"))
+        )
+        self.assertIn("feuille 2/2", pages[1][1])
+        self.assertIn("Pass 12/12", pages[1][1])
+
+    def test_code128_matches_python_barcode(self):
+        for code in [*generate_codes(50), "0000000000000000", "9999999999999999"]:
+            self.assertEqual(book_pdf.code128_modules(code), Code128(code).build()[0])
+
+
+@tagged("post_install", "-at_install")
+class TestPrintBatch(PrintCase):
+    def _batch(self, books):
+        return (
+            self.env["pass.print.batch"]
+            .with_user(self.user)
+            .create({"book_ids": [Command.set(books.ids)]})
+        )
+
+    def test_batch_pdf_manifest_and_books_marked(self):
+        batch = self._batch(self.books)
+        self.assertEqual(batch.state, "draft")
+        batch.action_print()
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(batch.page_count, 3)
+        self.assertEqual(batch.user_id, self.user)
+        self.assertEqual(set(self.books.mapped("print_count")), {1})
+        self.assertTrue(all(self.books.mapped("printed_at")))
+        self.assertEqual(batch.pdf_attachment_id.res_id, batch.id)
+        self.assertEqual(batch.pdf_attachment_id.mimetype, "application/pdf")
+        rows = list(
+            csv.DictReader(
+                io.StringIO(batch.csv_attachment_id.raw.decode("utf-8-sig")),
+                delimiter=";",
+            )
+        )
+        self.assertEqual([r["carnet"] for r in rows], sorted(self.books.mapped("name")))
+        for row in rows:
+            book = self.books.filtered(lambda b, n=row["carnet"]: b.name == n)
+            vouchers = book.voucher_ids.sorted("number")
+            self.assertEqual(row["nombre_passes"], "10")
+            self.assertEqual(row["premier_code"], vouchers[0].code)
+            self.assertEqual(row["dernier_code"], vouchers[-1].code)
+            self.assertEqual(row["code_dispositif"], "PRINT34")
+            self.assertEqual(
+                row["financeurs"],
+                "Département de l'Hérault (60.0 %) | CAF de l'Hérault (40.0 %)",
+            )
+            self.assertEqual(row["duplicata"], "non")
+
+    def test_large_batch_in_background_chunks(self):
+        batch = self._batch(self.books)
+        with (
+            patch.object(pass_print_batch, "SYNC_PRINT_LIMIT", 2),
+            patch.object(pass_print_batch, "CHUNK_SIZE", 1),
+        ):
+            batch.action_print()
+            self.assertEqual(batch.state, "queued")
+            Batch = self.env["pass.print.batch"]
+            Batch._cron_print()
+            self.assertEqual(
+                (batch.state, batch.books_done, round(batch.progress)),
+                ("running", 1, 33),
+            )
+            self.assertEqual(
+                set(self.books.mapped("print_count")), {0}, "not marked before the end"
+            )
+            Batch._cron_print()
+            Batch._cron_print()
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(set(self.books.mapped("print_count")), {1})
+        pages = list(rasterise(batch.pdf_attachment_id.raw))
+        self.assertEqual(len(pages), 3)
+        scanned = [
+            c
+            for image, _t in pages
+            for c in decode(image, zxingcpp.BarcodeFormat.Code128)
+        ]
+        self.assertEqual(sorted(scanned), sorted(self._codes(self.books)))
+
+    def test_failed_batch_leaves_no_half_marked_books(self):
+        batch = self._batch(self.books)
+        calls = []
+        original = type(self.env["pass.book"])._print_sheets
+
+        def failing(books, duplicate_ids=()):
+            calls.append(books)
+            if len(calls) == 3:
+                raise OSError("disk full")
+            return original(books, duplicate_ids)
+
+        with (
+            patch.object(pass_print_batch, "SYNC_PRINT_LIMIT", 2),
+            patch.object(pass_print_batch, "CHUNK_SIZE", 1),
+            patch.object(type(self.env["pass.book"]), "_print_sheets", failing),
+            self.assertLogs(
+                "odoo.addons.pass_numerique.models.pass_print_batch", "ERROR"
+            ),
+        ):
+            batch.action_print()
+            for _i in range(3):
+                self.env["pass.print.batch"]._cron_print()
+        self.assertEqual(batch.state, "failed")
+        self.assertIn("disk full", batch.error)
+        self.assertEqual(set(self.books.mapped("print_count")), {0})
+        self.assertFalse(batch.pdf_attachment_id)
+        # Printing again after the failure works and marks every book once.
+        batch.action_retry()
+        self.assertEqual(batch.state, "done")
+        self.assertEqual(set(self.books.mapped("print_count")), {1})
+
+    def test_bad_input_refused_nothing_written(self):
+        Batch = self.env["pass.print.batch"].with_user(self.user)
+        other_company = self.env["res.company"].create({"name": "Autre coopérative"})
+        other_program = self.program.copy(
+            {"code": "OTHER", "company_id": other_company.id, "name": "Autre"}
+        )
+        other_program.action_activate()
+        other_book = (
+            self.env["pass.book"]
+            .with_company(other_company)
+            .browse(other_program.with_company(other_company).issue_books(1))
+        )
+        closed_book = self.books[2]
+        batches_before = Batch.sudo().search_count([])
+        for books, message in (
+            (self.env["pass.book"], "Sélectionnez au moins un carnet"),
+            (self.books[0] | other_book, "appartiennent à une autre société"),
+        ):
+            with self.assertRaisesRegex(UserError, message):
+                Batch.create({"book_ids": [Command.set(books.ids)]})
+            with self.assertRaisesRegex(UserError, message):
+                books.with_user(self.user).render_pdf()
+        # A cancelled book.
+        self.books[1].cancel_unused("lost")
+        with self.assertRaisesRegex(UserError, "est annulé"):
+            self.books[1].with_user(self.user).render_pdf()
+        # A closed programme.
+        self.program.action_close()
+        with self.assertRaisesRegex(UserError, "n'est pas actif"):
+            closed_book.with_user(self.user).render_pdf()
+        self.assertEqual(Batch.sudo().search_count([]), batches_before)
+        self.assertEqual(set(self.books.mapped("print_count")), {0})
+        self.assertFalse(
+            self.env["ir.attachment"].search([("res_model", "=", "pass.print.batch")])
+        )
+
+    def test_book_in_running_batch_refused(self):
+        batch = self._batch(self.books)
+        with patch.object(pass_print_batch, "SYNC_PRINT_LIMIT", 2):
+            batch.action_print()
+        self.assertEqual(batch.state, "queued")
+        with self.assertRaisesRegex(UserError, "déjà dans le lot d'impression"):
+            self.books[0].with_user(self.user).render_pdf()
+
+
+@tagged("post_install", "-at_install")
+class TestPublicVenues(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        Partner = env["res.partner"]
+        service = env["pass.service"].create(
+            {
+                "code": "pn_public_web",
+                "name": "Naviguer sur internet",
+                "category": "daily_tools",
+            }
+        )
+        other_service = env["pass.service"].create(
+            {
+                "code": "pn_public_other",
+                "name": "Réparer un ordinateur",
+                "category": "equipment",
+            }
+        )
+        funder = Partner.create(
+            {
+                "name": "Ville de Sète",
+                "is_pass_funder": True,
+                "pass_funder_type": "commune",
+            }
+        )
+        cls.program = env["pass.program"].create(
+            {
+                "name": "Pass Sète",
+                "code": "SETE",
+                "date_end": fields.Date.add(fields.Date.today(), years=1),
+                "territory_zips": "342",
+                "service_ids": [Command.set(service.ids)],
+                "funding_ids": [
+                    Command.create({"partner_id": funder.id, "share": 100.0})
+                ],
+            }
+        )
+        cls.program.action_activate()
+
+        def venue(name, zip_code, state, services, **extra):
+            return Partner.create(
+                {
+                    "name": name,
+                    "is_company": True,
+                    "is_pass_venue": True,
+                    "pass_venue_state": state,
+                    "street": "1 quai de la Consigne",
+                    "zip": zip_code,
+                    "city": "Sète",
+                    "email": "secret-%s@example.com" % zip_code,
+                    "pass_service_ids": [Command.set(services.ids)],
+                    **extra,
+                }
+            )
+
+        cls.good = venue(
+            "Médiathèque François Mitterrand",
+            "34200",
+            "qualified",
+            service,
+            pass_opening_hours="Mo-Fr 09:00-12:00; Sa 10:00-12:00",
+        )
+        cls.suspended = venue("Lieu suspendu", "34200", "suspended", service)
+        cls.outside = venue("Lieu de Montpellier", "34000", "qualified", service)
+        cls.wrong_service = venue(
+            "Atelier réparation", "34200", "qualified", other_service
+        )
+
+    def test_public_page_lists_qualified_venues(self):
+        url = "/pass/lieux/%d/%s" % (self.program.id, self.program._venues_token())
+        self.assertTrue(self.program._venues_url().endswith(url))
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        page = response.text
+        self.assertIn("Pass Sète", page)
+        self.assertIn("Médiathèque François Mitterrand", page)
+        self.assertIn("1 quai de la Consigne", page)
+        self.assertIn("34200 Sète", page)
+        self.assertIn("Naviguer sur internet", page)
+        self.assertIn("lun.\u2013ven. 09:00\u201312:00", page)
+        for name in ("Lieu suspendu", "Lieu de Montpellier", "Atelier réparation"):
+            self.assertNotIn(name, page)
+        self.assertNotIn("secret-", page, "no e-mail address on the public page")
+
+    def test_public_page_needs_the_token(self):
+        for url in (
+            "/pass/lieux/%d/%s" % (self.program.id, "0" * 24),
+            "/pass/lieux/%d/%s"
+            % (self.program.id + 1000, self.program._venues_token()),
+        ):
+            self.assertEqual(self.url_open(url).status_code, 404)
+        self.program.action_close()
+        url = "/pass/lieux/%d/%s" % (self.program.id, self.program._venues_token())
+        page = self.url_open(url).text
+        self.assertIn("Ce dispositif est terminé", page)
+        self.assertNotIn("Médiathèque François Mitterrand", page)
