@@ -274,7 +274,12 @@ class PassVoucher(models.Model):
             return "not_activated", voucher, service
         if not voucher.book_id._is_activated():
             return "not_activated", voucher, service
-        if not venue.is_pass_venue or venue.pass_venue_state != "qualified":
+        # An archived venue (closed down) redeems nothing, whatever its status.
+        if (
+            not venue.active
+            or not venue.is_pass_venue
+            or venue.pass_venue_state != "qualified"
+        ):
             return "venue_not_qualified", voucher, service
         if not program._covers_venue(venue):
             return "out_of_territory", voucher, service

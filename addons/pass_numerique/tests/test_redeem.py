@@ -436,6 +436,11 @@ class TestRedeemCode(RedeemCase):
         self.venue.action_pass_suspend()
         self.assertRefused(self.redeem(voucher.code), "venue_not_qualified")
         self.venue.action_pass_qualify()
+        # An archived (closed) venue neither.
+        self.venue.active = False
+        self.assertRefused(self.redeem(voucher.code), "venue_not_qualified")
+        self.assertEqual(voucher.state, "distributed")
+        self.venue.active = True
         self.assertTrue(self.redeem(voucher.code)["ok"])
 
     def test_every_reason_has_a_message(self):
