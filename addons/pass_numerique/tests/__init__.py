@@ -1,11 +1,14 @@
-from . import test_portal
-from . import test_views
-from . import test_redeem
-from . import test_distribution
-from . import test_reporting
-from . import test_portal_funder
-from . import test_pass_code
-from . import test_program
-from . import test_book
-from . import test_security
-from . import test_print
+from . import (
+    test_book,
+    test_distribution,
+    test_i18n,
+    test_pass_code,
+    test_portal,
+    test_portal_funder,
+    test_print,
+    test_program,
+    test_redeem,
+    test_reporting,
+    test_security,
+    test_views,
+)
