@@ -391,3 +391,42 @@ class TestPartnerRoles(PassNumeriqueCommon):
         self.assertEqual(
             self.program.funding_ids.mapped("funder_type"), ["state", "departement"]
         )
+
+
+@tagged("post_install", "-at_install")
+class TestServices(PassNumeriqueCommon):
+    def test_referential_shipped(self):
+        services = self.env["pass.service"].search(
+            [("id", "not in", (self.service_admin | self.service_mail).ids)]
+        )
+        self.assertGreaterEqual(len(services), 15)
+        categories = dict(self.env["pass.service"]._fields["category"].selection)
+        self.assertEqual(len(categories), 9)
+        self.assertEqual(set(services.mapped("category")), set(categories))
+        codes = services.mapped("code")
+        self.assertEqual(len(codes), len(set(codes)))
+        self.assertTrue(all(codes))
+
+    def test_service_code_unique(self):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                self.env["pass.service"].create(
+                    {
+                        "code": self.service_admin.code,
+                        "name": "Doublon",
+                        "category": "admin",
+                    }
+                )
+        service = (
+            self.env["pass.service"]
+            .with_user(self.pass_manager)
+            .create(
+                {
+                    "code": "test_nouveau",
+                    "name": "Nouveau service",
+                    "category": "leisure",
+                }
+            )
+        )
+        service.with_user(self.pass_manager).name = "Créer un montage vidéo"
+        self.assertEqual(service.name, "Créer un montage vidéo")
