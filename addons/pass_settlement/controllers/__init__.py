@@ -1,1 +1,2 @@
 # Portal pages of pass_settlement (remittances and statements).
+from . import portal_statement

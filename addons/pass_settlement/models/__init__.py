@@ -9,3 +9,6 @@ from . import pass_remittance
 from . import sale_order
 from . import sale_order_line
 from . import res_config_settings
+from . import pass_expiry
+from . import pass_program_expiry
+from . import pass_statement

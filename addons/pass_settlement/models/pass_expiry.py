@@ -1,0 +1,359 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""End of validity: the reconciliation per funder of a programme's unused
+passes, and the entries that give their value back (credit note) or keep it
+(retained revenue)."""
+
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# Passes whose value is still unused once the programme is over.
+UNUSED_END_STATES = ("expired", "cancelled")
+
+
+class PassVoucher(models.Model):
+    _inherit = "pass.voucher"
+
+    reconciliation_id = fields.Many2one(
+        "pass.reconciliation",
+        string="End-of-validity reconciliation",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        ondelete="restrict",
+        help="The reconciliation that refunded or retained the value of this "
+        "unused pass.",
+    )
+
+
+class PassReconciliation(models.Model):
+    """One programme's end-of-validity reconciliation: per funder, the passes
+    bought, redeemed, settled and unused, and the entry handling the unused
+    value. A pass is handled by one reconciliation only (never twice)."""
+
+    _name = "pass.reconciliation"
+    _description = "Pass end-of-validity reconciliation"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True)
+    program_id = fields.Many2one(
+        "pass.program",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    date = fields.Date(required=True, readonly=True)
+    unused_policy = fields.Selection(
+        [("refund", "Remboursement aux financeurs"), ("retain", "Conservé en produit")],
+        string="Valeur non utilisée",
+        required=True,
+        readonly=True,
+    )
+    state = fields.Selection(
+        [("draft", "Brouillon"), ("done", "Comptabilisé")],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        copy=False,
+    )
+    line_ids = fields.One2many(
+        "pass.reconciliation.line", "reconciliation_id", string="Funders"
+    )
+    voucher_ids = fields.One2many(
+        "pass.voucher", "reconciliation_id", string="Unused passes"
+    )
+    voucher_count = fields.Integer(
+        compute="_compute_voucher_count", string="Number of unused passes"
+    )
+    amount_unused = fields.Monetary(
+        compute="_compute_voucher_count", string="Unused value"
+    )
+    move_ids = fields.Many2many(
+        "account.move", compute="_compute_move_ids", string="Journal entries"
+    )
+
+    @api.depends("line_ids.move_id")
+    def _compute_move_ids(self):
+        for reconciliation in self:
+            reconciliation.move_ids = reconciliation.line_ids.move_id
+
+    @api.depends("voucher_ids")
+    def _compute_voucher_count(self):
+        counts = {
+            rec.id: (count, amount)
+            for rec, count, amount in self.env["pass.voucher"]._read_group(
+                [("reconciliation_id", "in", self.ids)],
+                ["reconciliation_id"],
+                ["__count", "amount:sum"],
+            )
+        }
+        for reconciliation in self:
+            count, amount = counts.get(reconciliation.id, (0, 0.0))
+            reconciliation.voucher_count = count
+            reconciliation.amount_unused = amount
+
+    def action_validate(self):
+        """Post, per funder, the credit note (refund) or the transfer to the
+        retained account (retain) of its share of the unused passes. Once."""
+        if not self.env.su and not self.env.user.has_group(
+            "account.group_account_user"
+        ):
+            raise UserError(
+                self.env._(
+                    "Seul un comptable peut comptabiliser un rapprochement de fin de "
+                    "validité."
+                )
+            )
+        for reconciliation in self:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM pass_reconciliation WHERE id = %(id)s FOR UPDATE",
+                    id=reconciliation.id,
+                )
+            )
+            reconciliation.invalidate_recordset(["state"])
+            if reconciliation.state != "draft":
+                raise UserError(
+                    self.env._(
+                        "Le rapprochement %(name)s est déjà comptabilisé.",
+                        name=reconciliation.name,
+                    )
+                )
+            reconciliation.company_id._pass_check_settlement_config()
+            lines = reconciliation.line_ids.filtered(lambda line: line.count_unused)
+            moves_vals = [line._prepare_move_vals() for line in lines]
+            # sudo: accountants post credit notes on the pass sales journal
+            # without being salesmen; access was checked above.
+            moves = self.env["account.move"].sudo().create(moves_vals).sudo(False)
+            moves.action_post()
+            for line, move in zip(lines, moves, strict=True):
+                line.move_id = move
+            if reconciliation.unused_policy == "refund":
+                reconciliation._reconcile_open_invoices(moves)
+            reconciliation.state = "done"
+            reconciliation.message_post(
+                body=self.env._(
+                    "%(count)s pass non utilisés, %(amount)s : écritures "
+                    "comptabilisées.",
+                    count=reconciliation.voucher_count,
+                    amount=reconciliation.amount_unused,
+                )
+            )
+        return True
+
+    def _reconcile_open_invoices(self, credit_notes):
+        """A credit note reverses the funder's invoices it comes from: where
+        those are still open, match them like Odoo's own reversal does."""
+        for credit_note in credit_notes:
+            invoices = credit_note.invoice_line_ids.pass_origin_line_id.move_id
+            receivable = (credit_note | invoices).line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+                and not line.reconciled
+            )
+            if receivable - credit_note.line_ids and len(receivable) > 1:
+                receivable.reconcile()
+
+    def action_view_moves(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Écritures"),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [("id", "in", self.move_ids.ids)],
+        }
+
+
+class PassReconciliationLine(models.Model):
+    """One funder's side of an end-of-validity reconciliation."""
+
+    _name = "pass.reconciliation.line"
+    _description = "Pass end-of-validity reconciliation of one funder"
+    _order = "reconciliation_id, id"
+
+    reconciliation_id = fields.Many2one(
+        "pass.reconciliation", required=True, ondelete="cascade", index=True
+    )
+    program_id = fields.Many2one(related="reconciliation_id.program_id", store=True)
+    company_id = fields.Many2one(related="reconciliation_id.company_id", store=True)
+    currency_id = fields.Many2one(related="reconciliation_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner", string="Funder", required=True, index=True
+    )
+    share = fields.Float(string="Part (%)", digits=(5, 2))
+    unit_amount = fields.Monetary(string="Part d'un pass")
+    count_bought = fields.Integer(string="Pass achetés")
+    count_redeemed = fields.Integer(string="Pass utilisés")
+    count_settled = fields.Integer(string="Pass remboursés aux lieux")
+    count_unused = fields.Integer(string="Pass non utilisés")
+    amount_bought = fields.Monetary(string="Montant acheté")
+    amount_redeemed = fields.Monetary(string="Montant utilisé")
+    amount_settled = fields.Monetary(string="Montant réglé aux lieux")
+    amount_unused = fields.Monetary(string="Montant non utilisé")
+    origin_line_data = fields.Json(
+        help="Per funder invoice line: the number of its unused passes handled here."
+    )
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "funder_unique",
+            "unique(reconciliation_id, partner_id)",
+            "Un financeur apparaît une seule fois par rapprochement.",
+        )
+    ]
+
+    def _prepare_move_vals(self):
+        self.ensure_one()
+        reconciliation = self.reconciliation_id
+        program = reconciliation.program_id
+        company = reconciliation.company_id
+        currency = reconciliation.currency_id
+        liability = company.pass_liability_account_id
+        label = self.env._(
+            "%(count)s pass non utilisés - %(program)s - part de %(funder)s",
+            count=self.count_unused,
+            program=program.display_name,
+            funder=self.partner_id.name,
+        )
+        if reconciliation.unused_policy == "retain":
+            amount = self.amount_unused
+            journal = (
+                self.env["account.journal"].search(
+                    [("type", "=", "general"), ("company_id", "=", company.id)], limit=1
+                )
+                or company.pass_sale_journal_id
+            )
+            return {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "company_id": company.id,
+                "date": reconciliation.date,
+                "ref": self.env._(
+                    "%(name)s - valeur non utilisée conservée", name=reconciliation.name
+                ),
+                "line_ids": [
+                    Command.create(
+                        {
+                            "name": label,
+                            "account_id": liability.id,
+                            "partner_id": self.partner_id.id,
+                            "debit": amount,
+                            "credit": 0.0,
+                            "pass_program_id": program.id,
+                            "pass_voucher_count": self.count_unused,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": label,
+                            "account_id": company.pass_retained_account_id.id,
+                            "partner_id": self.partner_id.id,
+                            "debit": 0.0,
+                            "credit": amount,
+                            "pass_program_id": program.id,
+                        }
+                    ),
+                ],
+            }
+        # Refund: one credit-note line per invoice line the passes were billed
+        # on, at the funder's part of one pass, on the liability account and
+        # without VAT, exactly as the invoice line it reverses.
+        origin_lines = self.env["account.move.line"].browse(
+            [int(k) for k in (self.origin_line_data or {})]
+        )
+        invoice_lines = []
+        for origin in origin_lines:
+            count = self.origin_line_data[str(origin.id)]
+            invoice_lines.append(
+                Command.create(
+                    {
+                        "product_id": origin.product_id.id,
+                        "name": self.env._(
+                            "%(count)s pass non utilisés (%(invoice)s) - %(program)s - "
+                            "part de %(funder)s (%(share)s %%)",
+                            count=count,
+                            invoice=origin.move_id.name,
+                            program=program.display_name,
+                            funder=self.partner_id.name,
+                            share=self.share,
+                        ),
+                        "quantity": count,
+                        "price_unit": self.unit_amount,
+                        "account_id": liability.id,
+                        "tax_ids": [Command.clear()],
+                        "pass_share": self.share,
+                        "pass_program_id": program.id,
+                        "pass_voucher_count": count,
+                        "pass_origin_line_id": origin.id,
+                    }
+                )
+            )
+        invoices = origin_lines.move_id
+        return {
+            "move_type": "out_refund",
+            "partner_id": self.partner_id.id,
+            "journal_id": company.pass_sale_journal_id.id,
+            "company_id": company.id,
+            "currency_id": currency.id,
+            "invoice_date": reconciliation.date,
+            "date": reconciliation.date,
+            "invoice_origin": ", ".join(invoices.mapped("name")),
+            "ref": self.env._(
+                "%(name)s - pass non utilisés remboursés", name=reconciliation.name
+            ),
+            "reversed_entry_id": invoices.id if len(invoices) == 1 else False,
+            "invoice_line_ids": invoice_lines,
+        }
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    pass_origin_line_id = fields.Many2one(
+        "account.move.line",
+        string="Reversed invoice line",
+        index="btree_not_null",
+        copy=False,
+        help="On an end-of-validity credit note: the funder's invoice line whose "
+        "unused passes this line refunds.",
+    )
+
+
+def _funder_invoice_lines(env, programs):
+    """Posted invoice lines billing the face value of books of ``programs``
+    to funders, on the funders' money account."""
+    companies = programs.company_id
+    return env["account.move.line"].search(
+        [
+            ("pass_program_id", "in", programs.ids),
+            ("parent_state", "=", "posted"),
+            ("move_id.move_type", "=", "out_invoice"),
+            ("account_id", "in", companies.pass_liability_account_id.ids),
+            ("display_type", "=", "product"),
+        ]
+    )
+
+
+def funder_books(env, programs):
+    """{(program, funder): {invoice line: books}} for the books of
+    ``programs`` that were invoiced to each funder."""
+    result = defaultdict(lambda: defaultdict(lambda: env["pass.book"]))
+    for line in _funder_invoice_lines(env, programs):
+        books = line.sale_line_ids.pass_book_ids
+        if books:
+            key = (line.pass_program_id, line.partner_id.commercial_partner_id)
+            result[key][line] |= books
+    return result

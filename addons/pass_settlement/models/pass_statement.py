@@ -1,0 +1,404 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Statements for a period: a funder's (money received, passes redeemed,
+settled to venues, refunded or retained, still held) and a venue's (passes
+redeemed, remitted, paid). The money figures come from the ledger (the
+funders' money account and the venues' payables), so a statement always
+agrees with what the accountant sees."""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .pass_expiry import funder_books
+
+
+class PassStatement(models.TransientModel):
+    _name = "pass.statement"
+    _description = "Pass statement (funder or venue)"
+
+    kind = fields.Selection(
+        [("funder", "Relevé financeur"), ("venue", "Relevé lieu de médiation")],
+        string="Relevé",
+        required=True,
+        default="funder",
+    )
+    partner_id = fields.Many2one("res.partner", string="Partenaire", required=True)
+    program_id = fields.Many2one("pass.program", string="Programme")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    date_from = fields.Date(
+        string="Du",
+        required=True,
+        default=lambda self: fields.Date.context_today(self).replace(month=1, day=1),
+    )
+    date_to = fields.Date(string="Au", required=True, default=fields.Date.context_today)
+
+    @api.onchange("kind")
+    def _onchange_kind(self):
+        self.partner_id = False
+        self.program_id = False
+
+    def _check_period(self):
+        for statement in self:
+            if statement.date_from > statement.date_to:
+                raise UserError(
+                    self.env._(
+                        "La date de début du relevé doit précéder sa date de fin."
+                    )
+                )
+
+    def action_print(self):
+        self.ensure_one()
+        self._check_period()
+        if self.kind == "funder" and not self.partner_id.is_pass_funder:
+            raise UserError(
+                self.env._(
+                    "%(partner)s n'est pas un financeur.", partner=self.partner_id.name
+                )
+            )
+        if self.kind == "venue" and not self.partner_id.is_pass_venue:
+            raise UserError(
+                self.env._(
+                    "%(partner)s n'est pas un lieu de médiation.",
+                    partner=self.partner_id.name,
+                )
+            )
+        report = (
+            "pass_settlement.pass_statement_funder_report"
+            if self.kind == "funder"
+            else "pass_settlement.pass_statement_venue_report"
+        )
+        return self.env.ref(report).report_action(self)
+
+    def _statement_data(self):
+        self.ensure_one()
+        if self.kind == "funder":
+            return self._funder_statement(
+                self.partner_id,
+                self.date_from,
+                self.date_to,
+                self.program_id,
+                self.company_id,
+            )
+        return self._venue_statement(
+            self.partner_id, self.date_from, self.date_to, self.company_id
+        )
+
+    # ------------------------------------------------------------------ funder
+    @api.model
+    def _funder_statement(
+        self, partner, date_from, date_to, program=None, company=None
+    ):
+        """Per programme of the funder: opening balance held, money received
+        (invoiced face value), passes redeemed, settled to venues, refunded,
+        retained, other entries, and the balance still held at the end."""
+        company = company or self.env.company
+        partner = partner.commercial_partner_id
+        liability = company.pass_liability_account_id
+        programs = program or self.env["pass.program"].search(
+            [
+                ("funding_ids.partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+            ]
+        )
+        AML = self.env["account.move.line"]
+        base = [
+            ("account_id", "=", liability.id),
+            ("partner_id", "=", partner.id),
+            ("parent_state", "=", "posted"),
+            ("company_id", "=", company.id),
+            ("pass_program_id", "in", programs.ids),
+        ]
+        opening = dict(
+            AML._read_group(
+                [*base, ("date", "<", date_from)], ["pass_program_id"], ["balance:sum"]
+            )
+        )
+        period = AML._read_group(
+            [*base, ("date", ">=", date_from), ("date", "<=", date_to)],
+            ["pass_program_id", "move_id"],
+            ["debit:sum", "credit:sum", "pass_voucher_count:sum"],
+        )
+        moves = self.env["account.move"].union(*(m for _p, m, *_rest in period))
+        remittance_moves = set(
+            self.env["pass.remittance"]
+            .search([("move_id", "in", moves.ids)])
+            .move_id.ids
+        )
+        reconciliation_moves = set(
+            self.env["pass.reconciliation.line"]
+            .search([("move_id", "in", moves.ids)])
+            .move_id.ids
+        )
+        figures = defaultdict(lambda: defaultdict(float))
+        for prog, move, debit, credit, count in period:
+            if move.move_type == "out_invoice":
+                kind = "received"
+            elif move.move_type == "out_refund" and move.id in reconciliation_moves:
+                kind = "refunded"
+            elif move.id in reconciliation_moves:
+                kind = "retained"
+            elif move.id in remittance_moves:
+                kind = "settled"
+            else:
+                kind = "other"
+            sign = 1 if kind in ("received", "other") else -1
+            figures[prog][kind] += sign * (credit - debit)
+            if kind != "other":
+                figures[prog][kind + "_count"] += count
+        # Passes redeemed in the period, on books invoiced to this funder.
+        books = self.env["pass.book"]
+        for (_prog, funder), per_line in funder_books(self.env, programs).items():
+            if funder == partner:
+                books |= self.env["pass.book"].union(*per_line.values())
+        start, end = _period_bounds(date_from, date_to)
+        redeemed = dict(
+            (prog, count)
+            for prog, count in self.env["pass.voucher"]._read_group(
+                [
+                    ("book_id", "in", books.ids),
+                    ("state", "in", ("redeemed", "settled")),
+                    ("redeemed_at", ">=", start),
+                    ("redeemed_at", "<", end),
+                ],
+                ["program_id"],
+                ["__count"],
+            )
+        )
+        currency = company.currency_id
+        rows = []
+        for prog in programs.sorted(lambda p: (p.date_start, p.id)):
+            parts = dict(prog._pass_funder_cents()) if prog.funding_ids else {}
+            unit = parts.get(partner, 0) * prog.currency_id.rounding
+            fig = figures.get(prog, {})
+            row = {
+                "program": prog,
+                "share": sum(
+                    prog.funding_ids.filtered(lambda f: f.partner_id == partner).mapped(
+                        "share"
+                    )
+                ),
+                "unit": unit,
+                "opening": currency.round(-opening.get(prog, 0.0)),
+                "received": currency.round(fig.get("received", 0.0)),
+                "received_count": int(fig.get("received_count", 0)),
+                "redeemed_count": redeemed.get(prog, 0),
+                "redeemed": currency.round(unit * redeemed.get(prog, 0)),
+                "settled": currency.round(fig.get("settled", 0.0)),
+                "settled_count": int(fig.get("settled_count", 0)),
+                "refunded": currency.round(fig.get("refunded", 0.0)),
+                "refunded_count": int(fig.get("refunded_count", 0)),
+                "retained": currency.round(fig.get("retained", 0.0)),
+                "retained_count": int(fig.get("retained_count", 0)),
+                "other": currency.round(fig.get("other", 0.0)),
+            }
+            row["held"] = currency.round(
+                row["opening"]
+                + row["received"]
+                + row["other"]
+                - row["settled"]
+                - row["refunded"]
+                - row["retained"]
+            )
+            if (
+                any(row[k] for k in ("opening", "received", "held", "redeemed_count"))
+                or program
+            ):
+                rows.append(row)
+        keys = (
+            "opening",
+            "received",
+            "received_count",
+            "redeemed",
+            "redeemed_count",
+            "settled",
+            "settled_count",
+            "refunded",
+            "refunded_count",
+            "retained",
+            "retained_count",
+            "other",
+            "held",
+        )
+        totals = {k: currency.round(sum(r[k] for r in rows)) for k in keys}
+        return {
+            "kind": "funder",
+            "partner": partner,
+            "company": company,
+            "currency": currency,
+            "date_from": date_from,
+            "date_to": date_to,
+            "program": program or self.env["pass.program"],
+            "rows": rows,
+            "totals": totals,
+        }
+
+    # ------------------------------------------------------------------ venue
+    @api.model
+    def _venue_statement(self, venue, date_from, date_to, company=None):
+        """Passes the venue redeemed in the period (per programme), its
+        remittances validated in the period and what it was paid."""
+        company = company or self.env.company
+        venue = venue.commercial_partner_id
+        currency = company.currency_id
+        start, end = _period_bounds(date_from, date_to)
+        redeemed_rows = [
+            {"program": prog, "count": count, "amount": currency.round(amount)}
+            for prog, count, amount in self.env["pass.voucher"]._read_group(
+                [
+                    ("venue_id", "=", venue.id),
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("redeemed", "settled")),
+                    ("redeemed_at", ">=", start),
+                    ("redeemed_at", "<", end),
+                ],
+                ["program_id"],
+                ["__count", "amount:sum"],
+            )
+        ]
+        remittances = self.env["pass.remittance"].search(
+            [
+                ("venue_id", "=", venue.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "validated"),
+                ("move_id.date", ">=", date_from),
+                ("move_id.date", "<=", date_to),
+            ],
+            order="id",
+        )
+        # Every payment matched in the period against any of the venue's
+        # remittance payables (also those of earlier remittances).
+        payable_lines = (
+            self.env["pass.remittance"]
+            .search(
+                [
+                    ("venue_id", "=", venue.id),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "validated"),
+                ]
+            )
+            .move_id.line_ids.filtered(
+                lambda line: line.account_id.account_type == "liability_payable"
+                and line.partner_id == venue
+            )
+        )
+        paid_by_line = defaultdict(float)
+        paid_in_period = 0.0
+        for partial in payable_lines.matched_debit_ids:
+            if partial.max_date <= date_to:
+                paid_by_line[partial.credit_move_id] += partial.amount
+            if date_from <= partial.max_date <= date_to:
+                paid_in_period += partial.amount
+        remittance_rows = []
+        for remittance in remittances:
+            lines = remittance.move_id.line_ids & payable_lines
+            paid = sum(paid_by_line[line] for line in lines)
+            remittance_rows.append(
+                {
+                    "remittance": remittance,
+                    "date": remittance.move_id.date,
+                    "count": remittance.voucher_count,
+                    "amount": remittance.amount_total,
+                    "paid": currency.round(paid),
+                    "due": currency.round(remittance.amount_total - paid),
+                }
+            )
+        remitted_until_end = sum(
+            -line.balance for line in payable_lines if line.date <= date_to
+        )
+        paid_until_end = sum(paid_by_line.values())
+        awaiting = self.env["pass.voucher"].search_count(
+            [
+                ("venue_id", "=", venue.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "redeemed"),
+                ("redeemed_at", "<", end),
+            ]
+        )
+        return {
+            "kind": "venue",
+            "partner": venue,
+            "company": company,
+            "currency": currency,
+            "date_from": date_from,
+            "date_to": date_to,
+            "redeemed_rows": redeemed_rows,
+            "remittance_rows": remittance_rows,
+            "totals": {
+                "redeemed_count": sum(r["count"] for r in redeemed_rows),
+                "redeemed": currency.round(sum(r["amount"] for r in redeemed_rows)),
+                "remitted_count": sum(r["count"] for r in remittance_rows),
+                "remitted": currency.round(sum(r["amount"] for r in remittance_rows)),
+                "paid": currency.round(paid_in_period),
+                "due": currency.round(remitted_until_end - paid_until_end),
+                "awaiting_count": awaiting,
+            },
+        }
+
+
+def _period_bounds(date_from, date_to):
+    """Datetimes [start, end) covering the days of the period (UTC)."""
+    if isinstance(date_from, datetime):
+        date_from = date_from.date()
+    if isinstance(date_to, datetime):
+        date_to = date_to.date()
+    return datetime.combine(date_from, time.min), datetime.combine(
+        date_to + timedelta(days=1), time.min
+    )
+
+
+class ReportPassStatement(models.AbstractModel):
+    """Values of the two statement PDFs: from statement wizards (docids) or,
+    from the portal, from ``data`` (kind, partner_id, date_from, date_to,
+    program_id) once the controller has checked the partner is the user's."""
+
+    _name = "report.pass_settlement.report_pass_statement"
+    _description = "Pass statement report"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        statements = []
+        if docids:
+            for wizard in self.env["pass.statement"].browse(docids):
+                statements.append(wizard._statement_data())
+        elif data and data.get("partner_id"):
+            Statement = self.env["pass.statement"]
+            partner = self.env["res.partner"].browse(data["partner_id"])
+            date_from = fields.Date.to_date(data["date_from"])
+            date_to = fields.Date.to_date(data["date_to"])
+            company = (
+                self.env["res.company"].browse(data.get("company_id"))
+                or self.env.company
+            )
+            if data.get("kind") == "venue":
+                statements.append(
+                    Statement._venue_statement(partner, date_from, date_to, company)
+                )
+            else:
+                program = self.env["pass.program"].browse(data.get("program_id") or [])
+                statements.append(
+                    Statement._funder_statement(
+                        partner, date_from, date_to, program, company
+                    )
+                )
+        return {
+            "doc_ids": docids,
+            "doc_model": "pass.statement",
+            "statements": statements,
+        }
+
+
+class ReportPassStatementFunder(models.AbstractModel):
+    _name = "report.pass_settlement.report_pass_statement_funder"
+    _inherit = "report.pass_settlement.report_pass_statement"
+    _description = "Funder statement report"
+
+
+class ReportPassStatementVenue(models.AbstractModel):
+    _name = "report.pass_settlement.report_pass_statement_venue"
+    _inherit = "report.pass_settlement.report_pass_statement"
+    _description = "Venue statement report"
