@@ -4,7 +4,8 @@ Every benchmark takes the same arguments (``--db``, ``--conf``, ``--odoo-src``,
 ``--python``), defaulting to the environment ``scripts/run_bench.sh`` exports
 (PASS_BENCH_DB, PASS_ODOO_CONF, PASS_ODOO_SRC, PASS_PYTHON). ``BENCH_SCALE``
 (default 1) shrinks or grows every benchmark's size, e.g. ``BENCH_SCALE=0.1``
-for a quick run.
+for a quick run. A benchmark that needs a server starts its own on a free
+port (or on BENCH_HTTP_PORT).
 """
 
 import argparse
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+_CONFIGURED = []
 
 
 def scale():
@@ -68,8 +71,10 @@ def odoo_env(args, login="admin"):
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
-    odoo.netsvc.init_logger()
+    if not _CONFIGURED:
+        config.parse_config(["-c", args.conf, "-d", args.db, "--log-level=warn"])
+        odoo.netsvc.init_logger()
+        _CONFIGURED.append(True)
     registry = Registry(args.db)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -90,7 +95,7 @@ def odoo_server(args, workers=4, port=None):
     its port and stops it on exit."""
     if not args.odoo_src:
         sys.exit("give --odoo-src (the Odoo 18.0 source) to start a server")
-    port = port or free_port()
+    port = port or int(os.environ.get("BENCH_HTTP_PORT") or 0) or free_port()
     log_path = os.path.join(
         os.environ.get("TMPDIR", "/tmp"), f"odoo-bench-{args.db}-{port}.log"
     )

@@ -9,6 +9,7 @@ trivial ``search_count``. Aim: redemption at least half the raw rate.
 """
 
 import json
+import sys
 import threading
 import time
 import urllib.request
@@ -207,6 +208,12 @@ def main():
             raw_rate = calls / raw_seconds
             redeem_rate = calls / redeem_seconds
             rows.append([n, calls, raw_rate, redeem_rate, redeem_rate / raw_rate])
+            print(
+                f"[bench_redeem] {n} client(s): {raw_rate:.1f} search_count/s, "
+                f"{redeem_rate:.1f} redeem_code/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     with odoo_env(args) as env:
         redeemed = env["pass.voucher"].search_count(
