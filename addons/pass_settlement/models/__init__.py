@@ -1,14 +1,17 @@
-from . import res_company
-from . import account_chart_template
-from . import account_move_line
-from . import product_template
-from . import pass_program
-from . import pass_book
-from . import pass_voucher
-from . import pass_remittance
-from . import sale_order
-from . import sale_order_line
-from . import res_config_settings
-from . import pass_expiry
-from . import pass_program_expiry
-from . import pass_statement
+from . import (
+    account_chart_template,
+    account_move_line,
+    pass_book,
+    pass_clearing_run,
+    pass_expiry,
+    pass_program,
+    pass_program_expiry,
+    pass_remittance,
+    pass_statement,
+    pass_voucher,
+    product_template,
+    res_company,
+    res_config_settings,
+    sale_order,
+    sale_order_line,
+)

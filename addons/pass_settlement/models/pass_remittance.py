@@ -60,7 +60,22 @@ class PassRemittance(models.Model):
     submitted_at = fields.Datetime(readonly=True, copy=False)
     validated_at = fields.Datetime(readonly=True, copy=False)
     validated_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    move_id = fields.Many2one("account.move", string="Journal entry", readonly=True, copy=False)
+    move_id = fields.Many2one(
+        "account.move",
+        string="Journal entry",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    clearing_run_id = fields.Many2one(
+        "pass.clearing.run",
+        string="Clearing run",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        check_company=True,
+    )
     payable_line_id = fields.Many2one(
         "account.move.line", compute="_compute_payable_line", string="Venue payable"
     )
@@ -72,17 +87,32 @@ class PassRemittance(models.Model):
 
     @api.depends("voucher_ids.amount")
     def _compute_amount(self):
+        # sudo: totals of the remittances' own passes (one query for all).
+        groups = {
+            remittance.id: (count, amount)
+            for remittance, count, amount in self.env["pass.voucher"]
+            .sudo()
+            ._read_group(
+                [("remittance_id", "in", self.ids)],
+                ["remittance_id"],
+                ["__count", "amount:sum"],
+            )
+        }
         for remittance in self:
-            remittance.amount_total = sum(remittance.voucher_ids.mapped("amount"))
-            remittance.voucher_count = len(remittance.voucher_ids)
+            count, amount = groups.get(remittance.id, (0, 0.0))
+            remittance.voucher_count = count
+            remittance.amount_total = amount
 
+    @api.depends("move_id.line_ids.reconciled", "move_id.line_ids.account_id")
     def _compute_payable_line(self):
         for remittance in self:
             line = remittance.move_id.line_ids.filtered(
-                lambda l: l.account_id.account_type == "liability_payable"
+                lambda line: line.account_id.account_type == "liability_payable"
             )[:1]
             remittance.payable_line_id = line
-            remittance.payment_state = "paid" if line and line.reconciled else "not_paid"
+            remittance.payment_state = (
+                "paid" if line and line.reconciled else "not_paid"
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -90,7 +120,9 @@ class PassRemittance(models.Model):
             if vals.get("name", "/") == "/":
                 # sudo: venues' portal users create remittances without reading
                 # the sequence.
-                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("pass.remittance")
+                vals["name"] = (
+                    self.env["ir.sequence"].sudo().next_by_code("pass.remittance")
+                )
         return super().create(vals_list)
 
     def _compute_access_url(self):
@@ -99,6 +131,12 @@ class PassRemittance(models.Model):
             remittance.access_url = f"/my/pass/remittances/{remittance.id}"
 
     # ------------------------------------------------------------------ filling
+    @api.model
+    def _period_bound(self, period_end):
+        """Passes redeemed before this instant (UTC) belong to a period ending
+        on period_end (the redemption timestamps are stored in UTC)."""
+        return fields.Datetime.to_datetime(period_end) + timedelta(days=1)
+
     def _redeemed_domain(self):
         self.ensure_one()
         domain = [
@@ -109,112 +147,274 @@ class PassRemittance(models.Model):
             ("currency_id", "=", self.currency_id.id),
         ]
         if self.period_end:
-            domain.append(("redeemed_at", "<", fields.Datetime.to_datetime(self.period_end) + timedelta(days=1)))
+            domain.append(("redeemed_at", "<", self._period_bound(self.period_end)))
         return domain
 
     def action_add_redeemed(self):
-        """Put in this draft remittance every redeemed pass of the venue that
-        is in no other remittance."""
-        for remittance in self:
-            remittance._check_state("draft")
-            # sudo: a venue's portal user adds its own redeemed passes; the
-            # domain restricts them to the venue.
-            vouchers = self.env["pass.voucher"].sudo().search(remittance._redeemed_domain())
-            vouchers.write({"remittance_id": remittance.id})
+        """Put in these draft remittances every redeemed pass of their venue
+        that is in no other remittance (up to their period end, if any)."""
+        self._fill_redeemed()
         return True
+
+    def _fill_redeemed(self):
+        """One UPDATE for all the remittances (clearing runs fill thousands),
+        restricted to each remittance's venue, company and currency."""
+        if not self:
+            return
+        self._check_state("draft")
+        self.check_access("write")
+        Voucher = self.env["pass.voucher"]
+        Voucher.flush_model()
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pass_voucher v
+                   SET remittance_id = r.id,
+                       write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM pass_remittance r
+                 WHERE r.id = ANY(%(ids)s)
+                   AND r.state = 'draft'
+                   AND v.venue_id = r.venue_id
+                   AND v.state = 'redeemed'
+                   AND v.remittance_id IS NULL
+                   AND v.company_id = r.company_id
+                   AND v.currency_id = r.currency_id
+                   AND (r.period_end IS NULL OR v.redeemed_at < r.period_end + 1)
+             RETURNING v.id
+                """,
+                uid=self.env.uid,
+                ids=self.ids,
+            )
+        )
+        vouchers = Voucher.browse([row[0] for row in self.env.cr.fetchall()])
+        vouchers.invalidate_recordset(["remittance_id", "write_uid", "write_date"])
+        self.invalidate_recordset(["voucher_ids"])
+        vouchers.modified(["remittance_id"])
+        self.modified(["voucher_ids"])
 
     def add_vouchers(self, voucher_ids):
         """Add the given passes to this draft remittance, after checking each."""
         self.ensure_one()
         self._check_state("draft")
-        vouchers = self.env["pass.voucher"].sudo().browse(voucher_ids).exists()  # sudo: checked below
-        self._check_vouchers(vouchers, allow_other_remittance=False)
+        # sudo: checked below (venue, state, company, currency, remittance).
+        vouchers = self.env["pass.voucher"].sudo().browse(voucher_ids).exists()
+        self._check_passes([("id", "in", vouchers.ids)])
         vouchers.write({"remittance_id": self.id})
         return True
 
     def _check_state(self, state):
+        labels = dict(self._fields["state"]._description_selection(self.env))
         for remittance in self:
             if remittance.state != state:
                 raise UserError(
                     self.env._(
-                        "Remittance %(name)s is %(state)s: this cannot be done now.",
+                        "Le bordereau %(name)s est à l'état « %(state)s » : "
+                        "cette action n'est pas possible maintenant.",
                         name=remittance.name,
-                        state=dict(self._fields["state"]._description_selection(self.env))[
-                            remittance.state
-                        ],
+                        state=labels[remittance.state],
                     )
                 )
 
-    def _check_vouchers(self, vouchers, allow_other_remittance=True):
-        """Every pass must be redeemed by this venue, in this company and
-        currency, and in no other remittance."""
+    def _pass_problem(self, venue, state, company, currency, other_remittance):
+        """Why passes with these values cannot be in this remittance (French
+        sentence), or False."""
         self.ensure_one()
-        for voucher in vouchers:
-            problem = False
-            if voucher.venue_id != self.venue_id:
-                problem = self.env._("it was not redeemed by %(venue)s", venue=self.venue_id.name)
-            elif voucher.state == "settled":
-                problem = self.env._("it is already settled")
-            elif voucher.state != "redeemed":
-                problem = self.env._("it is not redeemed")
-            elif voucher.remittance_id and voucher.remittance_id != self:
+        if state == "settled":
+            return self.env._("il est déjà réglé")
+        if state != "redeemed":
+            return self.env._("il n'est pas encaissé")
+        if venue != self.venue_id:
+            return self.env._(
+                "il n'a pas été encaissé par %(venue)s", venue=self.venue_id.name
+            )
+        if other_remittance and other_remittance != self:
+            return self.env._(
+                "il figure déjà dans le bordereau %(name)s", name=other_remittance.name
+            )
+        if company != self.company_id:
+            return self.env._(
+                "il appartient à une autre société (%(company)s)", company=company.name
+            )
+        if currency != self.currency_id:
+            return self.env._(
+                "il est dans une autre devise (%(currency)s)", currency=currency.name
+            )
+        return False
+
+    def _check_passes(self, domain):
+        """Check, with one grouped query, every pass matching the domain
+        against its remittance (the pass's own one when it is in one of self,
+        else self): redeemed by the remittance's venue, in its company and
+        currency, in no other remittance. Raise a French error naming the
+        first wrong pass and what is wrong with it.
+
+        Returns {remittance id: [(program, count, amount)]}."""
+        # sudo: the passes of the remittances being checked, read as figures.
+        Voucher = self.env["pass.voucher"].sudo()
+        groupby = [
+            "remittance_id",
+            "program_id",
+            "venue_id",
+            "state",
+            "company_id",
+            "currency_id",
+        ]
+        rows = Voucher._read_group(domain, groupby, ["__count", "amount:sum"])
+        result = defaultdict(list)
+        for (
+            remittance_,
+            program,
+            venue,
+            state,
+            company,
+            currency,
+            count,
+            amount,
+        ) in rows:
+            remittance = (
+                self.browse(remittance_.id) if remittance_.id in self.ids else self
+            )
+            remittance.ensure_one()
+            problem = remittance._pass_problem(
+                venue, state, company, currency, remittance_
+            )
+            if not problem and currency.compare_amounts(
+                amount, program.face_value * count
+            ):
                 problem = self.env._(
-                    "it is already in remittance %(name)s", name=voucher.remittance_id.name
+                    "sa valeur diffère de la valeur faciale du programme %(program)s",
+                    program=program.display_name,
                 )
-            elif voucher.company_id != self.company_id:
-                problem = self.env._("it belongs to another company")
-            elif voucher.currency_id != self.currency_id:
-                problem = self.env._("it is in another currency")
             if problem:
+                example = Voucher.search(
+                    [
+                        *domain,
+                        *[
+                            (
+                                fname,
+                                "=",
+                                value.id
+                                if isinstance(value, models.BaseModel)
+                                else value,
+                            )
+                            for fname, value in zip(
+                                groupby,
+                                (remittance_, program, venue, state, company, currency),
+                                strict=True,
+                            )
+                        ],
+                    ],
+                    limit=1,
+                )
                 raise UserError(
                     self.env._(
-                        "Pass %(code)s cannot be remitted by %(venue)s: %(problem)s.",
-                        code=voucher.code_display,
-                        venue=self.venue_id.name,
+                        "Le pass %(code)s ne peut pas être remis par %(venue)s : "
+                        "%(problem)s.",
+                        code=example.code_display,
+                        venue=remittance.venue_id.name,
                         problem=problem,
                     )
                 )
+            result[remittance.id].append((program, count, amount))
+        return result
 
     # ------------------------------------------------------------------ workflow
     def action_submit(self):
+        self._check_state("draft")
+        groups = self._check_passes([("remittance_id", "in", self.ids)])
         for remittance in self:
-            remittance._check_state("draft")
-            if not remittance.voucher_ids:
+            if not groups.get(remittance.id):
                 raise UserError(
-                    self.env._("Remittance %(name)s has no pass to submit.", name=remittance.name)
+                    self.env._(
+                        "Le bordereau %(name)s ne contient aucun pass à remettre.",
+                        name=remittance.name,
+                    )
                 )
-            remittance._check_vouchers(remittance.voucher_ids)
         self.write({"state": "submitted", "submitted_at": fields.Datetime.now()})
         return True
 
     def action_validate(self):
-        """Post the clearing entry and settle the passes, exactly once."""
-        if not self.env.user.has_group("account.group_account_user") and not self.env.su:
-            raise UserError(self.env._("Only an accountant can validate remittances."))
-        for remittance in self:
-            remittance._lock()
-            remittance._check_state("submitted")
-            remittance.company_id._pass_check_settlement_config()
-            remittance._check_vouchers(remittance.voucher_ids)
-            move = self.env["account.move"].create(remittance._prepare_move_vals())
-            move.action_post()
-            remittance.voucher_ids.write({"state": "settled"})
-            remittance.write(
-                {
-                    "state": "validated",
-                    "move_id": move.id,
-                    "validated_at": fields.Datetime.now(),
-                    "validated_by_id": self.env.uid,
-                }
+        """Post the clearing entries and settle the passes, exactly once.
+
+        Works on any number of remittances at once (clearing runs validate
+        thousands): one grouped query checks every pass, one create makes
+        every entry, one write settles every pass."""
+        if (
+            not self.env.user.has_group("account.group_account_user")
+            and not self.env.su
+        ):
+            raise UserError(
+                self.env._("Seul un comptable peut valider les bordereaux.")
             )
+        if not self:
+            return True
+        self._lock()
+        self._check_state("submitted")
+        for company in self.company_id:
+            company._pass_check_settlement_config()
+        for remittance in self:
+            if remittance.currency_id != remittance.company_id.currency_id:
+                raise UserError(
+                    self.env._(
+                        "Le bordereau %(name)s est en %(currency)s : seule la "
+                        "devise de la société (%(company_currency)s) est acceptée.",
+                        name=remittance.name,
+                        currency=remittance.currency_id.name,
+                        company_currency=remittance.company_id.currency_id.name,
+                    )
+                )
+            venue_company = remittance.venue_id.company_id
+            if venue_company and venue_company != remittance.company_id:
+                raise UserError(
+                    self.env._(
+                        "Le lieu %(venue)s appartient à la société %(other)s, pas à "
+                        "%(company)s : le bordereau %(name)s ne peut pas être validé.",
+                        venue=remittance.venue_id.name,
+                        other=venue_company.name,
+                        company=remittance.company_id.name,
+                        name=remittance.name,
+                    )
+                )
+        groups = self._check_passes([("remittance_id", "in", self.ids)])
+        vals_list = []
+        for remittance in self:
+            if not groups.get(remittance.id):
+                raise UserError(
+                    self.env._(
+                        "Le bordereau %(name)s ne contient aucun pass à remettre.",
+                        name=remittance.name,
+                    )
+                )
+            vals_list.append(remittance._prepare_move_vals(groups[remittance.id]))
+        moves = self.env["account.move"].create(vals_list)
+        moves.action_post()
+        # sudo: accountants settle passes they may not otherwise write.
+        self.env["pass.voucher"].sudo().search(
+            [("remittance_id", "in", self.ids)]
+        ).write({"state": "settled"})
+        for remittance, move in zip(self, moves, strict=True):
+            remittance.move_id = move
+        self.write(
+            {
+                "state": "validated",
+                "validated_at": fields.Datetime.now(),
+                "validated_by_id": self.env.uid,
+            }
+        )
         return True
 
     def _lock(self):
-        """Row lock: a concurrent validation of the same remittance waits here,
-        then sees it validated and is refused (never posts twice)."""
-        self.ensure_one()
+        """Row locks: a concurrent validation of the same remittances waits
+        here, then sees them validated and is refused (never posts twice)."""
+        self.flush_recordset()
         self.env.cr.execute(
-            SQL("SELECT id FROM pass_remittance WHERE id = %(id)s FOR UPDATE", id=self.id)
+            SQL(
+                "SELECT id FROM pass_remittance WHERE id = ANY(%(ids)s) "
+                "ORDER BY id FOR UPDATE",
+                ids=self.ids,
+            )
         )
         self.invalidate_recordset(["state", "move_id"])
 
@@ -223,12 +423,15 @@ class PassRemittance(models.Model):
             if remittance.state == "validated":
                 raise UserError(
                     self.env._(
-                        "Remittance %(name)s is validated: reverse its journal entry "
-                        "instead.",
+                        "Le bordereau %(name)s est validé : extournez son écriture "
+                        "comptable au lieu de l'annuler.",
                         name=remittance.name,
                     )
                 )
-        self.voucher_ids.write({"remittance_id": False})
+        # sudo: a venue's portal user cancelling its own remittance frees its passes.
+        self.env["pass.voucher"].sudo().search(
+            [("remittance_id", "in", self.ids)]
+        ).write({"remittance_id": False})
         self.write({"state": "cancelled"})
         return True
 
@@ -237,10 +440,12 @@ class PassRemittance(models.Model):
         self.write({"state": "draft"})
         return True
 
-    def _prepare_move_vals(self):
+    def _prepare_move_vals(self, program_counts):
         """Debit the funders' money account per funder (partner = funder, its
         per-pass part times the passes of each programme), credit the venue's
-        payable with the face value of the passes."""
+        payable with the face value of the passes.
+
+        program_counts: [(program, count, amount)] of this remittance."""
         self.ensure_one()
         company = self.company_id
         currency = self.currency_id
@@ -248,21 +453,28 @@ class PassRemittance(models.Model):
         payable = venue.with_company(company).property_account_payable_id
         if not payable:
             raise UserError(
-                self.env._("Venue %(venue)s has no payable account.", venue=venue.name)
+                self.env._(
+                    "Le lieu %(venue)s n'a pas de compte fournisseur (401) : "
+                    "renseignez-le sur sa fiche avant de valider le bordereau "
+                    "%(name)s.",
+                    venue=venue.name,
+                    name=self.name,
+                )
             )
-        counts = defaultdict(int)
-        for voucher in self.voucher_ids:
-            counts[voucher.program_id] += 1
-        debit_by_funder = defaultdict(int)
         lines = []
         total_cents = 0
-        for program, count in sorted(counts.items(), key=lambda pc: pc[0].id):
+        voucher_total = 0
+        for program, count, _amount in sorted(
+            program_counts, key=lambda pca: pca[0].id
+        ):
+            voucher_total += count
             for funder, cents in program._pass_funder_cents():
                 lines.append(
                     Command.create(
                         {
                             "name": self.env._(
-                                "%(remittance)s - %(count)s passes %(program)s - %(funder)s",
+                                "%(remittance)s - %(count)s pass %(program)s - "
+                                "%(funder)s",
                                 remittance=self.name,
                                 count=count,
                                 program=program.code,
@@ -270,27 +482,28 @@ class PassRemittance(models.Model):
                             ),
                             "account_id": company.pass_liability_account_id.id,
                             "partner_id": funder.id,
-                            "debit": cents * count * currency.rounding,
+                            "debit": currency.round(cents * count * currency.rounding),
                             "credit": 0.0,
                             "pass_program_id": program.id,
                             "pass_voucher_count": count,
                         }
                     )
                 )
-                debit_by_funder[funder] += cents * count
                 total_cents += cents * count
         lines.append(
             Command.create(
                 {
                     "name": self.env._(
-                        "Remittance %(name)s - %(count)s passes",
+                        "Bordereau %(name)s - %(count)s pass",
                         name=self.name,
-                        count=len(self.voucher_ids),
+                        count=voucher_total,
                     ),
                     "account_id": payable.id,
                     "partner_id": venue.id,
                     "debit": 0.0,
-                    "credit": total_cents * currency.rounding,
+                    "credit": currency.round(total_cents * currency.rounding),
+                    "date_maturity": fields.Date.context_today(self),
+                    "pass_voucher_count": voucher_total,
                 }
             )
         )
@@ -299,6 +512,8 @@ class PassRemittance(models.Model):
             "journal_id": company.pass_venue_journal_id.id,
             "company_id": company.id,
             "date": fields.Date.context_today(self),
-            "ref": self.env._("Remittance %(name)s - %(venue)s", name=self.name, venue=venue.name),
+            "ref": self.env._(
+                "Bordereau %(name)s - %(venue)s", name=self.name, venue=venue.name
+            ),
             "line_ids": lines,
         }

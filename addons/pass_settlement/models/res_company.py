@@ -19,6 +19,14 @@ class ResCompany(models.Model):
         "pass and the venue's reimbursement (a 467 sub-account). Its balance per "
         "funder is what the cooperative still holds for that funder.",
     )
+    pass_venue_payment_mode_id = fields.Many2one(
+        "account.payment.mode",
+        string="Venue payment mode",
+        check_company=True,
+        domain=[("payment_type", "=", "outbound")],
+        help="Payment mode of the clearing runs' payment orders (SEPA credit "
+        "transfer to the venues' IBANs).",
+    )
     pass_sale_journal_id = fields.Many2one(
         "account.journal",
         string="Pass sales journal",
@@ -51,19 +59,29 @@ class ResCompany(models.Model):
         missing = [
             label
             for field, label in (
-                ("pass_liability_account_id", self.env._("funders' money account")),
-                ("pass_sale_journal_id", self.env._("pass sales journal")),
-                ("pass_venue_journal_id", self.env._("venue reimbursements journal")),
-                ("pass_fee_product_id", self.env._("fee product")),
-                ("pass_retained_account_id", self.env._("retained unused value account")),
+                (
+                    "pass_liability_account_id",
+                    self.env._("le compte des fonds des financeurs"),
+                ),
+                ("pass_sale_journal_id", self.env._("le journal des ventes de pass")),
+                (
+                    "pass_venue_journal_id",
+                    self.env._("le journal des remboursements des lieux"),
+                ),
+                ("pass_fee_product_id", self.env._("le produit des frais de gestion")),
+                (
+                    "pass_retained_account_id",
+                    self.env._("le compte des pass non utilisés conservés"),
+                ),
             )
             if not self[field]
         ]
         if missing:
             raise UserError(
                 self.env._(
-                    "Pass Numérique settlement is not configured for %(company)s: "
-                    "set the %(missing)s in Settings > Pass Numérique.",
+                    "Le règlement Pass Numérique n'est pas configuré pour "
+                    "%(company)s : renseignez %(missing)s dans Paramètres > "
+                    "Pass Numérique.",
                     company=self.name,
                     missing=", ".join(missing),
                 )
@@ -89,7 +107,10 @@ class ResCompany(models.Model):
             Journal = self.env["account.journal"]
             if not company.pass_sale_journal_id:
                 vals["pass_sale_journal_id"] = (
-                    Journal.search([("code", "=", "PASS"), ("company_id", "=", company.id)], limit=1)
+                    Journal.search(
+                        [("code", "=", "PASS"), ("company_id", "=", company.id)],
+                        limit=1,
+                    )
                     or Journal.create(
                         {
                             "name": "Ventes Pass Numérique",
@@ -101,7 +122,10 @@ class ResCompany(models.Model):
                 ).id
             if not company.pass_venue_journal_id:
                 vals["pass_venue_journal_id"] = (
-                    Journal.search([("code", "=", "RLMN"), ("company_id", "=", company.id)], limit=1)
+                    Journal.search(
+                        [("code", "=", "RLMN"), ("company_id", "=", company.id)],
+                        limit=1,
+                    )
                     or Journal.create(
                         {
                             "name": "Remboursements lieux de médiation",
@@ -113,7 +137,8 @@ class ResCompany(models.Model):
                 ).id
             if not company.pass_fee_product_id:
                 income = Account.search(
-                    [("code", "=like", "706%"), ("company_ids", "in", company.id)], limit=1
+                    [("code", "=like", "706%"), ("company_ids", "in", company.id)],
+                    limit=1,
                 )
                 vals["pass_fee_product_id"] = (
                     self.env["product.product"]
@@ -133,14 +158,63 @@ class ResCompany(models.Model):
                     )
                     .id
                 )
+            if not company.pass_venue_payment_mode_id:
+                mode = company._pass_default_venue_payment_mode()
+                if mode:
+                    vals["pass_venue_payment_mode_id"] = mode.id
             if vals:
                 company.write(vals)
                 _logger.info("Pass settlement defaults set for %s", company.name)
 
+    def _pass_default_venue_payment_mode(self):
+        """SEPA credit-transfer payment mode on the company's first bank
+        journal (the journal gets the SEPA method if it lacks it); empty when
+        the company has no bank journal yet."""
+        self.ensure_one()
+        method = self.env.ref(
+            "account_banking_sepa_credit_transfer.sepa_credit_transfer",
+            raise_if_not_found=False,
+        )
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.id)],
+            order="sequence, id",
+            limit=1,
+        )
+        if not method or not journal:
+            return self.env["account.payment.mode"]
+        Mode = self.env["account.payment.mode"]
+        mode = Mode.search(
+            [("company_id", "=", self.id), ("payment_method_id", "=", method.id)],
+            limit=1,
+        )
+        if mode:
+            return mode
+        if method not in journal.outbound_payment_method_line_ids.payment_method_id:
+            journal.write(
+                {
+                    "outbound_payment_method_line_ids": [
+                        Command.create({"payment_method_id": method.id})
+                    ]
+                }
+            )
+        return Mode.create(
+            {
+                "name": "Virement SEPA aux lieux de médiation",
+                "company_id": self.id,
+                "payment_method_id": method.id,
+                "bank_account_link": "fixed",
+                "fixed_journal_id": journal.id,
+                "default_date_prefered": "now",
+                "group_lines": True,
+            }
+        )
+
     def _pass_account(self, code, name, account_type):
         self.ensure_one()
         Account = self.env["account.account"].with_company(self)
-        account = Account.search([("code", "=", code), ("company_ids", "in", self.id)], limit=1)
+        account = Account.search(
+            [("code", "=", code), ("company_ids", "in", self.id)], limit=1
+        )
         return account or Account.create(
             {
                 "code": code,

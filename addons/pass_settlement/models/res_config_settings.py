@@ -9,13 +9,21 @@ class ResConfigSettings(models.TransientModel):
     pass_liability_account_id = fields.Many2one(
         related="company_id.pass_liability_account_id", readonly=False
     )
-    pass_sale_journal_id = fields.Many2one(related="company_id.pass_sale_journal_id", readonly=False)
+    pass_sale_journal_id = fields.Many2one(
+        related="company_id.pass_sale_journal_id", readonly=False
+    )
     pass_venue_journal_id = fields.Many2one(
         related="company_id.pass_venue_journal_id", readonly=False
     )
-    pass_fee_product_id = fields.Many2one(related="company_id.pass_fee_product_id", readonly=False)
+    pass_fee_product_id = fields.Many2one(
+        related="company_id.pass_fee_product_id", readonly=False
+    )
     pass_retained_account_id = fields.Many2one(
         related="company_id.pass_retained_account_id", readonly=False
+    )
+
+    pass_venue_payment_mode_id = fields.Many2one(
+        related="company_id.pass_venue_payment_mode_id", readonly=False
     )
 
     def action_pass_setup_settlement(self):

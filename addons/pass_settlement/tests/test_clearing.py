@@ -1,0 +1,455 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
+from datetime import timedelta
+from unittest.mock import patch
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo import Command, fields
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.pass_settlement.models.pass_remittance import PassRemittance
+
+from .common import PassSettlementCommon
+
+
+def iban_fr(account):
+    """A valid French IBAN (ISO 13616 check digits) for a test account number."""
+    bban = f"30006000{account:013d}00"
+    digits = "".join(str(int(c, 36)) for c in bban + "FR00")
+    return f"FR{98 - int(digits) % 97:02d}{bban}"
+
+
+@tagged("post_install", "-at_install")
+class TestClearing(PassSettlementCommon):
+    @classmethod
+    def get_default_groups(cls):
+        groups = super().get_default_groups()
+        return groups | cls.env.ref("account_payment_order.group_account_payment")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.venue.name = "Médiathèque Alpha"
+        cls.venue_b = Partner.create(
+            {
+                "name": "Tiers-lieu Bêta",
+                "is_pass_venue": True,
+                "is_company": True,
+                "pass_venue_state": "qualified",
+                "zip": "33100",
+                "city": "Bordeaux",
+                "country_id": cls.env.ref("base.fr").id,
+                "pass_service_ids": [Command.set(cls.service.ids)],
+            }
+        )
+        cls.venue_c = cls.venue_b.copy(
+            {
+                "name": "Espace Gamma",
+                "pass_venue_state": "qualified",
+                "pass_service_ids": [Command.set(cls.service.ids)],
+            }
+        )
+        Bank = cls.env["res.partner.bank"]
+        cls.iban_a = Bank.create({"acc_number": iban_fr(1), "partner_id": cls.venue.id})
+        cls.iban_b = Bank.create(
+            {"acc_number": iban_fr(2), "partner_id": cls.venue_b.id}
+        )
+        # The cooperative's bank account the transfers leave from.
+        mode = cls.company.pass_venue_payment_mode_id
+        cls.company_bank = Bank.create(
+            {"acc_number": iban_fr(99), "partner_id": cls.company.partner_id.id}
+        )
+        mode.fixed_journal_id.bank_account_id = cls.company_bank
+        cls.accountant.groups_id += cls.env.ref(
+            "account_payment_order.group_account_payment"
+        )
+        cls.p6040 = cls._program(
+            [(cls.state_funder, 60), (cls.dept_funder, 40)], "CLR6040"
+        )
+        cls.p3 = cls._program(
+            [
+                (cls.state_funder, 33.33),
+                (cls.dept_funder, 33.33),
+                (cls.city_funder, 33.34),
+            ],
+            "CLR3",
+        )
+        cls.programs = cls.p6040 | cls.p3
+
+    def setUp(self):
+        super().setUp()
+        self.passes_6040 = self._books(self.p6040)
+        self.passes_3 = self._books(self.p3)
+
+    # ------------------------------------------------------------------ helpers
+    def _books(self, program):
+        order = self._order(program, books=1)
+        self._invoice(order)
+        return order.order_line.pass_book_ids.voucher_ids.sorted("number")
+
+    def _redeem_at(self, venue, vouchers):
+        for voucher in vouchers:
+            res = self.env["pass.voucher"].redeem_code(
+                voucher.code, venue.id, self.service.code
+            )
+            self.assertTrue(res["ok"], res)
+
+    def _run(self, **vals):
+        today = fields.Date.context_today(self.env["pass.clearing.run"])
+        run = self.env["pass.clearing.run"].create(
+            {
+                "company_id": self.company.id,
+                "period_start": today.replace(day=1),
+                "period_end": today,
+                **vals,
+            }
+        )
+        run.with_user(self.accountant).action_run()
+        return run
+
+    def _venue_moves(self):
+        return self.env["account.move"].search(
+            [("journal_id", "=", self.company.pass_venue_journal_id.id)]
+        )
+
+    def _lines(self, move):
+        """{(partner, account type, programme code): (debit, credit)}"""
+        return {
+            (
+                line.partner_id,
+                line.account_id.account_type,
+                line.pass_program_id.code,
+            ): (
+                line.debit,
+                line.credit,
+            )
+            for line in move.line_ids
+        }
+
+    def _pain(self, order):
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "account.payment.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(len(attachment), 1, "one SEPA file")
+        root = etree.fromstring(base64.b64decode(attachment.datas))
+        ns = {"p": root.nsmap[None]}
+        self.assertIn("pain.001.001", root.nsmap[None])
+        transfers = {
+            tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns): float(
+                tx.findtext("p:Amt/p:InstdAmt", namespaces=ns)
+            )
+            for tx in root.iterfind(".//p:CdtTrfTxInf", namespaces=ns)
+        }
+        control_sum = float(
+            root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns)
+        )
+        return transfers, control_sum
+
+    # ------------------------------------------------------------------ tests
+    def test_run_posts_per_venue_and_pays_in_one_order(self):
+        self._redeem_at(self.venue, self.passes_6040[:3] | self.passes_3[:2])
+        self._redeem_at(self.venue_b, self.passes_3[2:9])
+        self.assertLiabilityInvariant(self.programs)
+        moves_before = self._venue_moves()
+
+        run = self._run()
+
+        self.assertEqual(run.state, "done", run.last_error)
+        self.assertFalse(run.last_error)
+        self.assertEqual(len(run.remittance_ids), 2)
+        rem_a = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue)
+        rem_b = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue_b)
+        self.assertEqual(
+            (rem_a.state, rem_a.voucher_count, rem_a.amount_total), ("validated", 5, 50)
+        )
+        self.assertEqual(
+            (rem_b.state, rem_b.voucher_count, rem_b.amount_total), ("validated", 7, 70)
+        )
+        self.assertEqual(set(rem_a.voucher_ids.mapped("state")), {"settled"})
+        self.assertEqual(
+            self._venue_moves() - moves_before, rem_a.move_id | rem_b.move_id
+        )
+        self.assertEqual(
+            set((rem_a.move_id | rem_b.move_id).mapped("state")), {"posted"}
+        )
+        # Venue A: 3 passes 60/40 and 2 passes split 33.34 (city) / 33.33 / 33.33.
+        self.assertEqual(
+            self._lines(rem_a.move_id),
+            {
+                (self.state_funder, "liability_current", "CLR6040"): (18.0, 0.0),
+                (self.dept_funder, "liability_current", "CLR6040"): (12.0, 0.0),
+                (self.city_funder, "liability_current", "CLR3"): (6.68, 0.0),
+                (self.state_funder, "liability_current", "CLR3"): (6.66, 0.0),
+                (self.dept_funder, "liability_current", "CLR3"): (6.66, 0.0),
+                (self.venue, "liability_payable", False): (0.0, 50.0),
+            },
+        )
+        self.assertEqual(
+            self._lines(rem_b.move_id),
+            {
+                (self.city_funder, "liability_current", "CLR3"): (23.38, 0.0),
+                (self.state_funder, "liability_current", "CLR3"): (23.31, 0.0),
+                (self.dept_funder, "liability_current", "CLR3"): (23.31, 0.0),
+                (self.venue_b, "liability_payable", False): (0.0, 70.0),
+            },
+        )
+        liability = self.company.pass_liability_account_id
+        self.assertEqual(rem_a.move_id.line_ids.filtered("debit").account_id, liability)
+        balances = self.assertLiabilityInvariant(self.programs)
+        # 10 + 10 passes sold, 12 settled: 7 passes 60/40 and 1 three-way still held.
+        self.assertAlmostEqual(balances[self.city_funder], 1 * 3.34, places=2)
+        self.assertAlmostEqual(
+            balances[self.state_funder], 7 * 6.0 + 1 * 3.33, places=2
+        )
+
+        # One payment order, with one transfer per venue to its IBAN.
+        order = run.payment_order_id
+        self.assertEqual(run.payment_order_ids, order)
+        self.assertEqual(order.state, "generated")
+        self.assertEqual(order.payment_mode_id, self.company.pass_venue_payment_mode_id)
+        self.assertAlmostEqual(order.total_company_currency, 120.0, places=2)
+        by_partner = {line.partner_id: line for line in order.payment_line_ids}
+        self.assertEqual(set(by_partner), {self.venue, self.venue_b})
+        self.assertEqual(by_partner[self.venue].partner_bank_id, self.iban_a)
+        self.assertAlmostEqual(by_partner[self.venue].amount_currency, 50.0, places=2)
+        self.assertEqual(by_partner[self.venue].move_line_id, rem_a.payable_line_id)
+        self.assertEqual(by_partner[self.venue_b].communication, rem_b.name)
+        transfers, control_sum = self._pain(order)
+        self.assertEqual(
+            transfers,
+            {
+                self.iban_a.sanitized_acc_number: 50.0,
+                self.iban_b.sanitized_acc_number: 70.0,
+            },
+        )
+        self.assertEqual(control_sum, 120.0)
+
+        # Running again finds nothing left: no new remittance, entry or order.
+        moves = self._venue_moves()
+        run.with_user(self.accountant).action_run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(len(run.remittance_ids), 2)
+        self.assertEqual(self._venue_moves(), moves)
+        self.assertEqual(run.payment_order_ids, order)
+        self.assertLiabilityInvariant(self.programs)
+
+        # Once the bank file is sent, the payables are paid and reconciled.
+        order.generated2uploaded()
+        self.assertEqual(rem_a.payment_state, "paid")
+        self.assertEqual(rem_b.payment_state, "paid")
+
+    def test_crash_mid_run_leaves_nothing_and_rerun_completes(self):
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        self._redeem_at(self.venue_b, self.passes_3[:3])
+        moves_before = self._venue_moves()
+        orders_before = self.env["account.payment.order"].search_count([])
+        redeemed = self.passes_6040[:2] | self.passes_3[:3]
+        original = PassRemittance._prepare_move_vals
+        calls = []
+
+        def crash_on_second_venue(remittance, program_counts):
+            calls.append(remittance.venue_id)
+            if len(calls) == 2:
+                raise RuntimeError("panne simulée")
+            return original(remittance, program_counts)
+
+        with patch.object(PassRemittance, "_prepare_move_vals", crash_on_second_venue):
+            run = self._run()
+        self.assertEqual(len(calls), 2, "the crash happened on the second venue")
+        self.assertEqual(run.state, "failed")
+        self.assertIn("panne simulée", run.last_error)
+        self.assertFalse(run.remittance_ids)
+        self.assertFalse(
+            self.env["pass.remittance"].search([("clearing_run_id", "=", run.id)])
+        )
+        self.assertFalse(run.payment_order_ids)
+        self.assertEqual(self._venue_moves(), moves_before)
+        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
+        self.assertFalse(redeemed.remittance_id)
+        self.assertLiabilityInvariant(self.programs)
+
+        # A crash while preparing the payment rolls the posted entries back too.
+        with patch.object(
+            type(self.env["account.payment.order"]),
+            "open2generated",
+            side_effect=RuntimeError("banque indisponible"),
+            autospec=True,
+        ):
+            run.with_user(self.accountant).action_run()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("banque indisponible", run.last_error)
+        self.assertFalse(run.remittance_ids)
+        self.assertEqual(self._venue_moves(), moves_before)
+        self.assertFalse(run.payment_order_ids)
+        self.assertEqual(
+            self.env["account.payment.order"].search_count([]), orders_before
+        )
+        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
+        self.assertLiabilityInvariant(self.programs)
+
+        run.with_user(self.accountant).action_run()
+        self.assertEqual(run.state, "done", run.last_error)
+        self.assertEqual(len(run.remittance_ids), 2)
+        self.assertEqual(len(self._venue_moves() - moves_before), 2)
+        self.assertEqual(set(redeemed.mapped("state")), {"settled"})
+        self.assertEqual(len(run.payment_order_ids), 1)
+        self.assertEqual(len(run.payment_order_id.payment_line_ids), 2)
+        self.assertLiabilityInvariant(self.programs)
+        run.with_user(self.accountant).action_run()
+        self.assertEqual(
+            len(self._venue_moves() - moves_before), 2, "no duplicate entry"
+        )
+        self.assertEqual(len(run.payment_order_ids), 1, "no duplicate payment")
+
+    def test_double_validation_never_posts_twice(self):
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        self._redeem_at(self.venue_b, self.passes_6040[2:4])
+        run = self._run()
+        rem_a = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue)
+        moves = self._venue_moves()
+        with self.assertRaisesRegex(UserError, "Le bordereau .* est à l'état"):
+            rem_a.with_user(self.accountant).action_validate()
+        # A batch with one validated remittance posts nothing for the others.
+        self._redeem_at(self.venue, self.passes_6040[4:5])
+        fresh = self.env["pass.remittance"].create(
+            {"venue_id": self.venue.id, "company_id": self.company.id}
+        )
+        fresh.action_add_redeemed()
+        fresh.action_submit()
+        with self.assertRaises(UserError):
+            (fresh | rem_a).with_user(self.accountant).action_validate()
+        self.assertEqual(self._venue_moves(), moves)
+        self.assertEqual(fresh.state, "submitted")
+        self.assertEqual(self.passes_6040[4].state, "redeemed")
+        self.assertLiabilityInvariant(self.programs)
+        fresh.with_user(self.accountant).action_validate()
+        self.assertEqual(len(self._venue_moves() - moves), 1)
+        self.assertLiabilityInvariant(self.programs)
+
+    def test_venue_without_iban_is_named_and_left_unposted(self):
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        self._redeem_at(self.venue_c, self.passes_6040[2:5])
+        run = self._run()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.skipped_venue_ids, self.venue_c)
+        self.assertIn("Espace Gamma", run.last_error)
+        self.assertIn("sans IBAN", run.last_error)
+        self.assertEqual(run.remittance_ids.venue_id, self.venue)
+        self.assertFalse(
+            self.env["account.move.line"].search(
+                [("partner_id", "=", self.venue_c.id)]
+            ),
+            "nothing posted for the venue without IBAN",
+        )
+        self.assertEqual(set(self.passes_6040[2:5].mapped("state")), {"redeemed"})
+        self.assertEqual(run.payment_order_id.payment_line_ids.partner_id, self.venue)
+        self.assertLiabilityInvariant(self.programs)
+
+        # Its IBAN entered, running again clears it alone, in a new order.
+        iban_c = self.env["res.partner.bank"].create(
+            {"acc_number": iban_fr(3), "partner_id": self.venue_c.id}
+        )
+        first_order = run.payment_order_id
+        run.with_user(self.accountant).action_run()
+        self.assertEqual(run.state, "done")
+        self.assertFalse(run.skipped_venue_ids)
+        self.assertFalse(run.last_error)
+        self.assertEqual(len(run.remittance_ids), 2)
+        self.assertEqual(set(self.passes_6040[2:5].mapped("state")), {"settled"})
+        second_order = run.payment_order_id
+        self.assertNotEqual(second_order, first_order)
+        self.assertEqual(second_order.payment_line_ids.partner_bank_id, iban_c)
+        self.assertAlmostEqual(second_order.total_company_currency, 30.0, places=2)
+        self.assertEqual(len(first_order.payment_line_ids), 1)
+        self.assertLiabilityInvariant(self.programs)
+
+    def test_bad_input_is_refused_in_french(self):
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        moves = self._venue_moves()
+        Remittance = self.env["pass.remittance"]
+        # Another currency than the company's.
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        foreign = Remittance.create(
+            {
+                "venue_id": self.venue.id,
+                "company_id": self.company.id,
+                "currency_id": usd.id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "il est dans une autre devise"):
+            foreign.add_vouchers(self.passes_6040[:1].ids)
+        # Passes of another venue, unredeemed passes.
+        mine = Remittance.create(
+            {"venue_id": self.venue_b.id, "company_id": self.company.id}
+        )
+        with self.assertRaisesRegex(UserError, "pas été encaissé par Tiers-lieu Bêta"):
+            mine.add_vouchers(self.passes_6040[:1].ids)
+        with self.assertRaisesRegex(UserError, r"Le pass .* n'est pas encaissé"):
+            mine.add_vouchers(self.passes_6040[5:6].ids)
+        self.assertFalse(self.passes_6040.remittance_id)
+        # Missing accounts: named, nothing posted, the remittance stays submitted.
+        remittance = Remittance.create(
+            {"venue_id": self.venue.id, "company_id": self.company.id}
+        )
+        remittance.action_add_redeemed()
+        remittance.action_submit()
+        liability = self.company.pass_liability_account_id
+        self.company.pass_liability_account_id = False
+        with self.assertRaisesRegex(UserError, "compte des fonds des financeurs"):
+            remittance.with_user(self.accountant).action_validate()
+        self.company.pass_liability_account_id = liability
+        self.assertEqual(remittance.state, "submitted")
+        self.assertEqual(self._venue_moves(), moves)
+        # A run without payment mode fails, names it and posts nothing.
+        mode = self.company.pass_venue_payment_mode_id
+        self.company.pass_venue_payment_mode_id = False
+        remittance.action_cancel()
+        run = self._run()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("Aucun mode de paiement des lieux", run.last_error)
+        self.assertEqual(self._venue_moves(), moves)
+        self.assertEqual(set(self.passes_6040[:2].mapped("state")), {"redeemed"})
+        self.company.pass_venue_payment_mode_id = mode
+        # Only accountants run the clearing.
+        clerk = new_test_user(
+            self.env,
+            login="pass_clearing_clerk",
+            groups="pass_numerique.pass_numerique_group_manager",
+        )
+        with self.assertRaisesRegex(UserError, "Seul un comptable"):
+            run.with_user(clerk).action_run()
+        self.assertLiabilityInvariant(self.programs)
+
+    def test_period_and_monthly_schedule(self):
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        today = fields.Date.context_today(self.env["pass.clearing.run"])
+        first = today.replace(day=1)
+        # Last month's run ignores this month's redemptions.
+        last_month = self._run(
+            period_start=first - relativedelta(months=1),
+            period_end=first - timedelta(days=1),
+        )
+        self.assertEqual(last_month.state, "done")
+        self.assertFalse(last_month.remittance_ids)
+        self.assertFalse(last_month.payment_order_ids)
+        # Next month, the scheduled run clears this month.
+        with freeze_time(first + relativedelta(months=1, days=2)):
+            self.env["pass.clearing.run"]._cron_clear_previous_month()
+        run = self.env["pass.clearing.run"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("period_end", "=", first + relativedelta(months=1, days=-1)),
+            ]
+        )
+        self.assertEqual(run.period_start, first)
+        self.assertEqual(run.state, "done", run.last_error)
+        self.assertEqual(run.remittance_ids.venue_id, self.venue)
+        self.assertEqual(set(self.passes_6040[:2].mapped("state")), {"settled"})
+        self.assertLiabilityInvariant(self.programs)
