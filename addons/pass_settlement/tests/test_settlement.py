@@ -13,7 +13,9 @@ class TestSettlement(PassSettlementCommon):
         company = self.company
         self.assertEqual(company.chart_template, "fr")
         self.assertEqual(company.pass_liability_account_id.code, "467100")
-        self.assertEqual(company.pass_liability_account_id.account_type, "liability_current")
+        self.assertEqual(
+            company.pass_liability_account_id.account_type, "liability_current"
+        )
         self.assertEqual(company.pass_sale_journal_id.type, "sale")
         self.assertEqual(company.pass_venue_journal_id.type, "purchase")
         self.assertTrue(company.pass_fee_product_id.taxes_id, "the fee carries VAT")
@@ -21,20 +23,28 @@ class TestSettlement(PassSettlementCommon):
 
     def test_per_pass_split_is_exact(self):
         program = self._program(
-            [(self.state_funder, 33.33), (self.dept_funder, 33.33), (self.city_funder, 33.34)],
+            [
+                (self.state_funder, 33.33),
+                (self.dept_funder, 33.33),
+                (self.city_funder, 33.34),
+            ],
             "SPLIT3",
         )
         parts = program._pass_funder_cents()
         self.assertEqual(sum(c for _p, c in parts), 1000)
         self.assertEqual(dict(parts)[self.city_funder], 334)
-        program_6040 = self._program([(self.state_funder, 60), (self.dept_funder, 40)], "S6040")
+        program_6040 = self._program(
+            [(self.state_funder, 60), (self.dept_funder, 40)], "S6040"
+        )
         self.assertEqual(
             dict(program_6040._pass_funder_cents()),
             {self.state_funder: 600, self.dept_funder: 400},
         )
 
     def test_full_cycle_60_40(self):
-        program = self._program([(self.state_funder, 60), (self.dept_funder, 40)], "CYCLE")
+        program = self._program(
+            [(self.state_funder, 60), (self.dept_funder, 40)], "CYCLE"
+        )
         self.assertFalse(program.product_id.taxes_id, "passes are sold without VAT")
         order = self._order(program, books=2)
         books = order.order_line.pass_book_ids
@@ -45,7 +55,9 @@ class TestSettlement(PassSettlementCommon):
         self.assertEqual(fee_line.price_subtotal, 8.0, "4 % of 200 EUR")
 
         invoices = self._invoice(order)
-        self.assertEqual(set(invoices.partner_id), {self.state_funder, self.dept_funder})
+        self.assertEqual(
+            set(invoices.partner_id), {self.state_funder, self.dept_funder}
+        )
         state_invoice = invoices.filtered(lambda m: m.partner_id == self.state_funder)
         face = state_invoice.invoice_line_ids.filtered("pass_program_id").filtered(
             lambda l: l.account_id == self.company.pass_liability_account_id
@@ -67,16 +79,27 @@ class TestSettlement(PassSettlementCommon):
         self.assertEqual(set(remittance.voucher_ids.mapped("state")), {"settled"})
         lines = remittance.move_id.line_ids
         self.assertEqual(remittance.move_id.state, "posted")
-        by_partner = {(l.partner_id, l.account_id.account_type): (l.debit, l.credit) for l in lines}
-        self.assertEqual(by_partner[(self.state_funder, "liability_current")], (30.0, 0.0))
-        self.assertEqual(by_partner[(self.dept_funder, "liability_current")], (20.0, 0.0))
+        by_partner = {
+            (l.partner_id, l.account_id.account_type): (l.debit, l.credit)
+            for l in lines
+        }
+        self.assertEqual(
+            by_partner[(self.state_funder, "liability_current")], (30.0, 0.0)
+        )
+        self.assertEqual(
+            by_partner[(self.dept_funder, "liability_current")], (20.0, 0.0)
+        )
         self.assertEqual(by_partner[(self.venue, "liability_payable")], (0.0, 50.0))
         balances = self.assertLiabilityInvariant(program)
         self.assertEqual(balances[self.state_funder], 90.0)
 
     def test_three_funders_rounding(self):
         program = self._program(
-            [(self.state_funder, 33.33), (self.dept_funder, 33.33), (self.city_funder, 33.34)],
+            [
+                (self.state_funder, 33.33),
+                (self.dept_funder, 33.33),
+                (self.city_funder, 33.34),
+            ],
             "THIRDS",
         )
         order = self._order(program, books=3)
@@ -86,9 +109,15 @@ class TestSettlement(PassSettlementCommon):
                 lambda l: l.account_id == self.company.pass_liability_account_id
             ).mapped("price_subtotal")
         )
-        self.assertAlmostEqual(face_total, 300.0, places=2, msg="no cent created or lost")
         self.assertAlmostEqual(
-            sum(invoices.invoice_line_ids.filtered(lambda l: l.tax_ids).mapped("price_subtotal")),
+            face_total, 300.0, places=2, msg="no cent created or lost"
+        )
+        self.assertAlmostEqual(
+            sum(
+                invoices.invoice_line_ids.filtered(lambda l: l.tax_ids).mapped(
+                    "price_subtotal"
+                )
+            ),
             12.0,
             places=2,
         )
@@ -124,16 +153,16 @@ class TestSettlement(PassSettlementCommon):
             {"venue_id": other_venue.id, "company_id": self.company.id}
         )
         # passes redeemed by another venue
-        with self.assertRaisesRegex(UserError, "not redeemed by Autre lieu"):
+        with self.assertRaisesRegex(UserError, "pas été encaissé par Autre lieu"):
             remittance.add_vouchers(vouchers[:1].ids)
         # a pass that is not redeemed
         mine = self.env["pass.remittance"].create(
             {"venue_id": self.venue.id, "company_id": self.company.id}
         )
-        with self.assertRaisesRegex(UserError, "not redeemed"):
+        with self.assertRaisesRegex(UserError, "n'est pas encaissé"):
             mine.add_vouchers(vouchers[5:6].ids)
         # an empty remittance
-        with self.assertRaisesRegex(UserError, "no pass"):
+        with self.assertRaisesRegex(UserError, "aucun pass"):
             mine.action_submit()
         self.assertFalse(vouchers.remittance_id)
         # settled passes cannot go in another remittance
@@ -141,7 +170,7 @@ class TestSettlement(PassSettlementCommon):
         again = self.env["pass.remittance"].create(
             {"venue_id": self.venue.id, "company_id": self.company.id}
         )
-        with self.assertRaisesRegex(UserError, "already settled"):
+        with self.assertRaisesRegex(UserError, "déjà réglé"):
             again.add_vouchers(vouchers[:1].ids)
         self.assertLiabilityInvariant(program)
 
@@ -159,36 +188,48 @@ class TestSettlement(PassSettlementCommon):
             {
                 "name": "Clerk",
                 "login": "pass_clerk",
-                "groups_id": [Command.set(self.env.ref("pass_numerique.pass_numerique_group_user").ids)],
+                "groups_id": [
+                    Command.set(
+                        self.env.ref("pass_numerique.pass_numerique_group_user").ids
+                    )
+                ],
                 "company_id": self.company.id,
                 "company_ids": [Command.set(self.company.ids)],
             }
         )
-        with self.assertRaisesRegex(UserError, "accountant"):
+        with self.assertRaisesRegex(UserError, "comptable"):
             remittance.with_user(clerk).action_validate()
         self.assertEqual(remittance.state, "submitted")
         self.assertFalse(remittance.move_id)
 
     def test_on_payment_activation(self):
         program = self._program(
-            [(self.state_funder, 60), (self.dept_funder, 40)], "ONPAY", activation="on_payment"
+            [(self.state_funder, 60), (self.dept_funder, 40)],
+            "ONPAY",
+            activation="on_payment",
         )
         order = self._order(program, books=1)
         voucher = order.order_line.pass_book_ids.voucher_ids[0]
-        res = self.env["pass.voucher"].check_code(voucher.code, self.venue.id, self.service.code)
+        res = self.env["pass.voucher"].check_code(
+            voucher.code, self.venue.id, self.service.code
+        )
         self.assertEqual(res["reason"], "not_activated")
         invoices = self._invoice(order)
         state_invoice = invoices.filtered(lambda m: m.partner_id == self.state_funder)
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=state_invoice.ids
         ).create({})._create_payments()
-        res = self.env["pass.voucher"].check_code(voucher.code, self.venue.id, self.service.code)
+        res = self.env["pass.voucher"].check_code(
+            voucher.code, self.venue.id, self.service.code
+        )
         self.assertEqual(res["reason"], "not_activated", "one funder has not paid yet")
         dept_invoice = invoices - state_invoice
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=dept_invoice.ids
         ).create({})._create_payments()
-        res = self.env["pass.voucher"].check_code(voucher.code, self.venue.id, self.service.code)
+        res = self.env["pass.voucher"].check_code(
+            voucher.code, self.venue.id, self.service.code
+        )
         self.assertTrue(res["ok"], res)
 
     def test_missing_configuration_is_named(self):
@@ -199,14 +240,18 @@ class TestSettlement(PassSettlementCommon):
                 "partner_id": self.state_funder.id,
                 "company_id": self.company.id,
                 "order_line": [
-                    Command.create({"product_id": program.product_id.id, "product_uom_qty": 1})
+                    Command.create(
+                        {"product_id": program.product_id.id, "product_uom_qty": 1}
+                    )
                 ],
             }
         )
-        with self.assertRaisesRegex(UserError, "venue reimbursements journal"):
+        with self.assertRaisesRegex(UserError, "journal des remboursements des lieux"):
             order.action_confirm()
         self.assertEqual(order.state, "draft")
-        self.assertFalse(self.env["pass.book"].search([("program_id", "=", program.id)]))
+        self.assertFalse(
+            self.env["pass.book"].search([("program_id", "=", program.id)])
+        )
 
     def test_fractional_books_refused(self):
         program = self._program([(self.state_funder, 100)], "FRAC")
@@ -215,7 +260,9 @@ class TestSettlement(PassSettlementCommon):
                 "partner_id": self.state_funder.id,
                 "company_id": self.company.id,
                 "order_line": [
-                    Command.create({"product_id": program.product_id.id, "product_uom_qty": 1.5})
+                    Command.create(
+                        {"product_id": program.product_id.id, "product_uom_qty": 1.5}
+                    )
                 ],
             }
         )
