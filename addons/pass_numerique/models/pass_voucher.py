@@ -242,7 +242,8 @@ class PassVoucher(models.Model):
             return "unknown_code", Voucher, self.env["pass.service"]
         if error:
             return error, Voucher, self.env["pass.service"]
-        voucher = Voucher.search([("code", "=", code)], limit=1)
+        # order by id: the default order joins the books for nothing here
+        voucher = Voucher.search([("code", "=", code)], limit=1, order="id")
         service = self.env["pass.service"].sudo().browse()
         if (
             service_code
@@ -363,7 +364,18 @@ class PassVoucher(models.Model):
             )
             if not self.env.cr.fetchone():
                 reason = "already_redeemed"
-            voucher.invalidate_recordset()
+            # only what the UPDATE wrote: amount and programme stay cached
+            voucher.invalidate_recordset(
+                [
+                    "state",
+                    "venue_id",
+                    "service_id",
+                    "redeemed_by_id",
+                    "redeemed_at",
+                    "write_uid",
+                    "write_date",
+                ]
+            )
         self._log_attempt(raw, venue, voucher, service, reason, channel)
         if reason:
             return {
