@@ -99,6 +99,10 @@ def main():
                 name=f"Bench gift cards {tag}",
             )
         )
+        # Warm-up, not timed: the first call of each loads translations and
+        # caches that a running server already has.
+        program.issue_books(1, PASSES_PER_BOOK)
+        generate_gift_cards(env, gift_program, PASSES_PER_BOOK)
         env.cr.commit()
 
         queries = env.cr.sql_log_count
@@ -123,7 +127,7 @@ def main():
             env, gift_program, passes
         )
         cards = env["loyalty.card"].search_count([("program_id", "=", gift_program.id)])
-        assert cards == passes, (cards, passes)
+        assert cards == passes + PASSES_PER_BOOK, (cards, passes)
 
     issue_rate = passes / issue_seconds
     loyalty_rate = passes / loyalty_seconds
