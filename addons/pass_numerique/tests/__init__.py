@@ -2,6 +2,7 @@ from . import (
     test_book,
     test_distribution,
     test_i18n,
+    test_open_data,
     test_pass_code,
     test_portal,
     test_portal_funder,

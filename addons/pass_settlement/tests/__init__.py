@@ -1,3 +1,8 @@
-from . import test_settlement
-from . import test_expiry
-from . import test_lifecycle
+from . import (
+    test_clearing,
+    test_expiry,
+    test_lifecycle,
+    test_remittance_guard,
+    test_settlement,
+    test_statement,
+)
