@@ -6,3 +6,6 @@ from . import (
     test_settlement,
     test_statement,
 )
+from . import test_expiry
+from . import test_lifecycle
+from . import test_statement
