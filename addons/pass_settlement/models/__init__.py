@@ -15,6 +15,3 @@ from . import (
     sale_order,
     sale_order_line,
 )
-from . import pass_expiry
-from . import pass_program_expiry
-from . import pass_statement

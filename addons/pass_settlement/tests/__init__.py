@@ -6,6 +6,3 @@ from . import (
     test_settlement,
     test_statement,
 )
-from . import test_expiry
-from . import test_lifecycle
-from . import test_statement
