@@ -265,7 +265,7 @@ class PassFunderPortal(PassPortal):
         )
         groups = [(month, count) for month, count in groups if month][-CHART_MONTHS:]
         top = max((c for _m, c in groups), default=0)
-        bar, gap, height = 28, 6, 120
+        bar, gap, height = 44, 14, 140
         bars = []
         for index, (month, count) in enumerate(groups):
             h = round(height * count / top) if top else 0
@@ -281,7 +281,7 @@ class PassFunderPortal(PassPortal):
             )
         return {
             "bars": bars,
-            "width": max(len(bars) * (bar + gap), bar + gap),
+            "width": max(len(bars) * (bar + gap), 6 * (bar + gap)),
             "height": height,
             "top": top,
         }

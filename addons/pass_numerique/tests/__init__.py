@@ -13,3 +13,5 @@ from . import (
     test_security,
     test_views,
 )
+from . import test_reporting
+from . import test_portal_funder
