@@ -13,5 +13,3 @@ from . import (
     test_security,
     test_views,
 )
-from . import test_reporting
-from . import test_portal_funder
