@@ -32,6 +32,7 @@
         "views/res_config_settings_views.xml",
         "views/pass_statement_views.xml",
         "views/pass_settlement_portal_templates.xml",
+        "views/pass_remittance_portal_templates.xml",
         "views/pass_settlement_menus.xml",
         "views/pass_statement_menus.xml",
     ],

@@ -8,9 +8,9 @@ from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from lxml import etree
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.pass_settlement.models.pass_remittance import PassRemittance
 
@@ -453,3 +453,81 @@ class TestClearing(PassSettlementCommon):
         self.assertEqual(run.remittance_ids.venue_id, self.venue)
         self.assertEqual(set(self.passes_6040[:2].mapped("state")), {"settled"})
         self.assertLiabilityInvariant(self.programs)
+
+
+@tagged("post_install", "-at_install")
+class TestRemittancePortal(PassSettlementCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.venue_user = cls._portal_user(cls.venue, "pass_portal_venue_a")
+        cls.other_venue = cls.venue.copy({"name": "Autre lieu portail"})
+        cls.other_user = cls._portal_user(cls.other_venue, "pass_portal_venue_b")
+
+    @classmethod
+    def _portal_user(cls, venue, login):
+        contact = cls.env["res.partner"].create(
+            {
+                "name": f"Accueil {venue.name}",
+                "parent_id": venue.id,
+                "email": f"{login}@example.com",
+            }
+        )
+        return cls.env["res.users"].create(
+            {
+                "name": contact.name,
+                "login": login,
+                "password": login,
+                "partner_id": contact.id,
+                "groups_id": [Command.set(cls.env.ref("base.group_portal").ids)],
+            }
+        )
+
+    def test_venue_sends_its_redeemed_passes(self):
+        program = self._program([(self.state_funder, 100)], "PORTAL")
+        order = self._order(program, books=1)
+        self._invoice(order)
+        vouchers = order.order_line.pass_book_ids.voucher_ids.sorted("number")
+        self._redeem(vouchers[:3])
+
+        self.authenticate("pass_portal_venue_a", "pass_portal_venue_a")
+        page = self.url_open("/my/pass/remittances")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("pass encaissés attendent d'être remis", page.text)
+        answer = self.url_open(
+            "/my/pass/remittances/new",
+            data={"csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertEqual(answer.status_code, 200)
+        remittance = self.env["pass.remittance"].search(
+            [("venue_id", "=", self.venue.id)]
+        )
+        self.assertEqual(len(remittance), 1)
+        self.assertEqual(remittance.state, "submitted")
+        self.assertEqual(remittance.voucher_ids, vouchers[:3])
+        self.assertIn(f"/my/pass/remittances/{remittance.id}", answer.url)
+        self.assertIn(remittance.name, answer.text)
+        slip = self.url_open(f"/my/pass/remittances/{remittance.id}?report_type=html")
+        self.assertEqual(slip.status_code, 200)
+        self.assertIn("Bordereau de remise", slip.text)
+        self.assertIn(vouchers[0].code_display, slip.text)
+        # Nothing left to send: a second slip is refused in French.
+        again = self.url_open(
+            "/my/pass/remittances/new",
+            data={"csrf_token": http.Request.csrf_token(self)},
+        )
+        self.assertIn("Aucun pass encaissé", again.text)
+        self.assertEqual(
+            self.env["pass.remittance"].search_count(
+                [("venue_id", "=", self.venue.id)]
+            ),
+            1,
+        )
+
+        # Another venue's user neither sees it nor downloads its slip.
+        self.authenticate("pass_portal_venue_b", "pass_portal_venue_b")
+        other = self.url_open(f"/my/pass/remittances/{remittance.id}?report_type=html")
+        self.assertNotIn(remittance.name, other.text)
+        self.assertTrue(other.url.endswith("/my"))
+        listing = self.url_open("/my/pass/remittances")
+        self.assertNotIn(remittance.name, listing.text)

@@ -1,0 +1,184 @@
+# Copyright 2026 Pass Numérique cooperative
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Remittances in the portal: a venue's users list their venue's remittance
+slips, send their redeemed passes not yet remitted in a new one, and download
+each slip as PDF. The venue is always the logged-in user's organisation: no
+route takes a venue id from the browser; a remittance of another venue is
+refused by the record rules (redirect to /my)."""
+
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class PassRemittancePortal(CustomerPortal):
+    def _pass_remittance_venue(self):
+        """The user's venue, or 404.
+
+        sudo: portal users cannot read the Pass role flags of their own
+        organisation; this is the user's own partner, never one from the URL.
+        """
+        partner = request.env.user.partner_id.commercial_partner_id.sudo()
+        if request.env.user._is_public() or not partner.is_pass_venue:
+            raise NotFound()
+        return partner
+
+    def _pass_unremitted_groups(self, venue):
+        """The venue's redeemed passes in no remittance, per company and
+        currency: [(company, currency, count, amount)]."""
+        # sudo: the venue's own redeemed passes, read as figures.
+        return (
+            request.env["pass.voucher"]
+            .sudo()
+            ._read_group(
+                [
+                    ("venue_id", "=", venue.id),
+                    ("state", "=", "redeemed"),
+                    ("remittance_id", "=", False),
+                ],
+                ["company_id", "currency_id"],
+                ["__count", "amount:sum"],
+            )
+        )
+
+    def _prepare_portal_layout_values(self):
+        values = super()._prepare_portal_layout_values()
+        partner = (
+            request.env.user.partner_id.commercial_partner_id.sudo()
+        )  # sudo: see above
+        values["pass_remittance_venue"] = (
+            bool(partner.is_pass_venue) and not request.env.user._is_public()
+        )
+        return values
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "pass_remittance_count" in counters:
+            partner = (
+                request.env.user.partner_id.commercial_partner_id.sudo()
+            )  # sudo: flags
+            # As the user: the record rules count only the venue's remittances.
+            values["pass_remittance_count"] = (
+                request.env["pass.remittance"].search_count([])
+                if partner.is_pass_venue
+                else 0
+            )
+        return values
+
+    @http.route(
+        ["/my/pass/remittances", "/my/pass/remittances/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def pass_remittances(self, page=1, error=None, **kw):
+        venue = self._pass_remittance_venue()
+        # As the user: the record rules restrict to the venue's remittances.
+        Remittance = request.env["pass.remittance"]
+        domain = [("venue_id", "=", venue.id)]
+        pager = portal_pager(
+            url="/my/pass/remittances",
+            total=Remittance.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        remittances = Remittance.search(
+            domain, limit=self._items_per_page, offset=pager["offset"]
+        )
+        request.session["my_pass_remittances_history"] = remittances.ids[:100]
+        groups = self._pass_unremitted_groups(venue)
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "pass_remittances",
+                "venue": venue,
+                "remittances": remittances,
+                "pager": pager,
+                "unremitted_count": sum(count for _c, _cur, count, _a in groups),
+                "unremitted": groups,
+                "error": (error or "")[:300],
+            }
+        )
+        return request.render("pass_settlement.portal_pass_remittances", values)
+
+    @http.route(
+        "/my/pass/remittances/new",
+        type="http",
+        auth="user",
+        website=True,
+        methods=["POST"],
+    )
+    def pass_remittance_new(self, **kw):
+        """Send every redeemed pass of the venue not yet remitted, in one
+        submitted remittance per company and currency (usually one)."""
+        venue = self._pass_remittance_venue()
+        groups = self._pass_unremitted_groups(venue)
+        if not groups:
+            return self._pass_remittances_error(
+                request.env._("Aucun pass encaissé n'attend d'être remis.")
+            )
+        # sudo: portal users create no records; the remittance is the
+        # venue's own and takes only its redeemed passes (checked again on
+        # submission).
+        Remittance = request.env["pass.remittance"].sudo()
+        try:
+            with request.env.cr.savepoint():
+                remittances = Remittance.create(
+                    [
+                        {
+                            "venue_id": venue.id,
+                            "company_id": company.id,
+                            "currency_id": currency.id,
+                        }
+                        for company, currency, _count, _amount in groups
+                    ]
+                )
+                remittances.action_add_redeemed()
+                remittances = remittances.filtered("voucher_count")
+                remittances.action_submit()
+        except UserError as error:
+            return self._pass_remittances_error(error.args[0])
+        if len(remittances) == 1:
+            return request.redirect(remittances.get_portal_url())
+        return request.redirect("/my/pass/remittances")
+
+    def _pass_remittances_error(self, message):
+        return request.redirect("/my/pass/remittances?" + urlencode({"error": message}))
+
+    @http.route(
+        "/my/pass/remittances/<int:remittance_id>",
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def pass_remittance(
+        self, remittance_id, access_token=None, report_type=None, download=False, **kw
+    ):
+        try:
+            remittance_sudo = self._document_check_access(
+                "pass.remittance", remittance_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=remittance_sudo,
+                report_type=report_type,
+                report_ref="pass_settlement.pass_remittance_report",
+                download=download,
+            )
+        values = self._get_page_view_values(
+            remittance_sudo,
+            access_token,
+            {"page_name": "pass_remittance", "remittance": remittance_sudo},
+            "my_pass_remittances_history",
+            False,
+        )
+        return request.render("pass_settlement.portal_pass_remittance", values)
