@@ -6,6 +6,7 @@
 Usage (the database must exist; missing modules are installed first):
 
     $PY scripts/bench_print.py --db NAME [--books 1000] [--big 10000]
+        [--cards 200] [--single-cards 3]   (sizes times BENCH_SCALE by default)
 
 In one run, inside one transaction that is rolled back at the end (the
 database is left as it was):
@@ -14,15 +15,25 @@ database is left as it was):
 2. renders ``--books`` of them through the print-batch path (passes read from
    the database chunk by chunk, reportlab + python-barcode, streamed to a
    temporary file): books/s, passes/s;
-3. renders ``--books`` loyalty gift cards with Odoo's own QWeb report
-   ``loyalty.report_gift_card`` through wkhtmltopdf (an Odoo server is started
-   on ``--port`` for the report's stylesheets, as in production): cards/s;
+3. renders ``--cards`` loyalty gift cards in one report with Odoo's own QWeb
+   report ``loyalty.report_gift_card`` through wkhtmltopdf, and
+   ``--single-cards`` more one report each: cards/s, a rate measured on fewer
+   cards than books to keep the run short. An Odoo server is started on
+   ``--port`` (default: a free port) with ``report.url`` pointing at it, as in
+   production: wkhtmltopdf downloads the report stylesheets, the gift card
+   picture and the /report/barcode images from it. Debian's wkhtmltopdf is
+   built against an unpatched Qt: it takes a single input document (with
+   several, it exits "unknown error" and leaves an empty PDF) and ignores
+   headers and footers, so the cards' HTML bodies are joined into one document
+   (see ``join_bodies``); the PDF is checked (a page per card, codes in it);
 4. measures the peak Python memory (tracemalloc) of rendering ``--books`` and
    ``--big`` books: it stays flat because only one chunk is held at a time.
 """
 
 import argparse
+import contextlib
 import gc
+import logging
 import os
 import resource
 import subprocess
@@ -31,6 +42,9 @@ import tempfile
 import time
 import tracemalloc
 import urllib.request
+from unittest import mock
+
+from bench_common import free_port, print_table, scaled
 
 DEFAULT_CONF = "/var/cache/pass-numerique/odoo.conf"
 DEFAULT_SRC = "/opt/odoo-18.0"
@@ -40,9 +54,20 @@ CHUNK = 500
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True, help="database to run in")
-    parser.add_argument("--books", type=int, default=1000)
-    parser.add_argument("--big", type=int, default=10000)
-    parser.add_argument("--cards", type=int, default=None, help="default: --books")
+    parser.add_argument("--books", type=int, default=scaled(1000))
+    parser.add_argument("--big", type=int, default=scaled(10000))
+    parser.add_argument(
+        "--cards",
+        type=int,
+        default=scaled(200),
+        help="gift cards printed in one QWeb report (a rate is derived)",
+    )
+    parser.add_argument(
+        "--single-cards",
+        type=int,
+        default=3,
+        help="gift cards printed one report each (Odoo's path untouched)",
+    )
     parser.add_argument(
         "--conf", default=os.environ.get("PASS_ODOO_CONF") or DEFAULT_CONF
     )
@@ -52,7 +77,12 @@ def parse_args():
         or os.environ.get("PASS_ODOO_SRC")
         or DEFAULT_SRC,
     )
-    parser.add_argument("--port", type=int, default=18010)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BENCH_HTTP_PORT") or 0),
+        help="HTTP port of the Odoo server wkhtmltopdf reads (default: a free one)",
+    )
     parser.add_argument(
         "--no-qweb", action="store_true", help="skip the QWeb/wkhtmltopdf baseline"
     )
@@ -221,6 +251,13 @@ def start_server(args):
     for _i in range(120):
         try:
             urllib.request.urlopen(url, timeout=2)
+            # One static file first, alone: the server lists the modules'
+            # static folders on the first one, and wkhtmltopdf's parallel
+            # requests racing on it can fail (SystemError in ast on 3.11).
+            urllib.request.urlopen(
+                "http://127.0.0.1:%d/web/static/img/favicon.ico" % args.port,
+                timeout=30,
+            )
             return server
         except OSError:
             if server.poll() is not None:
@@ -242,18 +279,130 @@ def gift_cards(env, count):
     return cards
 
 
-def time_qweb(env, cards):
-    start = time.perf_counter()
+def wkhtmltopdf_info():
+    """(version line, True when built against Odoo's patched Qt)."""
+    from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+
+    binary = _get_wkhtmltopdf_bin()
+    out = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return out, "patched qt" in out.lower()
+
+
+def join_bodies(bodies):
+    """One HTML document with every body of the report, each from a new page.
+
+    Odoo gives wkhtmltopdf one HTML file per record (``div.article``); a
+    wkhtmltopdf built against an unpatched Qt (Debian's) refuses more than one
+    input document ("Exit with code 1, due to unknown error", empty PDF) and
+    Odoo then fails on the empty file. The bodies share the same <head> (the
+    report assets), so their <body> contents are appended to the first one."""
+    import lxml.html
+    from lxml import etree
+
+    document = lxml.html.document_fromstring(bodies[0])
+    target = document.body
+    for body in bodies[1:]:
+        etree.SubElement(target, "div", style="page-break-before: always;")
+        target.extend(lxml.html.document_fromstring(body).body.getchildren())
+    return lxml.html.tostring(document, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+@contextlib.contextmanager
+def one_input_document(env):
+    """Feed wkhtmltopdf one document (see ``join_bodies``); the rest of
+    Odoo's path (QWeb, _prepare_html, wkhtmltopdf arguments, assets and
+    barcodes fetched over HTTP) is untouched."""
+    Report = type(env["ir.actions.report"])
+    original = Report._run_wkhtmltopdf
+
+    def run_wkhtmltopdf(self, bodies, *args, **kwargs):
+        if len(bodies) > 1:
+            bodies = [join_bodies(bodies)]
+        return original(self, bodies, *args, **kwargs)
+
+    with mock.patch.object(Report, "_run_wkhtmltopdf", run_wkhtmltopdf):
+        yield
+
+
+def render_qweb(env, cards):
     pdf, _type = env["ir.actions.report"]._render_qweb_pdf(
         "loyalty.report_gift_card", res_ids=cards.ids
     )
-    elapsed = time.perf_counter() - start
-    return elapsed, len(pdf)
+    return pdf
+
+
+def check_cards_pdf(pdf, cards):
+    """Every card is in the PDF: one page each at least, first and last
+    codes in its text."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pages = len(document)
+        if pages < len(cards):
+            raise RuntimeError("%d pages for %d gift cards" % (pages, len(cards)))
+        text = "".join(
+            document[index].get_textpage().get_text_range() for index in (0, pages - 1)
+        )
+    finally:
+        document.close()
+    for code in (cards[0].code, cards[-1].code):
+        if code not in text:
+            raise RuntimeError("gift card %s missing from the PDF" % code)
+    return pages
+
+
+class WkhtmltopdfErrors(logging.Handler):
+    """Collects the errors wkhtmltopdf reports through Odoo's log (a failed
+    stylesheet or barcode download ends in exit code 1, which Odoo accepts)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.errors = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if "Exit with code" in message or "Failed to load" in message:
+            self.errors.append(message.strip()[-300:])
+
+    def __enter__(self):
+        logging.getLogger("odoo.addons.base.models.ir_actions_report").addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        logging.getLogger("odoo.addons.base.models.ir_actions_report").removeHandler(
+            self
+        )
+        if self.errors and not exc_info[0]:
+            raise RuntimeError("wkhtmltopdf: %s" % self.errors[0])
+
+
+def time_qweb(env, cards, patched_qt):
+    """All ``cards`` in one report, one wkhtmltopdf run (as Odoo does with a
+    patched-Qt build; with Debian's build, one joined input document)."""
+    context = contextlib.nullcontext() if patched_qt else one_input_document(env)
+    with context, WkhtmltopdfErrors():
+        start = time.perf_counter()
+        pdf = render_qweb(env, cards)
+        elapsed = time.perf_counter() - start
+    return elapsed, len(pdf), check_cards_pdf(pdf, cards)
+
+
+def time_qweb_single(env, cards):
+    """One report per card: Odoo's path exactly as it runs with Debian's
+    wkhtmltopdf (a single record is a single input document)."""
+    with WkhtmltopdfErrors():
+        start = time.perf_counter()
+        for card in cards:
+            check_cards_pdf(render_qweb(env, card), card)
+        return time.perf_counter() - start
 
 
 def main():
     args = parse_args()
-    args.cards = args.cards or args.books
+    args.port = args.port or free_port()
     sys.path.insert(0, args.odoo_src)
     import odoo
 
@@ -294,34 +443,106 @@ def main():
                 ),
                 flush=True,
             )
+            rows = [
+                (
+                    "pass books, reportlab (print batch)",
+                    "%d books, %d passes, %d pages, %.1f MB"
+                    % (args.books, args.books * 10, pages, size / 1e6),
+                    elapsed,
+                    "%.1f books/s (%.0f passes/s)"
+                    % (args.books / elapsed, args.books * 10 / elapsed),
+                ),
+            ]
             if not args.no_qweb:
+                version, patched_qt = wkhtmltopdf_info()
+                print(
+                    "wkhtmltopdf     : %s%s"
+                    % (
+                        version,
+                        ""
+                        if patched_qt
+                        else " - unpatched Qt: one input document per run, the "
+                        "cards' bodies are joined into one (headers/footers ignored)",
+                    ),
+                    flush=True,
+                )
                 server = start_server(args)
                 env["ir.config_parameter"].set_param(
                     "report.url", "http://127.0.0.1:%d" % args.port
                 )
-                cards = gift_cards(env, args.cards)
+                cards = gift_cards(env, args.cards + args.single_cards + 1)
+                # untimed warm-up: the server builds the report asset bundles
+                render_qweb(env, cards[-1])
                 try:
                     with cr.savepoint():
-                        elapsed, size = time_qweb(env, cards)
+                        elapsed, size, pages = time_qweb(
+                            env, cards[: args.cards], patched_qt
+                        )
                 except Exception as error:  # report the failure and go on
                     print(
                         "QWeb gift cards : FAILED (%s: %s) - see wkhtmltopdf above"
                         % (type(error).__name__, error),
                         flush=True,
                     )
-                    elapsed = None
-            if not args.no_qweb and elapsed:
-                results["cards_s"] = args.cards / elapsed
-                print(
-                    "QWeb gift cards : %5d cards (wkhtmltopdf, %.1f MB) in %6.2f s "
-                    "= %7.1f cards/s"
-                    % (args.cards, size / 1e6, elapsed, args.cards / elapsed),
-                    flush=True,
-                )
-                print(
-                    "speed-up        : %.1fx (books/s over gift cards/s; each book "
-                    "holds 10 passes)" % (results["books_s"] / results["cards_s"])
-                )
+                    results["qweb_failed"] = True
+                else:
+                    results["cards_s"] = args.cards / elapsed
+                    print(
+                        "QWeb gift cards : %5d cards in one report (%d pages, %.1f MB) "
+                        "in %6.2f s = %7.2f cards/s"
+                        % (args.cards, pages, size / 1e6, elapsed, results["cards_s"]),
+                        flush=True,
+                    )
+                    rows.append(
+                        (
+                            "gift cards, QWeb + wkhtmltopdf, one report",
+                            "%d cards, %d pages, %.1f MB"
+                            % (args.cards, pages, size / 1e6),
+                            elapsed,
+                            "%.2f cards/s (rate, %d cards)"
+                            % (results["cards_s"], args.cards),
+                        )
+                    )
+                if args.single_cards:
+                    single = cards[args.cards : args.cards + args.single_cards]
+                    try:
+                        elapsed = time_qweb_single(env, single)
+                    except Exception as error:  # report the failure and go on
+                        print(
+                            "QWeb gift cards : one report per card FAILED (%s: %s)"
+                            % (type(error).__name__, error),
+                            flush=True,
+                        )
+                    else:
+                        print(
+                            "QWeb gift cards : %5d cards one report each in %6.2f s "
+                            "= %7.2f cards/s"
+                            % (len(single), elapsed, len(single) / elapsed),
+                            flush=True,
+                        )
+                        rows.append(
+                            (
+                                "gift cards, QWeb + wkhtmltopdf, one report per card",
+                                "%d cards" % len(single),
+                                elapsed,
+                                "%.2f cards/s (rate, %d cards)"
+                                % (len(single) / elapsed, len(single)),
+                            )
+                        )
+                if "cards_s" in results:
+                    speed_up = results["books_s"] / results["cards_s"]
+                    print(
+                        "speed-up        : %.1fx (books/s over gift cards/s of one "
+                        "report; each book holds 10 passes)" % speed_up
+                    )
+                    rows.append(
+                        (
+                            "speed-up (books/s over one-report cards/s)",
+                            "",
+                            "",
+                            "%.1fx" % speed_up,
+                        )
+                    )
             for count, selection in ((args.books, books), (args.big, all_books)):
                 peak, elapsed = memory_books(env, selection[:count])
                 results["peak_%d" % count] = peak
@@ -330,25 +551,52 @@ def main():
                     "(tracemalloc, %.0f s)" % (count, peak / 2**20, elapsed),
                     flush=True,
                 )
+                rows.append(
+                    (
+                        "peak Python memory (tracemalloc)",
+                        "%d books" % count,
+                        elapsed,
+                        "%.1f MB" % (peak / 2**20),
+                    )
+                )
             if args.big != args.books:
                 ratio = results["peak_%d" % args.big] / results["peak_%d" % args.books]
                 print(
                     "memory ratio    : %.2f for %dx the books (flat when close to 1)"
                     % (ratio, args.big // max(args.books, 1))
                 )
-            print(
-                "max RSS         : %.0f MB (this process, Odoo included)"
-                % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                rows.append(
+                    (
+                        "memory ratio (flat when close to 1)",
+                        "%dx the books" % (args.big // max(args.books, 1)),
+                        "",
+                        "%.2f" % ratio,
+                    )
+                )
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print("max RSS         : %.0f MB (this process, Odoo included)" % rss)
+            rows.append(
+                ("max RSS (this process, Odoo included)", "", "", "%.0f MB" % rss)
             )
         finally:
             cr.rollback()
             if server:
                 server.terminate()
-                server.wait(timeout=30)
-    ok = results["books_s"] >= 200 and (
-        "cards_s" not in results or results["books_s"] >= 20 * results["cards_s"]
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+    if results.get("qweb_failed"):
+        verdict = "NOT met (no QWeb baseline)"
+    else:
+        ok = results["books_s"] >= 200 and (
+            "cards_s" not in results or results["books_s"] >= 20 * results["cards_s"]
+        )
+        verdict = "met" if ok else "NOT met"
+    rows.append(("targets (>= 200 books/s, >= 20x QWeb)", "", "", verdict))
+    print_table(
+        "Printing: pass books vs Odoo gift cards", ["", "size", "s", "result"], rows
     )
-    print("targets (>= 200 books/s, >= 20x QWeb): %s" % ("met" if ok else "NOT met"))
 
 
 if __name__ == "__main__":
