@@ -92,21 +92,19 @@ def bench_dashboard(bench, env, funder, programs):
             ["__count", "amount:sum", "distributed_count:sum"],
         ),
         (
-            "mean delay by programme",
+            "mean delay and people by programme",
             "pass.report",
             used,
             ["program_id"],
-            ["delay_days:avg"],
+            ["delay_days:avg", "people_count:count_distinct"],
         ),
         (
-            "people by programme",
+            "mean delay and people, all",
             "pass.report",
             used,
-            ["program_id"],
-            ["people_count:count_distinct"],
+            [],
+            ["delay_days:avg", "people_count:count_distinct"],
         ),
-        ("mean delay, all", "pass.report", used, [], ["delay_days:avg"]),
-        ("people, all", "pass.report", used, [], ["people_count:count_distinct"]),
     ]
     for field in ("service_id", "venue_id"):
         queries.append(

@@ -159,16 +159,13 @@ class PassFunderPortal(PassPortal):
             if state in USED_STATES:
                 row["used"] += count
                 row["value_used"] += amount
-        delays = dict(
-            Report._read_group(
-                used, groupby=["program_id"], aggregates=["delay_days:avg"]
-            )
-        )
-        people = dict(
-            Report._read_group(
-                used, groupby=["program_id"], aggregates=["people_count:count_distinct"]
-            )
-        )
+        delays, people = {}, {}
+        for program, delay, count in Report._read_group(
+            used,
+            groupby=["program_id"],
+            aggregates=["delay_days:avg", "people_count:count_distinct"],
+        ):
+            delays[program], people[program] = delay, count
         shares = {
             f.program_id.id: f.share
             for f in programs.funding_ids.filtered(lambda f: f.partner_id == funder)
@@ -200,10 +197,9 @@ class PassFunderPortal(PassPortal):
                     "url": f"/my/pass-funding/{program.id}",
                 }
             )
-        all_delay = Report._read_group(used, aggregates=["delay_days:avg"])[0][0]
-        all_people = Report._read_group(
-            used, aggregates=["people_count:count_distinct"]
-        )[0][0]
+        [(all_delay, all_people)] = Report._read_group(
+            used, aggregates=["delay_days:avg", "people_count:count_distinct"]
+        )
         totals["rate"] = _rate(totals["used"], totals["distributed_total"])
         totals["delay"] = _days(all_delay)
         totals["people"] = self._pass_people(all_people)
