@@ -10,83 +10,16 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from .pass_expiry import funder_books
 
 
-class PassStatement(models.TransientModel):
+class PassStatement(models.AbstractModel):
+    """The statements' figures, shared by the back-office print wizard
+    (pass.statement.print), the PDF reports and the portal."""
+
     _name = "pass.statement"
-    _description = "Pass statement (funder or venue)"
-
-    kind = fields.Selection(
-        [("funder", "Relevé financeur"), ("venue", "Relevé lieu de médiation")],
-        string="Relevé",
-        required=True,
-        default="funder",
-    )
-    partner_id = fields.Many2one("res.partner", string="Partenaire", required=True)
-    program_id = fields.Many2one("pass.program", string="Programme")
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
-    )
-    date_from = fields.Date(
-        string="Du",
-        required=True,
-        default=lambda self: fields.Date.context_today(self).replace(month=1, day=1),
-    )
-    date_to = fields.Date(string="Au", required=True, default=fields.Date.context_today)
-
-    @api.onchange("kind")
-    def _onchange_kind(self):
-        self.partner_id = False
-        self.program_id = False
-
-    def _check_period(self):
-        for statement in self:
-            if statement.date_from > statement.date_to:
-                raise UserError(
-                    self.env._(
-                        "La date de début du relevé doit précéder sa date de fin."
-                    )
-                )
-
-    def action_print(self):
-        self.ensure_one()
-        self._check_period()
-        if self.kind == "funder" and not self.partner_id.is_pass_funder:
-            raise UserError(
-                self.env._(
-                    "%(partner)s n'est pas un financeur.", partner=self.partner_id.name
-                )
-            )
-        if self.kind == "venue" and not self.partner_id.is_pass_venue:
-            raise UserError(
-                self.env._(
-                    "%(partner)s n'est pas un lieu de médiation.",
-                    partner=self.partner_id.name,
-                )
-            )
-        report = (
-            "pass_settlement.pass_statement_funder_report"
-            if self.kind == "funder"
-            else "pass_settlement.pass_statement_venue_report"
-        )
-        return self.env.ref(report).report_action(self)
-
-    def _statement_data(self):
-        self.ensure_one()
-        if self.kind == "funder":
-            return self._funder_statement(
-                self.partner_id,
-                self.date_from,
-                self.date_to,
-                self.program_id,
-                self.company_id,
-            )
-        return self._venue_statement(
-            self.partner_id, self.date_from, self.date_to, self.company_id
-        )
+    _description = "Pass statements (funder or venue)"
 
     # ------------------------------------------------------------------ funder
     @api.model
@@ -363,7 +296,7 @@ class ReportPassStatement(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         statements = []
         if docids:
-            for wizard in self.env["pass.statement"].browse(docids):
+            for wizard in self.env["pass.statement.print"].browse(docids):
                 statements.append(wizard._statement_data())
         elif data and data.get("partner_id"):
             Statement = self.env["pass.statement"]
@@ -387,7 +320,7 @@ class ReportPassStatement(models.AbstractModel):
                 )
         return {
             "doc_ids": docids,
-            "doc_model": "pass.statement",
+            "doc_model": "pass.statement.print",
             "statements": statements,
         }
 

@@ -133,7 +133,7 @@ class TestStatement(StatementCommon):
 
     def test_wizard_prints_both_statements(self):
         self._build()
-        wizard = self.env["pass.statement"].create(
+        wizard = self.env["pass.statement.print"].create(
             {
                 "kind": "funder",
                 "partner_id": self.state_funder.id,

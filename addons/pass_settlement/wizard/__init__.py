@@ -1,0 +1,1 @@
+from . import pass_statement_print
