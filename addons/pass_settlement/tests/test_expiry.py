@@ -151,6 +151,15 @@ class TestExpiry(PassExpiryCommon):
             },
             {0.0},
         )
+        # The reconciliation statement both sides check.
+        html, _type = self.env["ir.actions.report"]._render_qweb_html(
+            "pass_settlement.pass_reconciliation_report", reconciliation.ids
+        )
+        html = html.decode()
+        self.assertEqual(html.count("o_pass_reconciliation_line"), 3)
+        self.assertIn("remboursée par avoir", html)
+        for line in reconciliation.line_ids:
+            self.assertIn(line.move_id.name, html)
 
     def test_credit_note_matches_an_unpaid_invoice(self):
         program = self._ending_program([(self.state_funder, 100)], "UNPAID")
@@ -245,9 +254,7 @@ class TestExpiry(PassExpiryCommon):
         self._invoice(order)
         self.company.pass_retained_account_id = False
         moves = self.env["account.move"].search_count([])
-        with self.assertRaisesRegex(
-            UserError, "pass non utilisés conservés"
-        ):
+        with self.assertRaisesRegex(UserError, "pass non utilisés conservés"):
             program._pass_expire_and_reconcile(self._after_grace(program))
         self.assertEqual(self.env["account.move"].search_count([]), moves)
         self.assertFalse(program.reconciliation_ids)
