@@ -205,6 +205,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
     def test_funder_sees_only_its_statement(self):
         self._build()
         self.authenticate("stmt_funder", "stmt_funder-pwd-2026")
+        my_home = self._get("/my/home")
+        self.assertIn('href="/my/pass-statements"', my_home.text)
         home = self._get("/my/pass-statements")
         self.assertEqual(home.status_code, 200)
         self.assertIn("Relevé financeur", home.text)
