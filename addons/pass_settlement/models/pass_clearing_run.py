@@ -13,6 +13,9 @@ _logger = logging.getLogger(__name__)
 
 # Payment lines in these states already pay (or are about to pay) their item.
 PAYMENT_LINE_ACTIVE_STATES = ("draft", "open", "generated", "uploaded")
+# First key of the transaction-level advisory lock of clearing runs (the
+# second one is the company id).
+CLEARING_LOCK_KEY = 74_670
 
 
 class PassClearingRun(models.Model):
@@ -243,6 +246,23 @@ class PassClearingRun(models.Model):
                     name=self.name,
                 )
             ) from error
+        # One clearing at a time per company (two runs of different periods
+        # would otherwise put the same payables in two payment orders).
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%(key)s, %(company)s)",
+                key=CLEARING_LOCK_KEY,
+                company=self.company_id.id,
+            )
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                self.env._(
+                    "Une autre compensation est en cours pour %(company)s : "
+                    "réessayez dans quelques minutes.",
+                    company=self.company_id.name,
+                )
+            )
 
     def _run(self):
         """Clear the period then prepare the payment; returns the French
