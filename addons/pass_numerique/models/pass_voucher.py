@@ -29,6 +29,10 @@ VOUCHER_STATES = [
 ]
 
 
+# Refusals that count towards the too_many_attempts limit of a venue.
+GUESSING_REASONS = ("unknown_code", "bad_check_digit", "too_many_attempts")
+
+
 class PassVoucher(models.Model):
     _name = "pass.voucher"
     _description = "Pass (voucher)"
@@ -223,6 +227,10 @@ class PassVoucher(models.Model):
                 [
                     ("venue_id", "=", venue.id),
                     ("ok", "=", False),
+                    # Only refusals that look like guessing count: a double
+                    # click (already_redeemed) or a wrong service is a
+                    # mistake at the counter, not an attack.
+                    ("reason", "in", GUESSING_REASONS),
                     ("create_date", ">=", since),
                 ]
             )

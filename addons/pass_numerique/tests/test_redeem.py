@@ -603,6 +603,22 @@ class TestRedeemFraud(RedeemCase):
             self.assertTrue(res["ok"], res)
         self.assertEqual(good.state, "redeemed")
 
+    def test_double_clicks_do_not_count_as_guessing(self):
+        """A venue that presses twice (already_redeemed) or picks a service the
+        programme does not allow is not locked out like a code guesser."""
+        self._settings(pass_max_refused_attempts=2, pass_attempt_window_minutes=10)
+        first = self.book.voucher_ids[0]
+        self.assertTrue(self.redeem(first.code)["ok"])
+        for _i in range(4):
+            self.assertEqual(self.redeem(first.code)["reason"], "already_redeemed")
+        res = self.redeem(self.book.voucher_ids[1].code)
+        self.assertTrue(res["ok"], res)
+        # two guesses do lock it out
+        for body in ("111111111111111", "222222222222222"):
+            self.assertEqual(self.redeem(make_code(body))["reason"], "unknown_code")
+        res = self.redeem(self.book.voucher_ids[2].code)
+        self.assertEqual(res["reason"], "too_many_attempts")
+
     def test_attempt_limit_disabled(self):
         self._settings(pass_max_refused_attempts=0, pass_attempt_window_minutes=10)
         for body in ("111111111111111", "222222222222222", "333333333333333"):
