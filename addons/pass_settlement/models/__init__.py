@@ -4,6 +4,7 @@ from . import (
     pass_book,
     pass_clearing_run,
     pass_expiry,
+    pass_funder_report,
     pass_program,
     pass_program_expiry,
     pass_remittance,
