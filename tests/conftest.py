@@ -33,11 +33,14 @@ def server():
     ]
     if missing:
         pytest.fail(
-            "Run these tests with `make test` (missing environment: %s)." % ", ".join(missing)
+            "Run these tests with `make test` (missing environment: %s)."
+            % ", ".join(missing)
         )
     db = os.environ["PASS_TEST_DB"]
     port = _free_port()
-    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"odoo-{db}-{port}.log"), "w")
+    log = open(
+        os.path.join(os.environ.get("TMPDIR", "/tmp"), f"odoo-{db}-{port}.log"), "w"
+    )
     proc = subprocess.Popen(
         [
             os.environ["PASS_PYTHON"],

@@ -2,7 +2,6 @@
 
 import odoorpc
 import pytest
-
 from conftest import connect
 
 
@@ -43,7 +42,9 @@ def test_issue_books_over_rpc(admin, program):
     book_ids = Program.browse(program).issue_books(3, 5)
     assert isinstance(book_ids, list) and len(book_ids) == 3
     assert all(isinstance(i, int) for i in book_ids)
-    books = admin.env["pass.book"].read(book_ids, ["name", "state", "voucher_ids", "program_id"])
+    books = admin.env["pass.book"].read(
+        book_ids, ["name", "state", "voucher_ids", "program_id"]
+    )
     assert {b["state"] for b in books} == {"available"}
     assert len({b["name"] for b in books}) == 3
     vouchers = admin.env["pass.voucher"].search_read(
@@ -76,7 +77,9 @@ def test_distribute_over_rpc(admin, program):
     books = admin.env["pass.book"].read(book_ids, ["state", "holder_id"])
     assert {b["state"] for b in books} == {"distributed"}
     assert {b["holder_id"][0] for b in books} == {prescriber}
-    states = admin.env["pass.voucher"].search_read([("book_id", "in", book_ids)], ["state"])
+    states = admin.env["pass.voucher"].search_read(
+        [("book_id", "in", book_ids)], ["state"]
+    )
     assert {v["state"] for v in states} == {"distributed"}
     history = admin.env["pass.book.distribution"].search_count(
         [("book_id", "in", book_ids), ("holder_id", "=", prescriber)]
@@ -93,7 +96,10 @@ def test_pass_user_cannot_edit_programmes(server, admin, program, make_user):
         Program.browse(program).write({"name": "hacked"})
     with pytest.raises(odoorpc.error.RPCError):
         Program.browse(program).issue_books(1, 10)
-    assert admin.env["pass.program"].read([program], ["name"])[0]["name"] == "Programme RPC"
+    assert (
+        admin.env["pass.program"].read([program], ["name"])[0]["name"]
+        == "Programme RPC"
+    )
 
 
 def test_portal_user_reads_nothing(server, admin, program, make_user):

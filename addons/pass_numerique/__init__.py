@@ -1,4 +1,1 @@
-from . import controllers
-from . import models
-from . import tools
-from . import wizard
+from . import controllers, models, tools, wizard

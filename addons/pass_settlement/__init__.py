@@ -1,4 +1,2 @@
-from . import controllers
-from . import models
-from . import wizard
+from . import controllers, models, wizard
 from .hooks import post_init_hook

@@ -1,3 +1,1 @@
-from . import portal
-from . import public
-from . import portal_funder
+from . import portal, portal_funder, public

@@ -1,15 +1,16 @@
-from . import pass_service
-from . import res_partner
-from . import pass_program
-from . import pass_program_funding
-from . import pass_book
-from . import pass_book_distribution
-from . import pass_redemption_attempt
-from . import pass_beneficiary
-from . import pass_voucher
-from . import res_config_settings
-from . import pass_program_print
-from . import pass_book_print
-from . import pass_print_batch
-from . import res_partner_open_data
-from . import pass_report
+from . import (
+    pass_beneficiary,
+    pass_book,
+    pass_book_distribution,
+    pass_book_print,
+    pass_print_batch,
+    pass_program,
+    pass_program_funding,
+    pass_program_print,
+    pass_redemption_attempt,
+    pass_report,
+    pass_service,
+    pass_voucher,
+    res_config_settings,
+    res_partner,
+)

@@ -37,27 +37,28 @@ class PassBook(models.Model):
     @api.model
     def _print_labels(self):
         """Texts of the printed sheet, in the user's language."""
-        _ = self.env._
         return {
-            "financed_by": _("Financé par"),
-            "valid_until": _("Valable jusqu'au"),
-            "where": _("Où"),
-            "services": _("Pour"),
-            "anywhere": _("Partout en France"),
-            "all_services": _("Tous les services de médiation numérique"),
-            "book": _("Carnet"),
-            "pass": _("Pass"),
-            "qr_caption": _("Lieux qui l'acceptent"),
-            "stub_title": _("Talon à conserver par le prescripteur"),
-            "passes": _("passes"),
-            "programme": _("Dispositif"),
-            "beneficiary": _("Référence du bénéficiaire"),
-            "handed_on": _("Remis le"),
-            "signature": _("Par (nom, structure)"),
-            "duplicate": _("DUPLICATA"),
-            "duplicate_note": _("Réimpression : l'original ne doit plus être accepté."),
-            "sheet": _("feuille"),
-            "document_title": _("Carnets de Pass Numérique"),
+            "financed_by": self.env._("Financé par"),
+            "valid_until": self.env._("Valable jusqu'au"),
+            "where": self.env._("Où"),
+            "services": self.env._("Pour"),
+            "anywhere": self.env._("Partout en France"),
+            "all_services": self.env._("Tous les services de médiation numérique"),
+            "book": self.env._("Carnet"),
+            "pass": self.env._("Pass"),
+            "qr_caption": self.env._("Lieux qui l'acceptent"),
+            "stub_title": self.env._("Talon à conserver par le prescripteur"),
+            "passes": self.env._("passes"),
+            "programme": self.env._("Dispositif"),
+            "beneficiary": self.env._("Référence du bénéficiaire"),
+            "handed_on": self.env._("Remis le"),
+            "signature": self.env._("Par (nom, structure)"),
+            "duplicate": self.env._("DUPLICATA"),
+            "duplicate_note": self.env._(
+                "Réimpression : l'original ne doit plus être accepté."
+            ),
+            "sheet": self.env._("feuille"),
+            "document_title": self.env._("Carnets de Pass Numérique"),
         }
 
     def _print_sheets(self, duplicate_ids=()):

@@ -141,7 +141,8 @@ class PassPrintBatch(models.Model):
                 ids.append(command)
         return ids
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_printed(self):
         if any(batch.state in ("queued", "running", "done") for batch in self):
             raise UserError(
                 self.env._(
@@ -149,7 +150,6 @@ class PassPrintBatch(models.Model):
                     "supprimé : il garde la trace des carnets imprimés."
                 )
             )
-        return super().unlink()
 
     # ------------------------------------------------------------------ actions
     def action_print(self):

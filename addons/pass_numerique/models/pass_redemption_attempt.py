@@ -32,7 +32,9 @@ class PassRedemptionAttempt(models.Model):
     user_id = fields.Many2one("res.users", string="By", readonly=True, index=True)
     venue_id = fields.Many2one("res.partner", string="Venue", readonly=True, index=True)
     code_masked = fields.Char(string="Code", readonly=True)
-    voucher_id = fields.Many2one("pass.voucher", string="Pass", readonly=True, index="btree_not_null")
+    voucher_id = fields.Many2one(
+        "pass.voucher", string="Pass", readonly=True, index="btree_not_null"
+    )
     program_id = fields.Many2one("pass.program", readonly=True)
     service_id = fields.Many2one("pass.service", readonly=True)
     company_id = fields.Many2one(

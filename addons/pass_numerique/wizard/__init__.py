@@ -1,5 +1,7 @@
-from . import pass_book_cancel
-from . import pass_book_distribute
-from . import pass_program_issue
-from . import pass_voucher_redeem
-from . import pass_venue_import
+from . import (
+    pass_book_cancel,
+    pass_book_distribute,
+    pass_program_issue,
+    pass_venue_import,
+    pass_voucher_redeem,
+)

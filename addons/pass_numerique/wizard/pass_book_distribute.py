@@ -14,7 +14,8 @@ class PassBookDistribute(models.TransientModel):
         "res.partner",
         string="Hand to",
         required=True,
-        domain="['|', ('is_pass_funder', '=', True), ('is_pass_prescriber', '=', True)]",
+        domain="['|', ('is_pass_funder', '=', True), "
+        "('is_pass_prescriber', '=', True)]",
     )
 
     def _default_books(self):

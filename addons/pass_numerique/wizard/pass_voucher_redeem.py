@@ -9,7 +9,9 @@ class PassVoucherRedeem(models.TransientModel):
     _name = "pass.voucher.redeem"
     _description = "Redeem a pass for a venue"
 
-    code = fields.Char(required=True, help="The 16 digits of the pass; spaces are ignored.")
+    code = fields.Char(
+        required=True, help="The 16 digits of the pass; spaces are ignored."
+    )
     venue_id = fields.Many2one(
         "res.partner",
         required=True,
@@ -43,7 +45,13 @@ class PassVoucherRedeem(models.TransientModel):
         res = self.env["pass.voucher"].redeem_code(
             self.code, self.venue_id.id, self.service_id.code, channel="backoffice"
         )
-        self.write({"result_ok": res["ok"], "result_message": res["message"], "done": res["ok"]})
+        self.write(
+            {
+                "result_ok": res["ok"],
+                "result_message": res["message"],
+                "done": res["ok"],
+            }
+        )
         return self._reopen()
 
     def _reopen(self):

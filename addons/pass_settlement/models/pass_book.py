@@ -7,9 +7,15 @@ class PassBook(models.Model):
     _inherit = "pass.book"
 
     sale_line_id = fields.Many2one(
-        "sale.order.line", string="Sold on", readonly=True, index="btree_not_null", copy=False
+        "sale.order.line",
+        string="Sold on",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
     )
-    sale_order_id = fields.Many2one(related="sale_line_id.order_id", string="Funder order")
+    sale_order_id = fields.Many2one(
+        related="sale_line_id.order_id", string="Funder order"
+    )
 
     def _is_activated(self):
         """On-payment programmes: a sold book is active once every funder's

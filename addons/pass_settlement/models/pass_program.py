@@ -31,7 +31,9 @@ class PassProgram(models.Model):
         self.ensure_one()
         if not self.funding_ids:
             raise UserError(
-                self.env._("Programme %(program)s has no funder.", program=self.display_name)
+                self.env._(
+                    "Programme %(program)s has no funder.", program=self.display_name
+                )
             )
         unit = self.currency_id.rounding
         total = round(self.face_value / unit)
@@ -52,7 +54,9 @@ class PassProgram(models.Model):
         exact = [(f, cents_total * f.share / 100.0) for f in fundings]
         parts = {f: int(value + 1e-9) for f, value in exact}
         rest = cents_total - sum(parts.values())
-        for funding, _value in sorted(exact, key=lambda fv: -(fv[1] - parts[fv[0]]))[:rest]:
+        for funding, _value in sorted(exact, key=lambda fv: -(fv[1] - parts[fv[0]]))[
+            :rest
+        ]:
             parts[funding] += 1
         return [(f.partner_id, parts[f]) for f in fundings]
 
@@ -68,25 +72,31 @@ class PassProgram(models.Model):
                 continue
             # sudo: a Pass manager activating a programme need not be a product
             # manager; the pass product is an internal technical record of it.
-            program.product_id = self.env["product.product"].sudo().create(
-                {
-                    "name": self.env._(
-                        "Book of %(count)s passes - %(program)s",
-                        count=passes_per_book,
-                        program=program.name,
-                    ),
-                    "type": "service",
-                    "invoice_policy": "order",
-                    "list_price": program.face_value * passes_per_book,
-                    "company_id": company.id,
-                    # Multi-purpose vouchers: no VAT on their sale.
-                    "taxes_id": [Command.clear()],
-                    "supplier_taxes_id": [Command.clear()],
-                    "property_account_income_id": company.pass_liability_account_id.id,
-                    "pass_program_id": program.id,
-                    "pass_passes_per_book": passes_per_book,
-                    "purchase_ok": False,
-                }
+            program.product_id = (
+                self.env["product.product"]
+                .sudo()
+                .create(
+                    {
+                        "name": self.env._(
+                            "Book of %(count)s passes - %(program)s",
+                            count=passes_per_book,
+                            program=program.name,
+                        ),
+                        "type": "service",
+                        "invoice_policy": "order",
+                        "list_price": program.face_value * passes_per_book,
+                        "company_id": company.id,
+                        # Multi-purpose vouchers: no VAT on their sale.
+                        "taxes_id": [Command.clear()],
+                        "supplier_taxes_id": [Command.clear()],
+                        "property_account_income_id": (
+                            company.pass_liability_account_id.id
+                        ),
+                        "pass_program_id": program.id,
+                        "pass_passes_per_book": passes_per_book,
+                        "purchase_ok": False,
+                    }
+                )
             )
         return True
 

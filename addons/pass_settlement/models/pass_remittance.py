@@ -126,9 +126,10 @@ class PassRemittance(models.Model):
         return super().create(vals_list)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for remittance in self:
             remittance.access_url = f"/my/pass/remittances/{remittance.id}"
+        return res
 
     # ------------------------------------------------------------------ filling
     @api.model

@@ -27,4 +27,6 @@ class ProductTemplate(models.Model):
                     )
                 )
             if not 1 <= product.pass_passes_per_book <= 50:
-                raise ValidationError(self.env._("A book holds between 1 and 50 passes."))
+                raise ValidationError(
+                    self.env._("A book holds between 1 and 50 passes.")
+                )

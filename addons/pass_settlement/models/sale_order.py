@@ -21,8 +21,8 @@ class SaleOrder(models.Model):
                 if qty <= 0 or not float_is_zero(qty - round(qty), precision_digits=6):
                     raise UserError(
                         self.env._(
-                            "Books are sold whole: the quantity of %(product)s must be a "
-                            "whole number of books (it is %(qty)s).",
+                            "Books are sold whole: the quantity of %(product)s "
+                            "must be a whole number of books (it is %(qty)s).",
                             product=line.product_id.display_name,
                             qty=qty,
                         )
@@ -30,7 +30,8 @@ class SaleOrder(models.Model):
                 if program.state != "active":
                     raise UserError(
                         self.env._(
-                            "Programme %(program)s is not active: its books cannot be sold.",
+                            "Programme %(program)s is not active: its books "
+                            "cannot be sold.",
                             program=program.display_name,
                         )
                     )
@@ -66,7 +67,9 @@ class SaleOrder(models.Model):
             commands = []
             for program, total in totals.items():
                 fee = order.currency_id.round(total * program.fee_rate / 100.0)
-                existing = order.order_line.filtered(lambda l, p=program: l.pass_fee_program_id == p)
+                existing = order.order_line.filtered(
+                    lambda sol, p=program: sol.pass_fee_program_id == p
+                )
                 vals = {
                     "product_id": fee_product.id,
                     "name": self.env._(
@@ -83,7 +86,8 @@ class SaleOrder(models.Model):
                 elif fee:
                     commands.append(Command.create(vals))
             stale = order.order_line.filtered(
-                lambda l: l.pass_fee_program_id and l.pass_fee_program_id not in totals
+                lambda sol, t=totals: sol.pass_fee_program_id
+                and sol.pass_fee_program_id not in t
             )
             commands += [Command.delete(line.id) for line in stale]
             if commands:
@@ -104,10 +108,10 @@ class SaleOrder(models.Model):
     def _pass_issue_books(self):
         """Issue the ordered books and hand them to the ordering funder."""
         for order in self:
-            for line in order._pass_lines().filtered(lambda l: not l.pass_book_ids):
+            for line in order._pass_lines().filtered(lambda sol: not sol.pass_book_ids):
                 product = line.product_id.product_tmpl_id
                 book_ids = line.pass_program_id.issue_books(
-                    int(round(line.product_uom_qty)), product.pass_passes_per_book
+                    round(line.product_uom_qty), product.pass_passes_per_book
                 )
                 books = self.env["pass.book"].browse(book_ids)
                 books.write({"sale_line_id": line.id})
@@ -134,13 +138,15 @@ class SaleOrder(models.Model):
             company = order.company_id
             per_funder = defaultdict(list)
             for line in order.order_line.filtered(
-                lambda l: (l.pass_program_id or l.pass_fee_program_id)
-                and not l.invoice_lines.filtered(lambda il: il.move_id.state != "cancel")
+                lambda sol: (sol.pass_program_id or sol.pass_fee_program_id)
+                and not sol.invoice_lines.filtered(
+                    lambda il: il.move_id.state != "cancel"
+                )
             ):
                 if line.pass_program_id:
                     program = line.pass_program_id
                     ppb = line.product_id.product_tmpl_id.pass_passes_per_book
-                    books = int(round(line.product_uom_qty))
+                    books = round(line.product_uom_qty)
                     for (funder, cents), funding in zip(
                         program._pass_funder_cents(),
                         program.funding_ids.sorted(lambda f: (-f.share, f.id)),
@@ -167,7 +173,9 @@ class SaleOrder(models.Model):
                         )
                 else:
                     program = line.pass_fee_program_id
-                    cents_total = round(line.price_subtotal / order.currency_id.rounding)
+                    cents_total = round(
+                        line.price_subtotal / order.currency_id.rounding
+                    )
                     for (funder, cents), funding in zip(
                         program._pass_split_amount(cents_total),
                         program.funding_ids.sorted(lambda f: (-f.share, f.id)),
@@ -202,9 +210,15 @@ class SaleOrder(models.Model):
                     }
                 )
         if not moves_vals:
-            raise UserError(self.env._("There is nothing left to invoice on these orders."))
+            raise UserError(
+                self.env._("There is nothing left to invoice on these orders.")
+            )
         # sudo: as in sale's own _create_invoices, salespeople invoice orders
         # without being accountants.
-        return self.env["account.move"].sudo().with_context(default_move_type="out_invoice").create(
-            moves_vals
-        ).sudo(False)
+        return (
+            self.env["account.move"]
+            .sudo()
+            .with_context(default_move_type="out_invoice")
+            .create(moves_vals)
+            .sudo(False)
+        )

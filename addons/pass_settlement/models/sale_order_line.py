@@ -22,7 +22,9 @@ class SaleOrderLine(models.Model):
     def _compute_qty_invoiced(self):
         """A co-funded line is invoiced to each funder for its share: count
         each funder's invoice line for that fraction of the quantity."""
-        pass_lines = self.filtered(lambda l: l.pass_program_id or l.pass_fee_program_id)
+        pass_lines = self.filtered(
+            lambda sol: sol.pass_program_id or sol.pass_fee_program_id
+        )
         res = super(SaleOrderLine, self - pass_lines)._compute_qty_invoiced()
         for line in pass_lines:
             qty = 0.0

@@ -26,13 +26,21 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
             {"name": "État", "is_pass_funder": True, "pass_funder_type": "state"}
         )
         cls.dept_funder = Partner.create(
-            {"name": "Département", "is_pass_funder": True, "pass_funder_type": "departement"}
+            {
+                "name": "Département",
+                "is_pass_funder": True,
+                "pass_funder_type": "departement",
+            }
         )
         cls.city_funder = Partner.create(
             {"name": "Commune", "is_pass_funder": True, "pass_funder_type": "commune"}
         )
         cls.service = cls.env["pass.service"].create(
-            {"code": "test_settle_service", "name": "Démarche en ligne", "category": "admin"}
+            {
+                "code": "test_settle_service",
+                "name": "Démarche en ligne",
+                "category": "admin",
+            }
         )
         cls.venue = Partner.create(
             {
@@ -80,7 +88,9 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                 "partner_id": (partner or program.funding_ids[0].partner_id).id,
                 "company_id": self.company.id,
                 "order_line": [
-                    Command.create({"product_id": program.product_id.id, "product_uom_qty": books})
+                    Command.create(
+                        {"product_id": program.product_id.id, "product_uom_qty": books}
+                    )
                 ],
             }
         )

@@ -60,7 +60,7 @@ class TestSettlement(PassSettlementCommon):
         )
         state_invoice = invoices.filtered(lambda m: m.partner_id == self.state_funder)
         face = state_invoice.invoice_line_ids.filtered("pass_program_id").filtered(
-            lambda l: l.account_id == self.company.pass_liability_account_id
+            lambda sol: sol.account_id == self.company.pass_liability_account_id
         )
         self.assertEqual(face.price_subtotal, 120.0)
         self.assertFalse(face.tax_ids)
@@ -80,8 +80,8 @@ class TestSettlement(PassSettlementCommon):
         lines = remittance.move_id.line_ids
         self.assertEqual(remittance.move_id.state, "posted")
         by_partner = {
-            (l.partner_id, l.account_id.account_type): (l.debit, l.credit)
-            for l in lines
+            (sol.partner_id, sol.account_id.account_type): (sol.debit, sol.credit)
+            for sol in lines
         }
         self.assertEqual(
             by_partner[(self.state_funder, "liability_current")], (30.0, 0.0)
@@ -106,7 +106,7 @@ class TestSettlement(PassSettlementCommon):
         invoices = self._invoice(order)
         face_total = sum(
             invoices.invoice_line_ids.filtered(
-                lambda l: l.account_id == self.company.pass_liability_account_id
+                lambda sol: sol.account_id == self.company.pass_liability_account_id
             ).mapped("price_subtotal")
         )
         self.assertAlmostEqual(
@@ -114,7 +114,7 @@ class TestSettlement(PassSettlementCommon):
         )
         self.assertAlmostEqual(
             sum(
-                invoices.invoice_line_ids.filtered(lambda l: l.tax_ids).mapped(
+                invoices.invoice_line_ids.filtered(lambda sol: sol.tax_ids).mapped(
                     "price_subtotal"
                 )
             ),
