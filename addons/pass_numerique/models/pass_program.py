@@ -495,32 +495,50 @@ class PassProgram(models.Model):
         )
         book_ids = sorted(row[0] for row in cr.fetchall())
         total = count * passes_per_book
-        codes = self._new_unique_codes(total)
-        voucher_book_ids = [bid for bid in book_ids for _i in range(passes_per_book)]
-        numbers = list(range(1, passes_per_book + 1)) * count
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO pass_voucher (code, book_id, number, program_id,
-                    company_id, currency_id, amount, state, date_expiry,
-                    create_uid, write_uid, create_date, write_date)
-                SELECT c, b, n, %(program)s, %(company)s, %(currency)s,
-                    %(amount)s, 'available', %(expiry)s, %(uid)s, %(uid)s,
-                    now() at time zone 'UTC', now() at time zone 'UTC'
-                FROM unnest(%(codes)s::varchar[], %(books)s::int[], %(numbers)s::int[])
-                    AS t(c, b, n)
-                """,
-                program=program.id,
-                company=program.company_id.id,
-                currency=program.currency_id.id,
-                amount=program.face_value,
-                expiry=expiry,
-                uid=uid,
-                codes=codes,
-                books=voucher_book_ids,
-                numbers=numbers,
+        # (book, number) of every pass to create; codes are drawn for them and
+        # inserted with ON CONFLICT DO NOTHING: the unique index on the code
+        # rules out collisions (1 in ~10**10 per pass against 10**5 existing
+        # codes), and the few refused pairs get new codes in another round.
+        pending = [(bid, n) for bid in book_ids for n in range(1, passes_per_book + 1)]
+        for _round in range(10):
+            codes = generate_codes(len(pending))
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO pass_voucher (code, book_id, number, program_id,
+                        company_id, currency_id, amount, state, date_expiry,
+                        create_uid, write_uid, create_date, write_date)
+                    SELECT c, b, n, %(program)s, %(company)s, %(currency)s,
+                        %(amount)s, 'available', %(expiry)s, %(uid)s, %(uid)s,
+                        now() at time zone 'UTC', now() at time zone 'UTC'
+                    FROM unnest(%(codes)s::varchar[], %(books)s::int[],
+                        %(numbers)s::int[]) AS t(c, b, n)
+                    ON CONFLICT (code) DO NOTHING
+                    """,
+                    program=program.id,
+                    company=program.company_id.id,
+                    currency=program.currency_id.id,
+                    amount=program.face_value,
+                    expiry=expiry,
+                    uid=uid,
+                    codes=codes,
+                    books=[bid for bid, _n in pending],
+                    numbers=[n for _bid, n in pending],
+                )
             )
-        )
+            if cr.rowcount == len(pending):
+                break
+            cr.execute(
+                SQL(
+                    "SELECT book_id, number FROM pass_voucher "
+                    "WHERE book_id = ANY(%(books)s::int[])",
+                    books=sorted({bid for bid, _n in pending}),
+                )
+            )
+            done = set(cr.fetchall())
+            pending = [pair for pair in pending if pair not in done]
+        else:
+            raise UserError(self.env._("Impossible de tirer des codes uniques."))
         Book.invalidate_model()
         Voucher.invalidate_model()
         # The programme's books and counters changed behind the ORM's back.
@@ -541,30 +559,3 @@ class PassProgram(models.Model):
             )
         )
         return book_ids
-
-    def _new_unique_codes(self, count):
-        """``count`` fresh codes, none already in the database.
-
-        With 10**15 possible codes a collision is rare but not impossible; the
-        unique index would turn one into an error, so look them up first (one
-        query) and draw again for the few that collide.
-        """
-        codes = generate_codes(count)
-        cr = self.env.cr
-        while True:
-            cr.execute(
-                SQL(
-                    "SELECT code FROM pass_voucher "
-                    "WHERE code = ANY(%(codes)s::varchar[])",
-                    codes=codes,
-                )
-            )
-            taken = {row[0] for row in cr.fetchall()}
-            if not taken:
-                return codes
-            kept = [c for c in codes if c not in taken]
-            fresh = set(generate_codes(len(taken))) - set(kept)
-            codes = kept + list(fresh)
-            if len(codes) < count:
-                codes += generate_codes(count - len(codes))
-                codes = list(dict.fromkeys(codes))

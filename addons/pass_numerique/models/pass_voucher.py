@@ -49,9 +49,9 @@ class PassVoucher(models.Model):
     program_id = fields.Many2one(
         "pass.program", required=True, readonly=True, index=True, ondelete="restrict"
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, readonly=True, index=True
-    )
+    # Not indexed: a cooperative has one or two companies, so the index would
+    # never be selective, and it costs every pass of a bulk issue.
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     amount = fields.Monetary(required=True, readonly=True)
     state = fields.Selection(

@@ -50,24 +50,43 @@ class TestPassCodeDigits(PassNumeriqueCommon):
             )
 
     def test_codes_come_from_secrets(self):
+        # One code at a time: secrets.randbelow over the whole range.
         with patch.object(
             pass_code.secrets, "randbelow", wraps=pass_code.secrets.randbelow
         ) as randbelow:
-            codes = generate_codes(25)
-        self.assertEqual(len(codes), 25)
-        self.assertEqual(randbelow.call_count, 25)
-        for call in randbelow.call_args_list:
-            self.assertGreaterEqual(call.args[0], 10**15)
-        # And the body of a code is exactly what secrets returned.
+            generate_code()
+        self.assertEqual(randbelow.call_count, 1)
+        self.assertEqual(randbelow.call_args.args[0], 10**RANDOM_DIGITS)
         with patch.object(pass_code.secrets, "randbelow", return_value=42):
             self.assertEqual(generate_code()[:-1], "42".zfill(RANDOM_DIGITS))
+        # In bulk: 8 bytes of secrets.token_bytes per code.
+        with patch.object(
+            pass_code.secrets, "token_bytes", wraps=pass_code.secrets.token_bytes
+        ) as token_bytes:
+            codes = generate_codes(25)
+        self.assertEqual(len(codes), 25)
+        self.assertGreaterEqual(sum(c.args[0] for c in token_bytes.call_args_list), 200)
+        # The body of a code is exactly what secrets returned (mod 10**15),
+        # with the same check digit as the one-at-a-time path.
+        draw = (123456789012345678).to_bytes(8, "little")
+        with patch.object(pass_code.secrets, "token_bytes", return_value=draw):
+            (code,) = generate_codes(1)
+        body = str(123456789012345678 % 10**RANDOM_DIGITS).zfill(RANDOM_DIGITS)
+        self.assertEqual(code, body + str(damm_digit(body)))
+        # A draw of the top of the 64-bit range would bias the codes: refused.
+        top = (2**64 - 1).to_bytes(8, "little")
+        draws = iter([top, draw])
+        with patch.object(
+            pass_code.secrets, "token_bytes", side_effect=lambda n: next(draws)
+        ):
+            self.assertEqual(generate_codes(1), [code])
 
     def test_issue_books_draws_from_secrets(self):
         with patch.object(
-            pass_code.secrets, "randbelow", wraps=pass_code.secrets.randbelow
-        ) as randbelow:
+            pass_code.secrets, "token_bytes", wraps=pass_code.secrets.token_bytes
+        ) as token_bytes:
             books = self._issue(2, 5)
-        self.assertGreaterEqual(randbelow.call_count, 10)
+        self.assertGreaterEqual(sum(c.args[0] for c in token_bytes.call_args_list), 80)
         codes = books.voucher_ids.mapped("code")
         self.assertEqual(len(set(codes)), 10)
         self.assertTrue(all(code_error(code) is None for code in codes))

@@ -12,6 +12,7 @@ and other separators typed at the counter are ignored.
 
 import re
 import secrets
+import struct
 
 RANDOM_DIGITS = 15
 CODE_LENGTH = RANDOM_DIGITS + 1
@@ -47,11 +48,53 @@ def generate_code():
     return body + str(damm_digit(body))
 
 
+# Damm's quasigroup applied to three digits at once: _DAMM3[state][n] is the
+# interim digit after feeding the digits of n (000-999) from ``state``. Bulk
+# issuing computes 100,000 check digits with 5 lookups each instead of 15.
+def _damm3_table():
+    table = []
+    for state in range(10):
+        row = []
+        for n in range(1000):
+            interim = state
+            for char in f"{n:03d}":
+                interim = _DAMM[interim][ord(char) - 48]
+            row.append(interim)
+        table.append(tuple(row))
+    return tuple(table)
+
+
+_DAMM3 = _damm3_table()
+# The body read as groups of three digits, most significant first
+# (RANDOM_DIGITS is a multiple of 3).
+_GROUP_DIVISORS = tuple(10 ** (3 * i) for i in reversed(range(RANDOM_DIGITS // 3)))
+_BODY_RANGE = 10**RANDOM_DIGITS
+# Largest multiple of 10**15 below 2**64: 64-bit draws at or above it are
+# rejected, so that every body is equally likely (no modulo bias).
+_DRAW_LIMIT = (2**64 // _BODY_RANGE) * _BODY_RANGE
+
+
+def _bulk_bodies(count):
+    """``count`` uniform random integers below 10**15, from ``secrets``."""
+    bodies = []
+    while len(bodies) < count:
+        missing = count - len(bodies)
+        draws = struct.unpack(f"<{missing}Q", secrets.token_bytes(8 * missing))
+        bodies.extend(v % _BODY_RANGE for v in draws if v < _DRAW_LIMIT)
+    return bodies
+
+
 def generate_codes(count):
-    """Return ``count`` distinct new codes."""
+    """Return ``count`` distinct new codes (the fast path of
+    :func:`generate_code`, for bulk issuing: same distribution, same codes)."""
+    table = _DAMM3
     codes = set()
     while len(codes) < count:
-        codes.update(generate_code() for _i in range(count - len(codes)))
+        for body in _bulk_bodies(count - len(codes)):
+            check = 0
+            for divisor in _GROUP_DIVISORS:
+                check = table[check][body // divisor % 1000]
+            codes.add(f"{body:0{RANDOM_DIGITS}d}{check}")
     return list(codes)
 
 
