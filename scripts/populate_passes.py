@@ -295,15 +295,30 @@ def insert_bulk(env, args, tag, programs, venues, prescribers, services):
     return nbooks, nben, cr.rowcount
 
 
-def main():
-    args = parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    sys.path.insert(0, args.odoo_src)
+def populate(dbname, count, **options):
+    """Add a batch of ``count`` passes to ``dbname``; returns the pass count.
+
+    Odoo must be importable and configured (``odoo.tools.config``) already:
+    ``main`` does it, and so does ``scripts/bench_reports.py``, which calls
+    this function when its database holds fewer passes than it needs.
+    ``options`` are the other arguments of the command line (``programs``,
+    ``funders``, ``venues``, ``prescribers``, ``passes_per_book``).
+    """
     import odoo
     from odoo import api
     from odoo.sql_db import db_connect
 
-    odoo.tools.config.parse_config(["-c", args.conf] if args.conf else [])
+    defaults = {
+        "passes_per_book": 10,
+        "programs": 40,
+        "funders": 12,
+        "venues": 300,
+        "prescribers": 60,
+    }
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise TypeError(f"unknown options: {sorted(unknown)}")
+    args = argparse.Namespace(db=dbname, count=count, **{**defaults, **options})
     registry = odoo.modules.registry.Registry(args.db)
     tag = "P" + time.strftime("%y%m%d%H%M%S")
     started = time.time()
@@ -333,6 +348,25 @@ def main():
         nben,
         npasses,
         time.time() - started,
+    )
+    return npasses
+
+
+def main():
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sys.path.insert(0, args.odoo_src)
+    import odoo
+
+    odoo.tools.config.parse_config(["-c", args.conf] if args.conf else [])
+    populate(
+        args.db,
+        args.count,
+        passes_per_book=args.passes_per_book,
+        programs=args.programs,
+        funders=args.funders,
+        venues=args.venues,
+        prescribers=args.prescribers,
     )
 
 

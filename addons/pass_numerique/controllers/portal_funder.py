@@ -257,7 +257,7 @@ class PassFunderPortal(PassPortal):
     def _pass_month_chart(self, Report, domain):
         """Passes redeemed per month, as bars of an inline SVG chart."""
         groups = Report._read_group(
-            domain, groupby=["redeemed_at:month"], aggregates=["__count"]
+            domain, groupby=["month:month"], aggregates=["__count"]
         )
         groups = [(month, count) for month, count in groups if month][-CHART_MONTHS:]
         top = max((c for _m, c in groups), default=0)

@@ -33,6 +33,79 @@ SMALL_NUMBER = 5
 # Groups made by these fields are groups of people: suppressed as a whole.
 BENEFICIARY_GROUPBYS = ("age_band", "situation", "beneficiary_zip", "beneficiary_id")
 USED_STATES = ("redeemed", "settled")
+# The timezone of the stored month of redemption (the scheme is French).
+REPORT_TZ = "Europe/Paris"
+
+
+def _order_terms(model, order, groupby):
+    """The terms of a ``_read_group`` order that sort a many2one group by
+    its comodel's order (a join to the comodel on every row): [(spec,
+    descending)], or None when the order has no such term."""
+    terms, joins = [], False
+    for part in order.split(","):
+        spec, *direction = part.split()
+        if spec not in groupby and spec != "__count" and ":" not in spec:
+            return None  # an unusual order: left to the ORM
+        field = model._fields.get(spec.split(":")[0])
+        if (
+            field is not None
+            and spec in groupby
+            and field.type == "many2one"
+            and model.env[field.comodel_name]._order != "id"
+        ):
+            joins = True
+        terms.append((spec, bool(direction) and direction[0].lower() == "desc"))
+    return terms if joins else None
+
+
+def read_group_sorted(model, super_read_group, domain, groupby, aggregates, **kw):
+    """``_read_group`` sorting many2one groups in Python, after the query.
+
+    The ORM sorts the groups of a many2one by its comodel's order (the
+    venue's name...) by joining the comodel on each of the 2,000,000 rows
+    and grouping by its order columns too: 0.5 to 1 s per pivot query. The
+    groups are few (hundreds): the query groups by the key only, and the
+    groups are sorted here by the rank of each key in the comodel's order
+    (one query per many2one, on its few records). Same result, same order.
+    With a limit or offset the ORM does it (the order picks the groups).
+    """
+    order = kw.get("order")
+    groupby = list(groupby)
+    terms = None
+    if order and not kw.get("limit") and not kw.get("offset"):
+        terms = _order_terms(model, order, groupby)
+    if terms is None:
+        return super_read_group(domain, groupby, aggregates, **kw)
+    rows = super_read_group(domain, groupby, aggregates, **{**kw, "order": None})
+    columns = {spec: index for index, spec in enumerate(groupby)}
+    for index, spec in enumerate(aggregates):
+        columns.setdefault(spec, len(groupby) + index)
+    ranks = {}
+    for spec, _desc in terms:
+        field = model._fields.get(spec.split(":")[0])
+        if field is not None and field.type == "many2one" and spec in groupby:
+            records = model.env[field.comodel_name].browse(
+                {row[columns[spec]].id for row in rows if row[columns[spec]]}
+            )
+            ordered = records.with_context(active_test=False).search(
+                [("id", "in", records.ids)]
+            )
+            ranks[spec] = {rec_id: rank for rank, rec_id in enumerate(ordered.ids)}
+
+    def key(spec, value):
+        if spec in ranks:
+            value = ranks[spec].get(value.id) if value else None
+        # PostgreSQL sorts empty values last in ascending order.
+        return (value is None or value is False, value)
+
+    # Stable sorts, last term first: the first term decides.
+    for spec, desc in reversed(terms):
+        index = columns[spec]
+        present = [row for row in rows if not key(spec, row[index])[0]]
+        empty = [row for row in rows if key(spec, row[index])[0]]
+        present.sort(key=lambda row, i=index, s=spec: key(s, row[i])[1], reverse=desc)
+        rows = empty + present if desc else present + empty
+    return rows
 
 
 def is_suppressed(people):
@@ -73,6 +146,10 @@ class PassReport(models.Model):
     date_issue = fields.Date(string="Issued on", readonly=True)
     date_distributed = fields.Datetime(string="Handed out on", readonly=True)
     redeemed_at = fields.Datetime(string="Redeemed on", readonly=True)
+    # The month of redemption in Europe/Paris, computed once at the refresh:
+    # grouping by ``redeemed_at:month`` converts every row's timestamp to the
+    # user's timezone at each query (1 to 2 s on 2,000,000 rows).
+    month = fields.Date(string="Month of redemption", readonly=True)
     date_expiry = fields.Date(string="Valid until", readonly=True)
     beneficiary_id = fields.Many2one(
         "pass.beneficiary", string="Beneficiary", readonly=True
@@ -119,6 +196,9 @@ class PassReport(models.Model):
                    book.date_issue AS date_issue,
                    dist.date_distributed AS date_distributed,
                    v.redeemed_at AS redeemed_at,
+                   date_trunc(
+                       'month', timezone(%(tz)s, timezone('UTC', v.redeemed_at))
+                   )::date AS month,
                    v.date_expiry AS date_expiry,
                    v.beneficiary_id AS beneficiary_id,
                    ben.age_band AS age_band,
@@ -147,6 +227,7 @@ class PassReport(models.Model):
               ) dist ON dist.book_id = v.book_id
             """,
             used=USED_STATES,
+            tz=REPORT_TZ,
         )
 
     def init(self):
@@ -194,6 +275,29 @@ class PassReport(models.Model):
         )
         self.env.invalidate_all()
         return True
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        return read_group_sorted(
+            self,
+            super()._read_group,
+            domain,
+            groupby,
+            aggregates,
+            having=having,
+            offset=offset,
+            limit=limit,
+            order=order,
+        )
 
     @api.model
     def read_group(
@@ -267,6 +371,7 @@ class PassFunderReport(models.Model):
     service_id = fields.Many2one("pass.service", string="Service", readonly=True)
     date_issue = fields.Date(string="Issued on", readonly=True)
     redeemed_at = fields.Datetime(string="Redeemed on", readonly=True)
+    month = fields.Date(string="Month of redemption", readonly=True)
     amount_funded = fields.Monetary(string="Funded value", readonly=True)
     amount_redeemed = fields.Monetary(string="Funded value redeemed", readonly=True)
     amount_settled = fields.Monetary(string="Funded value settled", readonly=True)
@@ -286,7 +391,7 @@ class PassFunderReport(models.Model):
                            funder.pass_funder_type AS funder_type, f.share,
                            r.program_id, r.company_id, r.currency_id, r.state,
                            r.venue_id, r.department_id, r.commune, r.service_id,
-                           r.date_issue, r.redeemed_at,
+                           r.date_issue, r.redeemed_at, r.month,
                            r.amount * f.share / 100.0 AS amount_funded,
                            r.amount_redeemed * f.share / 100.0 AS amount_redeemed,
                            CASE WHEN r.state = 'settled'
@@ -303,6 +408,29 @@ class PassFunderReport(models.Model):
                 """,
                 table=SQL.identifier(self._table),
             )
+        )
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        return read_group_sorted(
+            self,
+            super()._read_group,
+            domain,
+            groupby,
+            aggregates,
+            having=having,
+            offset=offset,
+            limit=limit,
+            order=order,
         )
 
     # ------------------------------------------------------------------ hooks
