@@ -4,6 +4,7 @@
 measures and group-bys, the small-number suppression and who may read them."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
@@ -197,12 +198,10 @@ class TestPassReport(ReportingFixture, TransactionCase):
         month = fields.Date.today().replace(day=1)
         groups = self.Report._read_group(
             [*self.domain, ("state", "in", ("redeemed", "settled"))],
-            groupby=["redeemed_at:month", "service_id", "commune"],
+            groupby=["month:month", "service_id", "commune"],
             aggregates=["__count"],
         )
-        found = {
-            (m.date() if hasattr(m, "date") else m, s, c): n for m, s, c, n in groups
-        }
+        found = {(m, s, c): n for m, s, c, n in groups}
         self.assertEqual(
             found,
             {
@@ -210,6 +209,72 @@ class TestPassReport(ReportingFixture, TransactionCase):
                 (month, self.service_admin, "Pessac"): 4,
             },
         )
+
+    def test_month_of_redemption_is_counted_in_paris(self):
+        # 31 January 23:30 UTC is 1 February in Paris, 22:30 UTC is not.
+        used = self.Report.search(
+            [*self.domain, ("state", "in", ("redeemed", "settled"))], limit=2
+        ).voucher_id
+        for voucher, stamp in zip(
+            used, ("2026-01-31 23:30:00", "2026-01-31 22:30:00"), strict=True
+        ):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE pass_voucher SET redeemed_at = %s WHERE id = %s",
+                    stamp,
+                    voucher.id,
+                )
+            )
+        self.Report._refresh()
+        months = {
+            r.voucher_id: r.month
+            for r in self.Report.search([("voucher_id", "in", used.ids)])
+        }
+        self.assertEqual(months[used[0]], fields.Date.to_date("2026-02-01"))
+        self.assertEqual(months[used[1]], fields.Date.to_date("2026-01-01"))
+        groups = self.Report.read_group(
+            [("voucher_id", "in", used.ids)], ["__count"], ["month:month"]
+        )
+        self.assertEqual([g["month_count"] for g in groups], [1, 1])
+
+    def test_pivot_groups_in_the_order_of_names(self):
+        # Sorted after the query, by the venues' order (their names), empty
+        # group last; the same order as the ORM's, which a limit falls back to.
+        self.venue_bordeaux.name = "Zz Lieu Bordeaux (rep)"
+        self.env.flush_all()
+        domain = [*self.domain, ("state", "in", ("redeemed", "settled"))]
+        for model in (self.Report, self.env["pass.funder.report"]):
+            groups = model.read_group(domain, ["__count"], ["venue_id"])
+            limited = model.read_group(domain, ["__count"], ["venue_id"], limit=80)
+            self.assertEqual(
+                [g["venue_id"][0] for g in groups],
+                [self.venue_pessac.id, self.venue_bordeaux.id],
+            )
+            self.assertEqual(groups, limited)
+            both = model.read_group(
+                self.domain, ["__count"], ["state", "venue_id"], lazy=False
+            )
+            self.assertEqual(
+                [(g["state"], g["venue_id"] and g["venue_id"][0]) for g in both],
+                [
+                    (g["state"], g["venue_id"] and g["venue_id"][0])
+                    for g in model.read_group(
+                        self.domain,
+                        ["__count"],
+                        ["state", "venue_id"],
+                        lazy=False,
+                        limit=1000,
+                    )
+                ],
+            )
+            self.assertIn(
+                (self.venue_pessac.id, self.venue_bordeaux.id),
+                [
+                    (a["venue_id"][0], b["venue_id"][0])
+                    for a, b in pairwise(both)
+                    if a["venue_id"] and b["venue_id"] and a["state"] == b["state"]
+                ],
+            )
 
     def test_delay_from_hand_out_to_redemption(self):
         # The programme B books were handed out 10 days ago.
