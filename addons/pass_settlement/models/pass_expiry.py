@@ -270,7 +270,8 @@ class PassReconciliationLine(models.Model):
             }
         # Refund: one credit-note line per invoice line the passes were billed
         # on, at the funder's part of one pass, on the liability account and
-        # without VAT, exactly as the invoice line it reverses.
+        # without VAT (at most its 0 % tax), exactly as the invoice line it
+        # reverses.
         origin_lines = self.env["account.move.line"].browse(
             [int(k) for k in (self.origin_line_data or {})]
         )
@@ -293,7 +294,7 @@ class PassReconciliationLine(models.Model):
                         "quantity": count,
                         "price_unit": self.unit_amount,
                         "account_id": liability.id,
-                        "tax_ids": [Command.clear()],
+                        "tax_ids": [Command.set(origin.tax_ids.ids)],
                         "pass_share": self.share,
                         "pass_program_id": program.id,
                         "pass_voucher_count": count,

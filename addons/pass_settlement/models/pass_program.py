@@ -86,8 +86,9 @@ class PassProgram(models.Model):
                         "invoice_policy": "order",
                         "list_price": program.face_value * passes_per_book,
                         "company_id": company.id,
-                        # Multi-purpose vouchers: no VAT on their sale.
-                        "taxes_id": [Command.clear()],
+                        # Multi-purpose vouchers: no VAT on their sale; the
+                        # 0 % tax only names their category on e-invoices.
+                        "taxes_id": [Command.set(company.pass_voucher_tax_id.ids)],
                         "supplier_taxes_id": [Command.clear()],
                         "property_account_income_id": (
                             company.pass_liability_account_id.id

@@ -18,11 +18,13 @@ class ProductTemplate(models.Model):
     @api.constrains("pass_program_id", "taxes_id", "pass_passes_per_book")
     def _check_pass_product(self):
         for product in self.filtered("pass_program_id"):
-            if product.taxes_id:
+            if product.taxes_id.filtered(
+                lambda t: t.amount_type != "percent" or t.amount
+            ):
                 raise ValidationError(
                     self.env._(
                         "Product %(product)s sells passes, which are multi-purpose "
-                        "vouchers: it must carry no VAT.",
+                        "vouchers: it must carry no VAT (only a 0 %% tax).",
                         product=product.display_name,
                     )
                 )

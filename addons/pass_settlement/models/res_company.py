@@ -45,6 +45,15 @@ class ResCompany(models.Model):
         check_company=True,
         help="Service invoiced to funders for the cooperative's fee, with VAT.",
     )
+    pass_voucher_tax_id = fields.Many2one(
+        "account.tax",
+        string="Pass sale tax",
+        check_company=True,
+        domain=[("type_tax_use", "=", "sale"), ("amount", "=", 0.0)],
+        help="0 % sale tax of the face value of the books: multi-purpose "
+        "vouchers are outside the scope of VAT, but electronic invoices "
+        "(Factur-X) need every line to name its VAT category (exempt).",
+    )
     pass_retained_account_id = fields.Many2one(
         "account.account",
         string="Retained unused value account",
@@ -158,6 +167,8 @@ class ResCompany(models.Model):
                     )
                     .id
                 )
+            if not company.pass_voucher_tax_id:
+                vals["pass_voucher_tax_id"] = company._pass_voucher_tax().id
             if not company.pass_venue_payment_mode_id:
                 mode = company._pass_default_venue_payment_mode()
                 if mode:
@@ -165,6 +176,43 @@ class ResCompany(models.Model):
             if vals:
                 company.write(vals)
                 _logger.info("Pass settlement defaults set for %s", company.name)
+
+    def _pass_voucher_tax(self):
+        """The 0 % sale tax of multi-purpose vouchers (found or created): no
+        tax amount, no tax report tag (the sale of a voucher is no taxable
+        operation), in the chart's 0 % tax group."""
+        self.ensure_one()
+        name = "TVA 0 % - bons à usages multiples (hors champ)"
+        Tax = self.env["account.tax"].with_company(self)
+        tax = Tax.search(
+            [
+                ("company_id", "=", self.id),
+                ("type_tax_use", "=", "sale"),
+                ("name", "=", name),
+            ],
+            limit=1,
+        )
+        if tax:
+            return tax
+        vals = {
+            "name": name,
+            "description": "0 % BUM",
+            "invoice_label": "TVA 0 % (bons à usages multiples)",
+            "amount_type": "percent",
+            "amount": 0.0,
+            "type_tax_use": "sale",
+            "tax_scope": "service",
+            "company_id": self.id,
+            "country_id": self.account_fiscal_country_id.id,
+        }
+        group = (
+            self.env["account.chart.template"]
+            .with_company(self)
+            .ref("tax_group_tva_0", raise_if_not_found=False)
+        )
+        if group:
+            vals["tax_group_id"] = group.id
+        return Tax.create(vals)
 
     def _pass_default_venue_payment_mode(self):
         """SEPA credit-transfer payment mode on the company's first bank

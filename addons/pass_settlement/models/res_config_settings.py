@@ -18,6 +18,9 @@ class ResConfigSettings(models.TransientModel):
     pass_fee_product_id = fields.Many2one(
         related="company_id.pass_fee_product_id", readonly=False
     )
+    pass_voucher_tax_id = fields.Many2one(
+        related="company_id.pass_voucher_tax_id", readonly=False
+    )
     pass_retained_account_id = fields.Many2one(
         related="company_id.pass_retained_account_id", readonly=False
     )

@@ -164,7 +164,10 @@ class SaleOrder(models.Model):
                                 "quantity": books,
                                 "price_unit": cents * ppb * order.currency_id.rounding,
                                 "account_id": company.pass_liability_account_id.id,
-                                "tax_ids": [Command.clear()],
+                                # No VAT: at most the 0 % tax of vouchers.
+                                "tax_ids": [
+                                    Command.set(company.pass_voucher_tax_id.ids)
+                                ],
                                 "sale_line_ids": [Command.link(line.id)],
                                 "pass_share": funding.share,
                                 "pass_program_id": program.id,

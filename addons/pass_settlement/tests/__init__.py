@@ -1,6 +1,7 @@
 from . import (
     test_clearing,
     test_expiry,
+    test_facturx,
     test_funder_money,
     test_lifecycle,
     test_remittance_guard,

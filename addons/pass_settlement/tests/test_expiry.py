@@ -128,7 +128,12 @@ class TestExpiry(PassExpiryCommon):
             self.assertEqual(credit_note.move_type, "out_refund")
             self.assertEqual(credit_note.state, "posted")
             self.assertEqual(credit_note.partner_id, line.partner_id)
-            self.assertFalse(credit_note.line_ids.tax_ids, "face value, no VAT, no fee")
+            self.assertEqual(
+                credit_note.invoice_line_ids.tax_ids,
+                self.company.pass_voucher_tax_id,
+                "face value, no VAT (0 % tax of vouchers), no fee",
+            )
+            self.assertFalse(credit_note.line_ids.filtered("tax_line_id"))
             invoice = invoices.filtered(lambda m, p=line.partner_id: m.partner_id == p)
             self.assertEqual(credit_note.reversed_entry_id, invoice)
             receivable = line.partner_id.property_account_receivable_id.code

@@ -45,7 +45,11 @@ class TestSettlement(PassSettlementCommon):
         program = self._program(
             [(self.state_funder, 60), (self.dept_funder, 40)], "CYCLE"
         )
-        self.assertFalse(program.product_id.taxes_id, "passes are sold without VAT")
+        voucher_tax = self.company.pass_voucher_tax_id
+        self.assertEqual(
+            program.product_id.taxes_id, voucher_tax, "passes are sold without VAT"
+        )
+        self.assertEqual(voucher_tax.amount, 0.0)
         order = self._order(program, books=2)
         books = order.order_line.pass_book_ids
         self.assertEqual(len(books), 2)
@@ -63,7 +67,11 @@ class TestSettlement(PassSettlementCommon):
             lambda sol: sol.account_id == self.company.pass_liability_account_id
         )
         self.assertEqual(face.price_subtotal, 120.0)
-        self.assertFalse(face.tax_ids)
+        self.assertEqual(face.tax_ids, voucher_tax, "0 %: no VAT on vouchers")
+        self.assertFalse(
+            state_invoice.line_ids.filtered(lambda aml: aml.tax_line_id == voucher_tax),
+            "the 0 % tax adds no line to the entry",
+        )
         self.assertEqual(state_invoice.amount_untaxed, 120.0 + 4.8)
         self.assertEqual(state_invoice.amount_tax, 0.96, "VAT on the fee only")
         self.assertEqual(order.invoice_status, "invoiced")
@@ -114,9 +122,10 @@ class TestSettlement(PassSettlementCommon):
         )
         self.assertAlmostEqual(
             sum(
-                invoices.invoice_line_ids.filtered(lambda sol: sol.tax_ids).mapped(
-                    "price_subtotal"
-                )
+                invoices.invoice_line_ids.filtered(
+                    lambda aml: aml.product_id == self.company.pass_fee_product_id
+                    and aml.account_id != self.company.pass_liability_account_id
+                ).mapped("price_subtotal")
             ),
             12.0,
             places=2,
