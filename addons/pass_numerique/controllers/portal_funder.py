@@ -89,17 +89,30 @@ class PassFunderPortal(PassPortal):
             row["width"] = round(100.0 * row["passes"] / top, 1) if top else 0
         return rows[:BREAKDOWN_ROWS], len(rows)
 
-    def _pass_people_breakdown(self, Report, domain, field, choices):
-        """Beneficiaries (people) by ``field`` (age band, situation), every
-        cell under 5 people suppressed, and its passes with it."""
-        groups = dict(
-            (key, (count, people))
-            for key, count, people in Report._read_group(
+    def _pass_people_cells(self, Report, domain):
+        """Passes redeemed and people by (age band, situation), one query.
+
+        Both are facts of the beneficiary: each person is in exactly one
+        cell, so the people of an age band (or a situation) are the sum of
+        its cells, exactly; one query instead of two on the funder's rows.
+        """
+        return {
+            (band, situation): (redeemed, people)
+            for band, situation, redeemed, people in Report._read_group(
                 [*domain, ("beneficiary_id", "!=", False)],
-                groupby=[field],
+                groupby=["age_band", "situation"],
                 aggregates=["redeemed_count:sum", "people_count:count_distinct"],
             )
-        )
+        }
+
+    def _pass_people_breakdown(self, cells, index, choices):
+        """Beneficiaries (people) by age band (``index`` 0) or situation (1),
+        from ``_pass_people_cells``: every line under 5 people suppressed,
+        and its passes with it."""
+        groups = {}
+        for key, (redeemed, people) in cells.items():
+            total = groups.get(key[index], (0, 0))
+            groups[key[index]] = (total[0] + redeemed, total[1] + people)
         labels = dict(choices)
         labels[False] = request.env._("Non renseigné")
         rows = []
@@ -225,6 +238,7 @@ class PassFunderPortal(PassPortal):
             ),
         )
         months = self._pass_month_chart(Report, used)
+        cells = self._pass_people_cells(Report, domain)
         money_figures = env["pass.funder.report"].sudo()._funder_money(funder, programs)
         money_known = money_figures.get("held") is not None
         return {
@@ -238,10 +252,10 @@ class PassFunderPortal(PassPortal):
             "territories_total": territories_total,
             "months": months,
             "age_bands": self._pass_people_breakdown(
-                Report, domain, "age_band", self._pass_beneficiary_choices()[0]
+                cells, 0, self._pass_beneficiary_choices()[0]
             ),
             "situations": self._pass_people_breakdown(
-                Report, domain, "situation", self._pass_beneficiary_choices()[1]
+                cells, 1, self._pass_beneficiary_choices()[1]
             ),
             "money_known": money_known,
             "money": {
