@@ -106,7 +106,9 @@ class PassRemittance(models.Model):
     @api.depends("move_id.line_ids.reconciled", "move_id.line_ids.account_id")
     def _compute_payable_line(self):
         for remittance in self:
-            line = remittance.move_id.line_ids.filtered(
+            # sudo: a venue's portal user sees whether its remittance is paid;
+            # it has no access to journal items themselves.
+            line = remittance.sudo().move_id.line_ids.filtered(
                 lambda line: line.account_id.account_type == "liability_payable"
             )[:1]
             remittance.payable_line_id = line

@@ -524,6 +524,31 @@ class TestRemittancePortal(PassSettlementCommon, HttpCase):
             1,
         )
 
+        # Once validated (posted), then paid, the venue still lists it and
+        # sees its payment state, without any access to the journal items.
+        remittance.with_user(self.accountant).action_validate()
+        listing = self.url_open("/my/pass/remittances")
+        self.assertEqual(listing.status_code, 200)
+        self.assertIn(remittance.name, listing.text)
+        self.assertNotIn("Payé", listing.text)
+        payable = remittance.payable_line_id
+        self.assertTrue(payable)
+        payment = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move.line", active_ids=payable.ids)
+            .create({})
+            ._create_payments()
+        )
+        self.assertTrue(payment)
+        remittance.invalidate_recordset(["payable_line_id", "payment_state"])
+        self.assertEqual(remittance.payment_state, "paid")
+        listing = self.url_open("/my/pass/remittances")
+        self.assertEqual(listing.status_code, 200)
+        self.assertIn("Payé", listing.text)
+        slip = self.url_open(f"/my/pass/remittances/{remittance.id}?report_type=html")
+        self.assertEqual(slip.status_code, 200)
+        self.assertIn(remittance.move_id.name, slip.text)
+
         # Another venue's user neither sees it nor downloads its slip.
         self.authenticate("pass_portal_venue_b", "pass_portal_venue_b")
         other = self.url_open(f"/my/pass/remittances/{remittance.id}?report_type=html")
