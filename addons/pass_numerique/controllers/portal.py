@@ -66,45 +66,9 @@ class PassPortal(CustomerPortal):
             return pytz.timezone(DEFAULT_TZ)
 
     def _pass_reason_message(self, reason):
-        """French sentence for a refusal reason, for the person at the counter."""
-        messages = {
-            "unknown_code": request.env._(
-                "Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."
-            ),
-            "bad_check_digit": request.env._(
-                "Ce code contient une erreur de saisie : vérifiez chaque chiffre."
-            ),
-            "already_redeemed": request.env._(
-                "Ce pass a déjà été encaissé : il ne peut pas servir deux fois."
-            ),
-            "expired": request.env._("Ce pass a expiré."),
-            "cancelled": request.env._(
-                "Ce pass a été annulé (carnet perdu, volé ou détruit)."
-            ),
-            "not_distributed": request.env._(
-                "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
-            ),
-            "not_activated": request.env._(
-                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé "
-                "ou son financement n'est pas encore payé)."
-            ),
-            "venue_not_qualified": request.env._(
-                "Votre lieu n'est pas habilité à accepter des pass pour le moment."
-            ),
-            "out_of_territory": request.env._(
-                "Ce pass ne peut pas être utilisé sur le territoire de votre lieu."
-            ),
-            "service_not_allowed": request.env._(
-                "Ce pass ne peut pas payer ce service dans votre lieu."
-            ),
-            "too_many_attempts": request.env._(
-                "Trop de tentatives refusées : patientez quelques minutes avant "
-                "de réessayer."
-            ),
-        }
-        return messages.get(reason) or request.env["pass.voucher"]._reason_message(
-            reason
-        )
+        """Sentence for a refusal reason, for the person at the counter (the
+        model's, in the user's language)."""
+        return request.env["pass.voucher"]._reason_message(reason)
 
     def _pass_beneficiary_choices(self):
         """Age bands and situations (the model's keys) with French labels for
