@@ -396,3 +396,19 @@ class TestPortalCounter(HttpCase):
         )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self.book_3.voucher_ids.beneficiary_id)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalCounterPhone(TestPortalCounter):
+    """The same counter tour on a phone-sized touch screen (375 x 667, the
+    size of a small smartphone): the venue redeems from its phone."""
+
+    browser_size = "375x667"
+    touch_enabled = True
+
+    # Only the browser tour depends on the screen.
+    test_counter_json_check_and_redeem = None
+    test_counter_form_post_without_javascript = None
+    test_counter_home_entries = None
+    test_venue_b_cannot_touch_venue_a = None
+    test_prescriber_books_and_hand_over = None
