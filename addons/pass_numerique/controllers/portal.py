@@ -65,11 +65,6 @@ class PassPortal(CustomerPortal):
         except pytz.UnknownTimeZoneError:
             return pytz.timezone(DEFAULT_TZ)
 
-    def _pass_reason_message(self, reason):
-        """Sentence for a refusal reason, for the person at the counter (the
-        model's, in the user's language)."""
-        return request.env["pass.voucher"]._reason_message(reason)
-
     def _pass_beneficiary_choices(self):
         """Age bands and situations (the model's keys) with French labels for
         the portal form; the model's English label where none is known."""
@@ -216,7 +211,7 @@ class PassPortal(CustomerPortal):
                 "ok": False,
                 "level": "danger",
                 "reason": reason,
-                "message": self._pass_reason_message(reason),
+                "message": request.env["pass.voucher"]._reason_message(reason),
             }
         currency = request.env.company.currency_id
         amount = format_amount(request.env, res.get("amount") or 0.0, currency)

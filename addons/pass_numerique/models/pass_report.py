@@ -120,8 +120,40 @@ def people_display(people, env):
     return str(people or 0)
 
 
+class PassReportSortedGroups(models.AbstractModel):
+    """The analyses hold one row per pass (millions): their many2one groups
+    are sorted after the query (see :func:`read_group_sorted`)."""
+
+    _name = "pass.report.sorted.groups"
+    _description = "Analysis with groups sorted after the query"
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        return read_group_sorted(
+            self,
+            super()._read_group,
+            domain,
+            groupby,
+            aggregates,
+            having=having,
+            offset=offset,
+            limit=limit,
+            order=order,
+        )
+
+
 class PassReport(models.Model):
     _name = "pass.report"
+    _inherit = ["pass.report.sorted.groups"]
     _description = "Pass analysis"
     _auto = False
     _rec_name = "voucher_id"
@@ -284,29 +316,6 @@ class PassReport(models.Model):
         return True
 
     @api.model
-    def _read_group(
-        self,
-        domain,
-        groupby=(),
-        aggregates=(),
-        having=(),
-        offset=0,
-        limit=None,
-        order=None,
-    ):
-        return read_group_sorted(
-            self,
-            super()._read_group,
-            domain,
-            groupby,
-            aggregates,
-            having=having,
-            offset=offset,
-            limit=limit,
-            order=order,
-        )
-
-    @api.model
     def read_group(
         self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
     ):
@@ -358,6 +367,7 @@ class PassReport(models.Model):
 
 class PassFunderReport(models.Model):
     _name = "pass.funder.report"
+    _inherit = ["pass.report.sorted.groups"]
     _description = "Funders analysis"
     _auto = False
     _order = "id desc"
@@ -434,29 +444,6 @@ class PassFunderReport(models.Model):
         )
         # Unique: for REFRESH ... CONCURRENTLY.
         tools.create_unique_index(cr, "pass_funder_report_id_uniq", self._table, ["id"])
-
-    @api.model
-    def _read_group(
-        self,
-        domain,
-        groupby=(),
-        aggregates=(),
-        having=(),
-        offset=0,
-        limit=None,
-        order=None,
-    ):
-        return read_group_sorted(
-            self,
-            super()._read_group,
-            domain,
-            groupby,
-            aggregates,
-            having=having,
-            offset=offset,
-            limit=limit,
-            order=order,
-        )
 
     # ------------------------------------------------------------------ hooks
     @api.model
