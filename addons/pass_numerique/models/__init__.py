@@ -1,4 +1,5 @@
 from . import (
+    pass_guarded_mixin,
     pass_beneficiary,
     pass_book,
     pass_book_distribution,

@@ -1,1 +1,2 @@
 from . import pass_code
+from . import guard
