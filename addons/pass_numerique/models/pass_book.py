@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..tools.guard import guarded_write
+
 CANCEL_REASONS = [
     ("lost", "Lost"),
     ("stolen", "Stolen"),
@@ -15,12 +17,29 @@ CANCEL_REASONS = [
 # Pass states that can still change hands or be cancelled.
 UNUSED_STATES = ("available", "distributed")
 
+# Fields of a book that only its business methods change.
+BOOK_GUARDED_FIELDS = frozenset(
+    {
+        "name",
+        "program_id",
+        "company_id",
+        "holder_id",
+        "state",
+        "funders_paid",
+        "passes_per_book",
+        "date_issue",
+        "date_expiry",
+    }
+)
+
 
 class PassBook(models.Model):
     _name = "pass.book"
+    _inherit = ["pass.guarded.mixin"]
     _description = "Pass book (carnet)"
     _order = "id desc"
     _check_company_auto = True
+    _pass_guarded_fields = BOOK_GUARDED_FIELDS
 
     name = fields.Char(string="Book number", required=True, readonly=True, copy=False)
     program_id = fields.Many2one(
@@ -144,10 +163,11 @@ class PassBook(models.Model):
         """Manual activation of books of an on-payment programme (the settlement
         addon sets it from the funders' reconciled invoices)."""
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
-            raise UserError(
+            raise AccessError(
                 self.env._("Seul un responsable Pass peut activer des carnets.")
             )
-        self.write({"funders_paid": True})
+        with guarded_write():
+            self.write({"funders_paid": True})
         return True
 
     def hand_to_beneficiary(self, beneficiary_id):
@@ -217,7 +237,8 @@ class PassBook(models.Model):
                     "Ces carnets n'ont plus de pass à remettre à un bénéficiaire."
                 )
             )
-        vouchers.write({"beneficiary_id": beneficiary.id})
+        with guarded_write():
+            vouchers.write({"beneficiary_id": beneficiary.id})
         return len(vouchers)
 
     def distribute(self, holder_id):
@@ -227,7 +248,16 @@ class PassBook(models.Model):
         redeemed, settled, expired or cancelled are left as they are; the
         holder history keeps every hand-over.
         """
-        holder = self.env["res.partner"].browse(int(holder_id or 0)).exists()
+        self._check_pass_user()
+        try:
+            holder_id = int(holder_id or 0)
+        except (TypeError, ValueError):
+            holder_id = 0
+        holder = (
+            self.env["res.partner"].browse(holder_id).exists()
+            if 0 < holder_id < 2**31
+            else self.env["res.partner"]
+        )
         if not holder:
             raise UserError(self.env._("Le destinataire des carnets n'existe pas."))
         if not self:
@@ -275,16 +305,24 @@ class PassBook(models.Model):
                 for book in self
             ]
         )
-        self.write({"holder_id": holder.id, "state": "distributed"})
         vouchers = self.env["pass.voucher"].search(
             [("book_id", "in", self.ids), ("state", "=", "available")]
         )
-        vouchers.write({"state": "distributed"})
+        with guarded_write():
+            self.write({"holder_id": holder.id, "state": "distributed"})
+            vouchers.write({"state": "distributed"})
         return True
+
+    def _check_pass_user(self):
+        if not self.env.user.has_group("pass_numerique.pass_numerique_group_user"):
+            raise AccessError(
+                self.env._("Seul le personnel Pass Numérique peut faire cela.")
+            )
 
     def cancel_unused(self, reason, note=False):
         """Cancel the passes of these books that were not used (lost, stolen,
         destroyed book). Redeemed and settled passes are kept."""
+        self._check_pass_user()
         if reason not in dict(CANCEL_REASONS):
             raise UserError(self.env._("Choisissez le motif de l'annulation des pass."))
         vouchers = self.env["pass.voucher"].search(
@@ -298,5 +336,6 @@ class PassBook(models.Model):
         fully = self.filtered(
             lambda b: not b.voucher_unused_count and not b.voucher_used_count
         )
-        fully.write({"state": "cancelled"})
+        with guarded_write():
+            fully.write({"state": "cancelled"})
         return len(vouchers)

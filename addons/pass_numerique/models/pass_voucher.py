@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
 
+from ..tools.guard import guarded_write
 from ..tools.pass_code import code_error, format_code, normalize_code
 from .pass_book import CANCEL_REASONS, UNUSED_STATES
 
@@ -29,16 +30,43 @@ VOUCHER_STATES = [
 ]
 
 
+# Fields of a pass that only its business methods change (issue, hand-over,
+# redemption, remittance, cancellation, expiry): a plain write refuses them.
+VOUCHER_GUARDED_FIELDS = frozenset(
+    {
+        "code",
+        "book_id",
+        "number",
+        "program_id",
+        "company_id",
+        "currency_id",
+        "amount",
+        "state",
+        "date_expiry",
+        "venue_id",
+        "service_id",
+        "redeemed_at",
+        "redeemed_by_id",
+        "beneficiary_id",
+        "redemption_cancel_note",
+        "cancel_reason",
+        "cancel_note",
+        "cancelled_at",
+    }
+)
+
 # Refusals that count towards the too_many_attempts limit of a venue.
 GUESSING_REASONS = ("unknown_code", "bad_check_digit", "too_many_attempts")
 
 
 class PassVoucher(models.Model):
     _name = "pass.voucher"
+    _inherit = ["pass.guarded.mixin"]
     _description = "Pass (voucher)"
     _order = "book_id desc, number"
     _rec_name = "code"
     _check_company_auto = True
+    _pass_guarded_fields = VOUCHER_GUARDED_FIELDS
 
     code = fields.Char(required=True, readonly=True, copy=False)
     code_display = fields.Char(compute="_compute_code_display", string="Printed code")
@@ -108,6 +136,10 @@ class PassVoucher(models.Model):
                     code=bad[0].code_display,
                 )
             )
+        with guarded_write():
+            self._write_cancelled(reason, note)
+
+    def _write_cancelled(self, reason, note):
         self.write(
             {
                 "state": "cancelled",
@@ -129,7 +161,8 @@ class PassVoucher(models.Model):
             [("state", "in", UNUSED_STATES), ("date_expiry", "<", today)]
         )
         expired = candidates.filtered(lambda v: v._redeem_deadline() < today)
-        expired.write({"state": "expired"})
+        with guarded_write():
+            expired.write({"state": "expired"})
         _logger.info("Pass expiry: %s passes expired", len(expired))
         return len(expired)
 
@@ -492,7 +525,12 @@ class PassVoucher(models.Model):
                 raise UserError(
                     self.env._("Indiquez pourquoi vous annulez cet encaissement.")
                 )
-        vouchers.write(
+        with guarded_write():
+            vouchers._write_redemption_undone(reason, user)
+        return True
+
+    def _write_redemption_undone(self, reason, user):
+        self.write(
             {
                 "state": "distributed",
                 "venue_id": False,
@@ -503,4 +541,3 @@ class PassVoucher(models.Model):
                 or self.env._("Encaissement annulé par %(user)s", user=user.name),
             }
         )
-        return True

@@ -3,9 +3,10 @@
 from stdnum.fr import siret as stdnum_siret
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import open_data
+from ..tools.guard import guarded_write
 
 FUNDER_TYPES = [
     ("state", "State"),
@@ -29,7 +30,11 @@ VENUE_STATES = [
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "pass.guarded.mixin"]
+    # Qualification is what lets a venue redeem and be paid: only the
+    # manager's qualify / suspend actions change it.
+    _pass_guarded_fields = frozenset({"pass_venue_state", "pass_qualified_date"})
 
     is_pass_funder = fields.Boolean(string="Pass funder", index=True)
     pass_funder_type = fields.Selection(FUNDER_TYPES, string="Funder type")
@@ -92,11 +97,24 @@ class ResPartner(models.Model):
             vals.setdefault("pass_qualified_date", fields.Date.context_today(self))
         return super().write(vals)
 
+    def _check_pass_manager(self):
+        if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
+            raise AccessError(
+                self.env._(
+                    "Seul un responsable Pass Numérique peut habiliter ou suspendre "
+                    "un lieu."
+                )
+            )
+
     def action_pass_qualify(self):
-        self.write({"pass_venue_state": "qualified", "is_pass_venue": True})
+        self._check_pass_manager()
+        with guarded_write():
+            self.write({"pass_venue_state": "qualified", "is_pass_venue": True})
 
     def action_pass_suspend(self):
-        self.write({"pass_venue_state": "suspended"})
+        self._check_pass_manager()
+        with guarded_write():
+            self.write({"pass_venue_state": "suspended"})
 
     # ------------------------------------------------------------ open data
     # Qualified venues exported in the national open-data standard of

@@ -16,6 +16,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..tools import open_data
+from ..tools.guard import guarded_write
 
 _logger = logging.getLogger(__name__)
 
@@ -383,7 +384,8 @@ class PassVenueImport(models.TransientModel):
             if entry["action"] == "update" and entry["vals"]
         }
         try:
-            with self.env.cr.savepoint():
+            # New venues start as candidates (never qualified by an import).
+            with self.env.cr.savepoint(), guarded_write():
                 created = Partner.create([entry["vals"] for entry in creates])
                 for entry, partner in zip(creates, created, strict=True):
                     entry["partner"] = partner
