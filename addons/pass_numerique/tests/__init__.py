@@ -1,4 +1,5 @@
 from . import (
+    test_beneficiary_rules,
     test_book,
     test_distribution,
     test_i18n,
