@@ -1,6 +1,7 @@
 from . import (
     test_beneficiary_rules,
     test_book,
+    test_disclosure,
     test_distribution,
     test_i18n,
     test_open_data,
