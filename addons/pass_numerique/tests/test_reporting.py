@@ -124,6 +124,7 @@ class ReportingFixture:
                     "age_band": band,
                     "situation": situation,
                     "zip": "33000",
+                    "consent_date": fields.Date.today(),
                 }
                 for band, situation in facts
             ]
