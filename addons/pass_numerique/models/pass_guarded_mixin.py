@@ -61,7 +61,10 @@ class PassGuardedMixin(models.AbstractModel):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not guarded_write_allowed(self.env) and set(vals) & self._pass_guarded_fields:
+        if (
+            not guarded_write_allowed(self.env)
+            and set(vals) & self._pass_guarded_fields
+        ):
             # Rights first: a refused caller learns nothing about the fields.
             self.check_access("write")
         self._pass_check_guarded(vals)

@@ -289,9 +289,7 @@ class PassVoucher(models.Model):
                 .sudo()
                 .search([("code", "=", service_code[:MAX_CODE_INPUT])], limit=1)
             )
-        if not voucher or (
-            venue.company_id and venue.company_id != voucher.company_id
-        ):
+        if not voucher or (venue.company_id and venue.company_id != voucher.company_id):
             return "unknown_code", Voucher, service
         state_reason = {
             "redeemed": "already_redeemed",
@@ -310,8 +308,9 @@ class PassVoucher(models.Model):
             return "not_activated", voucher, service
         if not voucher.book_id._is_activated():
             return "not_activated", voucher, service
-        # TODO(merge): plain field access once require_handover lands.
-        if getattr(program, "require_handover", False) and not voucher.beneficiary_id:
+        # The programme may require the holder to hand the pass to a
+        # registered beneficiary first (a prescriber's hand-over).
+        if program.require_handover and not voucher.beneficiary_id:
             return "not_distributed", voucher, service
         if not program._covers_venue(venue):
             return "out_of_territory", voucher, service

@@ -3,6 +3,7 @@ from . import (
     test_book,
     test_disclosure,
     test_distribution,
+    test_guards,
     test_handover_report,
     test_i18n,
     test_open_data,

@@ -101,7 +101,7 @@ class PassNumeriqueCommon(TransactionCase):
                 "pass_service_ids": [
                     Command.set((cls.service_admin | cls.service_mail).ids)
                 ],
-            }
+            },
         )
         cls.program = cls._create_program(
             "TEST-GIRONDE",

@@ -95,7 +95,7 @@ class RedeemCase(TransactionCase):
                             (services or (cls.workshop | cls.email | cls.gaming)).ids
                         )
                     ],
-                }
+                },
             )
 
         cls.venue = venue("Médiathèque de Bordeaux (test)", "33000", "Bordeaux")

@@ -190,9 +190,7 @@ class TestPassCodeDatabase(PassNumeriqueCommon):
                 self.env["pass.voucher"].create(values)
         # Any other well-formed code is accepted: the refusal is the duplicate.
         with guarded_write():
-            other = self.env["pass.voucher"].create(
-                dict(values, code=generate_code())
-            )
+            other = self.env["pass.voucher"].create(dict(values, code=generate_code()))
         self.assertEqual(other.state, "available")
         self.assertEqual(
             self.env["pass.voucher"].search_count([("code", "=", voucher.code)]), 1

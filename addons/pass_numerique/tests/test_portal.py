@@ -76,7 +76,7 @@ class TestPortalCounter(HttpCase):
                     "city": "Bordeaux",
                     "country_id": env.ref("base.fr").id,
                     "pass_service_ids": [Command.set(services.ids)],
-                }
+                },
             )
 
         def portal_user(login, organisation):

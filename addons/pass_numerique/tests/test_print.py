@@ -392,7 +392,7 @@ class TestPublicVenues(HttpCase):
                     "email": "secret-%s@example.com" % zip_code,
                     "pass_service_ids": [Command.set(services.ids)],
                     **extra,
-                }
+                },
             )
 
         cls.good = venue(

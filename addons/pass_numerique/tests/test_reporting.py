@@ -94,7 +94,7 @@ class ReportingFixture:
                     "city": city,
                     "country_id": env.ref("base.fr").id,
                     "pass_service_ids": [Command.set(services.ids)],
-                }
+                },
             )
 
         cls.venue_bordeaux = venue("Lieu Bordeaux (rep)", "33000", "Bordeaux")
