@@ -1,9 +1,13 @@
+# isort: off
+# The mixin first: models below inherit it.
+from . import pass_guarded_mixin
+
+# isort: on
 from . import (
     pass_beneficiary,
     pass_book,
     pass_book_distribution,
     pass_book_print,
-    pass_guarded_mixin,
     pass_print_batch,
     pass_program,
     pass_program_funding,
