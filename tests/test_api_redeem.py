@@ -120,6 +120,7 @@ def world(server, admin):
     w.program = program("RDM")
     w.program_name = Program.read([w.program], ["name"])[0]["name"]
     w.program_on_payment = program("RDMPAY", "on_payment")
+    w.program_to_close = program("RDMEND")
 
     def venue(name, zip_code, services, state="qualified"):
         venue_id = Partner.create(
@@ -189,7 +190,7 @@ def _state(admin, voucher_id):
 def _attempts(admin, venue):
     return admin.env["pass.redemption.attempt"].search_read(
         [("venue_id", "=", venue)],
-        ["reason", "ok", "voucher_id", "code_masked", "user_id"],
+        ["reason", "ok", "voucher_id", "code_masked", "user_id", "operation"],
     )
 
 
@@ -208,13 +209,13 @@ def test_check_code_contract(admin, world):
     # service_code is optional
     answer = world.user_a.env["pass.voucher"].check_code(code, world.venue_a)
     assert answer["ok"] is True
-    # checking changes nothing, not even the attempt log
+    # checking changes no pass; both checks are logged as checks
     assert _state(admin, vid) == "distributed"
-    assert not [
-        a
+    assert [
+        (a["operation"], a["ok"])
         for a in _attempts(admin, world.venue_a)
         if a["voucher_id"] and a["voucher_id"][0] == vid
-    ]
+    ] == [("check", True), ("check", True)]
 
     refused = world.user_a.env["pass.voucher"].check_code(
         _valid_unknown_code(), world.venue_a, world.workshop
@@ -272,12 +273,18 @@ def _assert_refused(
     attempts = _attempts(admin, venue)
     assert len(attempts) == before + 1
     assert attempts[0]["reason"] == reason and attempts[0]["ok"] is False
+    assert attempts[0]["operation"] == "redeem"
     if voucher_id:
         assert _state(admin, voucher_id) == state
-    # check_code gives the same verdict and changes nothing
+    # check_code gives the same verdict and changes no pass; it is logged
     checked = client.env["pass.voucher"].check_code(code, venue, service)
     assert checked["ok"] is False and checked["reason"] == reason
-    assert len(_attempts(admin, venue)) == before + 1
+    assert (checked["amount"], checked["program"]) == (0.0, "")
+    attempts = _attempts(admin, venue)
+    assert len(attempts) == before + 2
+    assert (attempts[0]["operation"], attempts[0]["reason"]) == ("check", reason)
+    if voucher_id:
+        assert _state(admin, voucher_id) == state
     return answer
 
 
@@ -318,13 +325,15 @@ def test_refusal_voucher_states(admin, world):
     user = world.user_a
     venue = world.venue_a
     ids, codes = _fresh_codes(admin, world, 2)
-    # a pass past its validity and grace is refused at the counter, even
+    # validity dates change through no plain write, not even admin's
+    with pytest.raises(odoorpc.error.RPCError):
+        admin.env["pass.voucher"].browse([ids[0]]).write({"date_expiry": "2020-01-31"})
+    # a pass of a closed programme is refused at the counter as expired, even
     # before the expiry cron has marked it
-    admin.env["pass.voucher"].browse([ids[0]]).write({"date_expiry": "2020-01-31"})
-    _assert_refused(
-        admin, world, user, codes[0], venue, world.workshop, "expired", ids[0]
-    )
-    assert _state(admin, ids[0]) == "distributed"
+    [eid], [ecode] = _fresh_codes(admin, world, 1, program=world.program_to_close)
+    admin.env["pass.program"].browse([world.program_to_close]).action_close()
+    _assert_refused(admin, world, user, ecode, venue, world.workshop, "expired", eid)
+    assert _state(admin, eid) == "distributed"
 
     [nid], [ncode] = _fresh_codes(admin, world, 1, distribute=False)
     _assert_refused(
