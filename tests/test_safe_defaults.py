@@ -111,7 +111,7 @@ def test_database_backup_refused(server, master_pwd):
 
 
 def test_master_password_cannot_be_taken_over(server):
-    """"admin" is not the master password, so it cannot be replaced by the
+    """ "admin" is not the master password, so it cannot be replaced by the
     caller's; the caller's password then opens nothing."""
     form = "application/x-www-form-urlencoded"
     _post(
