@@ -5,6 +5,7 @@ from . import (
     pass_book_distribution,
     pass_book_print,
     pass_print_batch,
+    pass_rate_limit,
     pass_program,
     pass_program_funding,
     pass_program_print,

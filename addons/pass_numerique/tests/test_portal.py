@@ -8,6 +8,8 @@ import re
 from odoo import Command, fields
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
+from .common import create_guarded
+
 # The pass the tour types (see static/tests/tours/pass_counter_tour.js).
 TOUR_CODE = "3141592653589795"
 # Another well-formed code (valid Damm check digit).
@@ -63,7 +65,8 @@ class TestPortalCounter(HttpCase):
         cls.program.action_activate()
 
         def venue(name, zip_code, services):
-            return Partner.create(
+            return create_guarded(
+                Partner,
                 {
                     "name": name,
                     "is_company": True,
