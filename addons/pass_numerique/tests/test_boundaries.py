@@ -460,6 +460,16 @@ class TestRouteBoundaries(HttpCase):
         self.assertEqual(error["code"], 404)
         self.authenticate(self.user_venue.login, self.user_venue.login)
         self._http("/my/pass-books", expect=(404,))
+        # The portal home and its counters, with junk among the names asked.
+        self._http("/my")
+        result, error = self._json(
+            "/my/counters", {"counters": ["pass_book_count", NUL, LONG, "x" * 50]}
+        )
+        self.assertFalse(error)
+        self.assertEqual(result.get("pass_book_count"), 0)
+        self.authenticate(self.user_prescriber.login, self.user_prescriber.login)
+        result, error = self._json("/my/counters", {"counters": ["pass_book_count"]})
+        self.assertEqual(result["pass_book_count"], 1)
         self.authenticate(None, None)
         response = self._http("/my/pass-counter", expect=(303,))
         self.assertIn("/web/login", response.headers["Location"])
