@@ -11,10 +11,15 @@
 
 The venue and the prescriber are always the commercial partner of the logged-in
 user: no route takes a venue or prescriber id from the browser.
+
+Bad input never makes a 500: ids outside PostgreSQL's integer range, text with
+NUL or control characters, overlong values and impossible dates end as a 404
+or as a French message on the page. Messages shown after a redirect travel in
+the session, never in the URL.
 """
 
+import re
 from datetime import datetime, time, timedelta
-from urllib.parse import urlencode
 
 import pytz
 from werkzeug.exceptions import NotFound
@@ -30,6 +35,53 @@ from ..models.pass_beneficiary import AGE_BANDS, SITUATIONS
 
 # Longer inputs are not pass codes: cut them before they reach the model.
 MAX_CODE_INPUT = 256
+# Record ids are PostgreSQL integers: anything larger is "not found".
+MAX_ID = 2**31 - 1
+# Free text typed at the counter (reason of a cancellation).
+MAX_REASON_INPUT = 200
+# What an <input type="date"> sends.
+DATE_INPUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Session key of the confirmation shown once after a hand-over.
+SESSION_HANDED = "pass_books_handed"
+
+
+def parse_id(value):
+    """A record id sent by the browser (int or decimal digits), or None when
+    it cannot be one (bool, float, negative, zero, beyond PostgreSQL's
+    integer range, anything else)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (0 < len(value) <= 10 and value.isascii() and value.isdigit()):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+def parse_date(value):
+    """A date typed in an ``<input type="date">`` (YYYY-MM-DD, nothing else),
+    or None."""
+    if not isinstance(value, str) or not DATE_INPUT.fullmatch(value.strip()):
+        return None
+    try:
+        return fields.Date.to_date(value.strip())
+    except ValueError:
+        return None
+
+
+def clean_text(value, limit):
+    """Text typed by a user, as a string of at most ``limit`` printable
+    characters (NUL and other control characters dropped, PostgreSQL refuses
+    NUL); "" for anything that is not a string."""
+    if not isinstance(value, str):
+        return ""
+    value = "".join(char for char in value[: limit * 4] if char.isprintable())
+    return value.strip()[:limit]
+
+
 # Default time zone of the counter when the user has none (the scheme is French).
 DEFAULT_TZ = "Europe/Paris"
 
@@ -164,16 +216,13 @@ class PassPortal(CustomerPortal):
     def _pass_counter_answer(self, venue, action, code, service_code):
         """Check or redeem ``code`` for the user's venue; a dict for the page.
 
-        The model does the work as the portal user: redeem_code checks that
-        the venue is the user's own, logs the attempt, applies the rate limit
-        and takes the pass exactly once.
+        The model does the work as the portal user: it checks that the venue
+        is the user's own, logs the attempt with the channel "portal" (set
+        here, on the server), applies the guessing limits and takes the pass
+        exactly once. Refusals are worded by the model.
         """
-        code = (code or "")[:MAX_CODE_INPUT] if isinstance(code, str) else ""
-        service_code = (
-            (service_code or "")[:MAX_CODE_INPUT]
-            if isinstance(service_code, str)
-            else ""
-        )
+        code = clean_text(code, MAX_CODE_INPUT)
+        service_code = clean_text(service_code, MAX_CODE_INPUT)
         if not code.strip():
             return {
                 "ok": False,
@@ -192,12 +241,15 @@ class PassPortal(CustomerPortal):
             }
         Voucher = request.env["pass.voucher"]
         try:
+            # The private methods: the public ones log every call as "rpc".
             if action == "redeem":
-                res = Voucher.redeem_code(
+                res = Voucher._redeem_code(
                     code, venue.id, service_code, channel="portal"
                 )
             else:
-                res = Voucher.check_code(code, venue.id, service_code or None)
+                res = Voucher._check_code(
+                    code, venue.id, service_code or None, channel="portal"
+                )
         except (UserError, AccessError, ValidationError) as exc:
             return {
                 "ok": False,
@@ -211,7 +263,9 @@ class PassPortal(CustomerPortal):
                 "ok": False,
                 "level": "danger",
                 "reason": reason,
-                "message": request.env["pass.voucher"]._reason_message(reason),
+                # The model's sentence: for too_many_attempts it says when to
+                # try again.
+                "message": res.get("message") or Voucher._reason_message(reason),
             }
         currency = request.env.company.currency_id
         amount = format_amount(request.env, res.get("amount") or 0.0, currency)
@@ -283,8 +337,8 @@ class PassPortal(CustomerPortal):
                 # Keep the code on the screen unless it was just redeemed.
                 "code": ""
                 if result["ok"] and action == "redeem"
-                else (code or "")[:MAX_CODE_INPUT],
-                "service_code": service_code or "",
+                else clean_text(code, MAX_CODE_INPUT),
+                "service_code": clean_text(service_code, MAX_CODE_INPUT),
             }
         return request.render(
             "pass_numerique.portal_pass_counter",
@@ -318,17 +372,16 @@ class PassPortal(CustomerPortal):
         checks the venue and the time window again.
         """
         venue = self._pass_venue()
-        try:
-            voucher_id = int(voucher_id)
-        except (TypeError, ValueError):
-            raise NotFound() from None
+        voucher_id = parse_id(voucher_id)
+        if not voucher_id:
+            raise NotFound()
         # As the portal user: the record rules hide other venues' passes.
         voucher = request.env["pass.voucher"].search(
             [("id", "=", voucher_id), ("venue_id", "=", venue.id)], limit=1
         )
         if not voucher:
             raise NotFound()
-        reason = (reason or "").strip()[:200] if isinstance(reason, str) else ""
+        reason = clean_text(reason, MAX_REASON_INPUT)
         try:
             voucher.action_cancel_redemption(
                 reason or request.env._("Annulé au comptoir")
@@ -438,15 +491,21 @@ class PassPortal(CustomerPortal):
     def pass_books(self, **kw):
         prescriber = self._pass_prescriber()
         extra = {}
-        handed = kw.get("handed")
-        # As the portal user: only a reference of the prescriber's own
-        # beneficiaries is confirmed (the query string is the user's to edit).
-        if handed and request.env["pass.beneficiary"].search_count(
-            [("reference", "=", handed[:64]), ("prescriber_id", "=", prescriber.id)]
-        ):
+        # The confirmation of the hand-over just made, once (put in the
+        # session by pass_book_hand; nothing is read from the URL).
+        handed = parse_id(request.session.pop(SESSION_HANDED, None))
+        # As the portal user: only the prescriber's own beneficiaries.
+        beneficiary = (
+            request.env["pass.beneficiary"].search(
+                [("id", "=", handed), ("prescriber_id", "=", prescriber.id)], limit=1
+            )
+            if handed
+            else None
+        )
+        if beneficiary:
             extra["message"] = request.env._(
                 "Carnet remis au bénéficiaire %(reference)s.",
-                reference=handed[:64],
+                reference=beneficiary.reference,
             )
         return request.render(
             "pass_numerique.portal_pass_books",
@@ -454,7 +513,9 @@ class PassPortal(CustomerPortal):
         )
 
     @http.route(
-        "/my/pass-books/<int:book_id>/hand",
+        # A string, parsed below: werkzeug's int converter fails with a 500
+        # on a number of thousands of digits, before any controller runs.
+        "/my/pass-books/<string:book_id>/hand",
         type="http",
         auth="user",
         website=True,
@@ -465,6 +526,9 @@ class PassPortal(CustomerPortal):
     ):
         """Hand a held book's passes to a new pseudonymous beneficiary."""
         prescriber = self._pass_prescriber()
+        book_id = parse_id(book_id)
+        if not book_id:
+            raise NotFound()
         # As the portal user: a book held by anybody else is not found.
         book = request.env["pass.book"].search(
             [("id", "=", book_id), ("holder_id", "=", prescriber.id)], limit=1
@@ -472,7 +536,8 @@ class PassPortal(CustomerPortal):
         if not book:
             raise NotFound()
         error = None
-        zip_code = (zip or "").strip()
+        # Checked as typed, not cleaned: a NUL or a space inside is wrong.
+        zip_code = zip.strip() if isinstance(zip, str) else ""
         if age_band not in dict(AGE_BANDS):
             error = request.env._("Choisissez la tranche d'âge du bénéficiaire.")
         elif situation not in dict(SITUATIONS):
@@ -481,10 +546,7 @@ class PassPortal(CustomerPortal):
             error = request.env._("Le code postal compte 5 chiffres.")
         consent = None
         if not error:
-            try:
-                consent = fields.Date.to_date(consent_date)
-            except ValueError:
-                consent = None
+            consent = parse_date(consent_date)
             if not consent or consent > fields.Date.context_today(request.env.user):
                 error = request.env._(
                     "Indiquez la date du consentement (aujourd'hui ou avant)."
@@ -533,6 +595,5 @@ class PassPortal(CustomerPortal):
                     prescriber, error=str(exc), error_book_id=book.id
                 ),
             )
-        return request.redirect(
-            "/my/pass-books?" + urlencode({"handed": beneficiary.reference})
-        )
+        request.session[SESSION_HANDED] = beneficiary.id
+        return request.redirect("/my/pass-books")

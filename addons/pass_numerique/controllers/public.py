@@ -9,6 +9,11 @@ import re
 from odoo import http
 from odoo.http import request
 
+from .portal import parse_id
+
+# Tokens are short ASCII hex strings.
+MAX_TOKEN = 64
+
 OSM_DAYS = {
     "Mo": "lun.",
     "Tu": "mar.",
@@ -39,13 +44,26 @@ def french_opening_hours(value):
 
 class PassPublicController(http.Controller):
     @http.route(
-        "/pass/lieux/<int:program_id>/<string:token>",
+        # Strings, parsed below: werkzeug's int converter fails with a 500 on
+        # a number of thousands of digits, before any controller runs.
+        "/pass/lieux/<string:program_id>/<string:token>",
         type="http",
         auth="public",
         methods=["GET"],
         sitemap=False,
     )
     def program_venues(self, program_id, token, **kwargs):
+        # Anything that cannot be a programme id or a token is not found
+        # (a huge id or a non-ASCII token would otherwise fail in the lookup
+        # or in the constant-time comparison).
+        program_id = parse_id(program_id)
+        if (
+            not program_id
+            or not token
+            or len(token) > MAX_TOKEN
+            or not (token.isascii() and token.isalnum())
+        ):
+            raise request.not_found()
         # sudo: the page is public; the token (an HMAC of the programme id)
         # proves the visitor holds a printed pass, and only public facts of
         # qualified venues are shown.

@@ -12,6 +12,7 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..tools.book_pdf import BookPdfWriter
+from ..tools.open_data import neutralize_cell
 from .pass_book_print import SYNC_PRINT_LIMIT
 
 _logger = logging.getLogger(__name__)
@@ -346,7 +347,11 @@ class PassPrintBatch(models.Model):
         writer.writerow([title for _key, title in MANIFEST_COLUMNS])
         for book, row in zip(books, rows, strict=True):
             row["duplicate"] = "oui" if book.id in duplicates else "non"
-            writer.writerow([row[key] for key, _title in MANIFEST_COLUMNS])
+            # Names (programme, funders) are typed by users: no cell may run
+            # as a formula in the print shop's spreadsheet.
+            writer.writerow(
+                [neutralize_cell(row[key]) for key, _title in MANIFEST_COLUMNS]
+            )
         # UTF-8 with a byte-order mark: French spreadsheets open it as such.
         return "\ufeff".encode() + output.getvalue().encode()
 

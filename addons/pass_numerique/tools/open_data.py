@@ -517,7 +517,12 @@ def _cell_text(value):
         return "|".join(_cell_text(item) for item in value if _cell_text(item))
     if isinstance(value, float) and value.is_integer() and abs(value) > 180:
         return str(int(value))  # 16000.0 read from a spreadsheet export
-    return re.sub(r"\s+", " ", str(value)).strip()
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    # A formula neutralised by an export (ours or a spreadsheet's): the value
+    # without the quote (see neutralize_cell).
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]
+    return text
 
 
 def build_record(line, item):
@@ -770,15 +775,42 @@ def _format_coordinate(value):
     return ("%.6f" % value).rstrip("0").rstrip(".")
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP
+# "CSV injection"); a tab or carriage return first can hide one.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number ("-0.5", "+33545932222") is no formula whatever its sign:
+# coordinates and phone numbers of the schema stay as the schema wants them.
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def neutralize_cell(value):
+    """``value`` safe to open in a spreadsheet: text starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote in
+    front (OWASP), except a plain number. Anything else is left as it is.
+    :func:`parse_file` removes that quote again (round trip)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_TRIGGERS)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def dump_csv(rows):
     """CSV text as the schema asks: UTF-8, comma-separated, every column in the
-    schema's order, every value quoted like the schema's own example."""
+    schema's order, every value quoted like the schema's own example; text
+    that a spreadsheet would run as a formula is neutralised
+    (:func:`neutralize_cell`)."""
     output = io.StringIO(newline="")
     writer = csv.DictWriter(
         output, fieldnames=SCHEMA_COLUMNS, quoting=csv.QUOTE_ALL, lineterminator="\r\n"
     )
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(
+        {column: neutralize_cell(value) for column, value in row.items()}
+        for row in rows
+    )
     return output.getvalue()
 
 
