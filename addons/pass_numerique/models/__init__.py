@@ -4,6 +4,7 @@ from . import pass_guarded_mixin
 
 # isort: on
 from . import (
+    ir_http,
     pass_beneficiary,
     pass_book,
     pass_book_distribution,

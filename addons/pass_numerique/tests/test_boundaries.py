@@ -497,6 +497,18 @@ class TestRouteBoundaries(HttpCase):
         ):
             self._http(url, expect=(404,))
 
+    def test_router_inputs_odoo_itself_would_crash_on(self):
+        """A 5,000-digit <int:> id and a NUL byte in an unknown path answer
+        404 (Odoo's router alone answers 500 to both)."""
+        self.authenticate(self.user_venue.login, self.user_venue.login)
+        for url in (
+            "/my/pass/remittances/" + "9" * 5000,
+            "/web/content/" + "9" * 5000,
+            "/no-such-page%00.png",
+            "/my/%00",
+        ):
+            self._http(url, expect=(404,))
+
 
 @tagged("post_install", "-at_install")
 class TestCsvFormulaNeutralisation(TransactionCase):
