@@ -150,7 +150,7 @@ class PassRemittancePortal(CustomerPortal):
         except UserError as error:
             return self._pass_remittances_error(error.args[0])
         if len(remittances) == 1:
-            return request.redirect(remittances.get_portal_url())
+            return request.redirect(remittances.access_url)
         return request.redirect("/my/pass/remittances")
 
     def _pass_remittances_error(self, message):
@@ -160,17 +160,17 @@ class PassRemittancePortal(CustomerPortal):
     @http.route(
         "/my/pass/remittances/<int:remittance_id>",
         type="http",
-        auth="public",
+        auth="user",
         website=True,
     )
-    def pass_remittance(
-        self, remittance_id, access_token=None, report_type=None, download=False, **kw
-    ):
+    def pass_remittance(self, remittance_id, report_type=None, download=False, **kw):
+        """A slip lists pass codes: only the venue's logged-in users see it (no
+        access token, which a forwarded link would carry to anyone)."""
         if not 0 < remittance_id <= MAX_ID:
             raise NotFound()
         try:
             remittance_sudo = self._document_check_access(
-                "pass.remittance", remittance_id, access_token
+                "pass.remittance", remittance_id
             )
         except (AccessError, MissingError) as exc:
             raise NotFound() from exc
@@ -183,7 +183,7 @@ class PassRemittancePortal(CustomerPortal):
             )
         values = self._get_page_view_values(
             remittance_sudo,
-            access_token,
+            None,
             {"page_name": "pass_remittance", "remittance": remittance_sudo},
             "my_pass_remittances_history",
             False,

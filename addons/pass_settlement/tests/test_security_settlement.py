@@ -452,6 +452,17 @@ class TestSettlementPortalSecurity(SettlementSecurityCommon, HttpCase):
             self.assertNotIn(remittance.name, other.text)
             self.assertNotIn(self.mine[0].code_display, other.text)
 
+        # A forwarded link with its access token shows nothing to a visitor.
+        token = remittance.sudo()._portal_ensure_token()
+        self.authenticate(None, None)
+        for query in ("", "&report_type=html", "&report_type=pdf"):
+            visitor = self._get(
+                f"/my/pass/remittances/{remittance.id}?access_token={token}{query}"
+            )
+            self.assertIn(visitor.status_code, (302, 303), query)
+            self.assertIn("/web/login", visitor.headers["Location"])
+            self.assertNotIn(self.mine[0].code_display, visitor.text)
+
     def test_bad_ids_answer_404(self):
         self.authenticate("pass_secu_venue", "pass_secu_venue-pwd-2026")
         for url in (
