@@ -81,20 +81,24 @@ def prepare_passes(env, company, venues_count, tag):
         }
     )
     program.action_activate()
-    venues = Partner.create(
-        [
-            {
-                "name": f"Bench lieu {tag} {n:05d}",
-                "is_pass_venue": True,
-                "is_company": True,
-                "pass_venue_state": "qualified",
-                "city": "Bordeaux",
-                "zip": "33000",
-                "country_id": env.ref("base.fr").id,
-            }
-            for n in range(venues_count)
-        ]
-    )
+    from odoo.addons.pass_numerique.tools.guard import guarded_write
+
+    # Fixtures: venues are created qualified, as data files do.
+    with guarded_write():
+        venues = Partner.create(
+            [
+                {
+                    "name": f"Bench lieu {tag} {n:05d}",
+                    "is_pass_venue": True,
+                    "is_company": True,
+                    "pass_venue_state": "qualified",
+                    "city": "Bordeaux",
+                    "zip": "33000",
+                    "country_id": env.ref("base.fr").id,
+                }
+                for n in range(venues_count)
+            ]
+        )
     env["res.partner.bank"].create(
         [
             {"acc_number": iban_fr(n + 1), "partner_id": venue.id}

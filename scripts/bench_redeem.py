@@ -117,18 +117,22 @@ def prepare(args, passes):
                 "is_pass_prescriber": True,
             }
         )
-        venue = Partner.create(
-            {
-                "name": f"Bench venue {tag}",
-                "is_company": True,
-                "is_pass_venue": True,
-                "pass_venue_state": "qualified",
-                "zip": "33000",
-                "city": "Bordeaux",
-                "country_id": env.ref("base.fr").id,
-                "pass_service_ids": [(6, 0, service.ids)],
-            }
-        )
+        from odoo.addons.pass_numerique.tools.guard import guarded_write
+
+        # Fixtures: venues are created qualified, as data files do.
+        with guarded_write():
+            venue = Partner.create(
+                {
+                    "name": f"Bench venue {tag}",
+                    "is_company": True,
+                    "is_pass_venue": True,
+                    "pass_venue_state": "qualified",
+                    "zip": "33000",
+                    "city": "Bordeaux",
+                    "country_id": env.ref("base.fr").id,
+                    "pass_service_ids": [(6, 0, service.ids)],
+                }
+            )
         login = f"bench-venue-{tag}"
         contact = Partner.create({"name": login, "parent_id": venue.id})
         user = env["res.users"].create(

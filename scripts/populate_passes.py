@@ -91,21 +91,25 @@ def build_partners(env, args, tag):
             for i in range(args.funders)
         ]
     )
-    venues = Partner.create(
-        [
-            {
-                "name": f"Lieu {tag}-{i:03d}",
-                "is_company": True,
-                "is_pass_venue": True,
-                "pass_venue_state": "qualified",
-                "zip": COMMUNES[i % len(COMMUNES)][0],
-                "city": COMMUNES[i % len(COMMUNES)][1],
-                "country_id": fr.id,
-                "pass_service_ids": [(6, 0, services.ids)],
-            }
-            for i in range(args.venues)
-        ]
-    )
+    from odoo.addons.pass_numerique.tools.guard import guarded_write
+
+    # Fixtures: venues are created qualified, as data files do.
+    with guarded_write():
+        venues = Partner.create(
+            [
+                {
+                    "name": f"Lieu {tag}-{i:03d}",
+                    "is_company": True,
+                    "is_pass_venue": True,
+                    "pass_venue_state": "qualified",
+                    "zip": COMMUNES[i % len(COMMUNES)][0],
+                    "city": COMMUNES[i % len(COMMUNES)][1],
+                    "country_id": fr.id,
+                    "pass_service_ids": [(6, 0, services.ids)],
+                }
+                for i in range(args.venues)
+            ]
+        )
     prescribers = Partner.create(
         [
             {

@@ -27,6 +27,7 @@ REASONS = {
 }
 PORTAL = "base.group_portal"
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
+IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
 
 
 def _load_pass_code():
@@ -69,7 +70,10 @@ def world(server, admin):
     # 20 concurrent clients of one venue: each loser is a refused attempt, so
     # the fraud throttle (10 by default) must not cut in during this module.
     w.old_limit = Params.get_param(ATTEMPT_LIMIT_KEY, "10")
+    w.old_ip_limit = Params.get_param(IP_LIMIT_KEY, "30")
     Params.set_param(ATTEMPT_LIMIT_KEY, "1000")
+    # Every client of these tests comes from 127.0.0.1.
+    Params.set_param(IP_LIMIT_KEY, "100000")
 
     w.workshop = f"rpc_workshop_{tag}"
     w.procedure = f"rpc_procedure_{tag}"
@@ -118,18 +122,21 @@ def world(server, admin):
     w.program_on_payment = program("RDMPAY", "on_payment")
 
     def venue(name, zip_code, services, state="qualified"):
-        return Partner.create(
+        venue_id = Partner.create(
             {
                 "name": f"{name} {tag}",
                 "is_company": True,
                 "is_pass_venue": True,
-                "pass_venue_state": state,
                 "zip": zip_code,
                 "city": "Bordeaux" if zip_code.startswith("33") else "Paris",
                 "country_id": env.ref("base.fr").id,
                 "pass_service_ids": [(6, 0, services)],
             }
         )
+        # Venues are born candidates; only the manager's action qualifies.
+        if state == "qualified":
+            Partner.browse(venue_id).action_pass_qualify()
+        return venue_id
 
     w.venue_a = venue("Lieu A", "33000", [workshop, procedure, other])
     w.venue_b = venue("Lieu B", "33100", [workshop])
@@ -160,6 +167,7 @@ def world(server, admin):
     w.user_b = connect(server, w.login_b, w.login_b)
     yield w
     Params.set_param(ATTEMPT_LIMIT_KEY, w.old_limit)
+    Params.set_param(IP_LIMIT_KEY, w.old_ip_limit)
 
 
 def _fresh_codes(admin, world, count, program=None, distribute=True):
@@ -425,7 +433,6 @@ def test_refusal_too_many_attempts(server, admin, world):
             "name": f"Lieu essais {uuid.uuid4().hex[:6]}",
             "is_company": True,
             "is_pass_venue": True,
-            "pass_venue_state": "qualified",
             "zip": "33400",
             "country_id": admin.env.ref("base.fr").id,
             "pass_service_ids": [
@@ -437,6 +444,7 @@ def test_refusal_too_many_attempts(server, admin, world):
             ],
         }
     )
+    admin.env["res.partner"].browse(venue).action_pass_qualify()
     [vid], [code] = _fresh_codes(admin, world, 1)
     Params.set_param(ATTEMPT_LIMIT_KEY, "3")
     try:
@@ -454,6 +462,9 @@ def test_refusal_too_many_attempts(server, admin, world):
         )["ok"]
     finally:
         Params.set_param(ATTEMPT_LIMIT_KEY, "1000")
+        # admin guessed too: lift its block and the venue's for the next tests
+        Limits = admin.env["pass.rate.limit"]
+        Limits.browse(Limits.search([("blocked", "=", True)])).action_unblock()
     assert _state(admin, vid) == "distributed"
 
 

@@ -48,6 +48,7 @@
         "views/pass_funder_portal_templates.xml",
         "views/pass_public_templates.xml",
         "views/pass_numerique_menus.xml",
+        "views/pass_rate_limit_views.xml",
         "views/pass_report_views.xml",
         "data/pass_report_data.xml",
         "views/pass_print_batch_menus.xml",

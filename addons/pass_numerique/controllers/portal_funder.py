@@ -11,8 +11,11 @@
 - Prescribers: the books page gains a summary of what became of the passes
   they held (handed to a beneficiary, redeemed, still valid, expired).
 
-Figures about people (beneficiaries) follow the small-number suppression of
-``pass.report``: fewer than 5 people are shown as "< 5".
+Figures about people (beneficiaries): a key figure of fewer than 5 people is
+shown as "< 5"; in a breakdown (by age band, situation, service, venue,
+territory) the cells of fewer than 5 people are masked, and so are as many
+other cells as it takes for no masked cell to come back by subtracting the
+shown ones from the total (``tools.disclosure.suppress``).
 """
 
 from werkzeug.exceptions import NotFound
@@ -21,7 +24,8 @@ from odoo import fields, http
 from odoo.http import request
 from odoo.tools import format_amount, format_date
 
-from ..models.pass_report import USED_STATES, is_suppressed, people_display
+from ..models.pass_report import SMALL_NUMBER, USED_STATES, people_display
+from ..tools.disclosure import is_small, suppress
 from .portal import PassPortal
 
 # The month chart shows at most this many months (the most recent).
@@ -54,16 +58,26 @@ class PassFunderPortal(PassPortal):
             )
         )
 
-    def _pass_people(self, people):
+    def _pass_people(self, people, hidden=None):
+        """A count of people for the page. ``hidden``: None for a figure on
+        its own (shown "< 5" when small), else whether the breakdown's
+        suppression masks it. A hidden count carries no number."""
+        if hidden is None:
+            hidden = is_small(people, SMALL_NUMBER)
+            display = people_display(people, request.env)
+        else:
+            display = request.env._("masqué") if hidden else str(people or 0)
         return {
-            "value": people or 0,
-            "display": people_display(people, request.env),
-            "suppressed": is_suppressed(people),
+            "value": None if hidden else people or 0,
+            "display": display,
+            "suppressed": hidden,
         }
 
-    def _pass_breakdown(self, Report, domain, groupby, label):
+    def _pass_breakdown(self, Report, domain, groupby, label, people_total):
         """Redeemed passes grouped by ``groupby``: rows sorted by passes,
-        with value, people (suppressed under 5) and a bar width in percent."""
+        with value, people (masked so that no count under 5 comes back from
+        ``people_total``, the people of ``domain``) and a bar width in
+        percent."""
         groups = Report._read_group(
             domain,
             groupby=[groupby] if isinstance(groupby, str) else groupby,
@@ -73,14 +87,20 @@ class PassFunderPortal(PassPortal):
                 "people_count:count_distinct",
             ],
         )
+        # A person may count in several rows (passes used at two venues):
+        # the suppression is then only more cautious. Every row takes part,
+        # also the ones past BREAKDOWN_ROWS.
+        hidden, _total_hidden = suppress(
+            [people for *_keys, people in groups], people_total, SMALL_NUMBER
+        )
         rows = []
-        for *keys, count, amount, people in groups:
+        for (*keys, count, amount, people), masked in zip(groups, hidden, strict=True):
             rows.append(
                 {
                     "label": label(*keys),
                     "passes": count,
                     "amount": amount,
-                    "people": self._pass_people(people),
+                    "people": self._pass_people(people, masked),
                 }
             )
         rows.sort(key=lambda r: (-r["passes"], r["label"]))
@@ -107,28 +127,31 @@ class PassFunderPortal(PassPortal):
 
     def _pass_people_breakdown(self, cells, index, choices):
         """Beneficiaries (people) by age band (``index`` 0) or situation (1),
-        from ``_pass_people_cells``: every line under 5 people suppressed,
-        and its passes with it."""
+        from ``_pass_people_cells``: every line under 5 people masked, and as
+        many others as it takes for none to come back from the total (each
+        person is in one line), its passes with it. Returns the rows and
+        whether the total must not be published either."""
         groups = {}
         for key, (redeemed, people) in cells.items():
             total = groups.get(key[index], (0, 0))
             groups[key[index]] = (total[0] + redeemed, total[1] + people)
         labels = dict(choices)
         labels[False] = request.env._("Non renseigné")
+        keys = [k for k in [k for k, _l in choices] + [False] if k in groups]
+        hidden, total_hidden = suppress(
+            [groups[key][1] for key in keys], None, SMALL_NUMBER
+        )
         rows = []
-        for key in [k for k, _l in choices] + [False]:
-            if key not in groups:
-                continue
+        for key, masked in zip(keys, hidden, strict=True):
             redeemed, people = groups[key]
-            hidden = is_suppressed(people)
             rows.append(
                 {
                     "label": labels[key],
-                    "people": self._pass_people(people),
-                    "redeemed": None if hidden else redeemed,
+                    "people": self._pass_people(people, masked),
+                    "redeemed": None if masked else redeemed,
                 }
             )
-        return rows
+        return rows, total_hidden
 
     def _pass_funding_figures(self, funder, programs):
         """Every figure of the funder's dashboard, for ``programs``."""
@@ -183,6 +206,21 @@ class PassFunderPortal(PassPortal):
             f.program_id.id: f.share
             for f in programs.funding_ids.filtered(lambda f: f.partner_id == funder)
         }
+        [(all_delay, all_people)] = Report._read_group(
+            used, aggregates=["delay_days:avg", "people_count:count_distinct"]
+        )
+        # People per programme: a person may have passes of two programmes.
+        program_hidden = dict(
+            zip(
+                programs.ids,
+                suppress(
+                    [people.get(program, 0) for program in programs],
+                    all_people,
+                    SMALL_NUMBER,
+                )[0],
+                strict=True,
+            )
+        )
         program_rows = []
         totals = {s: 0 for s in _STATE_KEYS}
         totals.update(books_ordered=0, books_distributed=0, value_funded=0.0)
@@ -204,25 +242,32 @@ class PassFunderPortal(PassPortal):
                     "passes": row,
                     "rate": _rate(row["used"], row["distributed_total"]),
                     "delay": _days(delays.get(program)),
-                    "people": self._pass_people(people.get(program, 0)),
+                    "people": self._pass_people(
+                        people.get(program, 0), program_hidden[program.id]
+                    ),
                     "value_funded": money(row["value"] * share / 100.0),
                     "date_end": format_date(env, program.date_end),
                     "url": f"/my/pass-funding/{program.id}",
                 }
             )
-        [(all_delay, all_people)] = Report._read_group(
-            used, aggregates=["delay_days:avg", "people_count:count_distinct"]
-        )
         totals["rate"] = _rate(totals["used"], totals["distributed_total"])
         totals["delay"] = _days(all_delay)
         totals["people"] = self._pass_people(all_people)
         totals["value_funded"] = money(totals["value_funded"])
 
         services, services_total = self._pass_breakdown(
-            Report, used, "service_id", lambda s: s.name or env._("Sans service")
+            Report,
+            used,
+            "service_id",
+            lambda s: s.name or env._("Sans service"),
+            all_people,
         )
         venues, venues_total = self._pass_breakdown(
-            Report, used, "venue_id", lambda v: v.name or env._("Sans lieu")
+            Report,
+            used,
+            "venue_id",
+            lambda v: v.name or env._("Sans lieu"),
+            all_people,
         )
         territories, territories_total = self._pass_breakdown(
             Report,
@@ -236,9 +281,23 @@ class PassFunderPortal(PassPortal):
                 )
                 if x
             ),
+            all_people,
         )
         months = self._pass_month_chart(Report, used)
         cells = self._pass_people_cells(Report, domain)
+        choices = self._pass_beneficiary_choices()
+        age_bands, ages_total_hidden = self._pass_people_breakdown(cells, 0, choices[0])
+        situations, situations_total_hidden = self._pass_people_breakdown(
+            cells, 1, choices[1]
+        )
+        if ages_total_hidden or situations_total_hidden:
+            # Both break the same people down: the total of one (the sum of
+            # its shown cells) would give the other's back. Nothing of
+            # either, nor the key figure that may well be the same total.
+            for row in age_bands + situations:
+                row["people"] = self._pass_people(row["people"]["value"], True)
+                row["redeemed"] = None
+            totals["people"] = self._pass_people(all_people, True)
         money_figures = env["pass.funder.report"].sudo()._funder_money(funder, programs)
         money_known = money_figures.get("held") is not None
         return {
@@ -251,12 +310,8 @@ class PassFunderPortal(PassPortal):
             "territories": territories,
             "territories_total": territories_total,
             "months": months,
-            "age_bands": self._pass_people_breakdown(
-                cells, 0, self._pass_beneficiary_choices()[0]
-            ),
-            "situations": self._pass_people_breakdown(
-                cells, 1, self._pass_beneficiary_choices()[1]
-            ),
+            "age_bands": age_bands,
+            "situations": situations,
             "money_known": money_known,
             "money": {
                 key: money(money_figures.get(key)) if money_known else None
@@ -265,7 +320,7 @@ class PassFunderPortal(PassPortal):
             "statements": env["pass.funder.report"]
             .sudo()
             ._funder_statements(funder, programs),
-            "small_number": 5,
+            "small_number": SMALL_NUMBER,
         }
 
     def _pass_month_chart(self, Report, domain):

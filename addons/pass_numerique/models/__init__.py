@@ -1,5 +1,9 @@
+# isort: off
+# The mixin first: models below inherit it.
+from . import pass_guarded_mixin
+
+# isort: on
 from . import (
-    pass_guarded_mixin,
     pass_beneficiary,
     pass_book,
     pass_book_distribution,
@@ -8,6 +12,7 @@ from . import (
     pass_program,
     pass_program_funding,
     pass_program_print,
+    pass_rate_limit,
     pass_redemption_attempt,
     pass_report,
     pass_service,

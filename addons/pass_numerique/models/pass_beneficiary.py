@@ -1,5 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -22,6 +24,13 @@ SITUATIONS = [
     ("other", "Other"),
 ]
 
+# The facts every beneficiary is registered with, whoever registers it (portal
+# form, back office or RPC): the statistics and the consent rest on them.
+REQUIRED_FACTS = ("age_band", "zip", "consent_date")
+# The reference a new record shows until the server gives it its own.
+NEW_REFERENCE = "/"
+ZIP_RE = re.compile(r"[0-9]{5}")
+
 
 class PassBeneficiary(models.Model):
     """A person who receives passes, known only by pseudonymous facts.
@@ -29,14 +38,26 @@ class PassBeneficiary(models.Model):
     No name, no contact: the prescriber keeps the link between the reference
     and the person in its own files. This is enough to measure impact (age
     band, place, situation) without personal data in the cooperative's ERP.
+
+    The reference is the server's (the ``pass.beneficiary`` sequence): a
+    reference sent by a client is refused, so nobody can take the references
+    the sequence will hand to another prescriber. Neither the reference nor
+    the prescriber changes afterwards.
     """
 
     _name = "pass.beneficiary"
+    _inherit = ["pass.guarded.mixin"]
     _description = "Beneficiary (pseudonymous)"
     _order = "id desc"
     _rec_name = "reference"
+    _pass_guarded_fields = frozenset({"reference", "prescriber_id"})
+    # create() gives the reference itself and refuses a client's (see
+    # create()); the prescriber is chosen at creation, then fixed.
+    _pass_guarded_create_ok = frozenset({"reference", "prescriber_id"})
 
-    reference = fields.Char(required=True, readonly=True, copy=False, default="/")
+    reference = fields.Char(
+        required=True, readonly=True, copy=False, default=NEW_REFERENCE
+    )
     prescriber_id = fields.Many2one(
         "res.partner",
         required=True,
@@ -44,11 +65,12 @@ class PassBeneficiary(models.Model):
         domain=[("is_pass_prescriber", "=", True)],
         default=lambda self: self._default_prescriber(),
     )
-    age_band = fields.Selection(AGE_BANDS)
-    zip = fields.Char(string="Postcode")
+    age_band = fields.Selection(AGE_BANDS, required=True)
+    zip = fields.Char(string="Postcode", required=True)
     situation = fields.Selection(SITUATIONS)
     consent_date = fields.Date(
-        help="Date the person agreed to the use of these facts for statistics."
+        required=True,
+        help="Date the person agreed to the use of these facts for statistics.",
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
@@ -86,12 +108,73 @@ class PassBeneficiary(models.Model):
                     )
                 )
 
+    @api.constrains(*REQUIRED_FACTS)
+    def _check_required_facts(self):
+        for beneficiary in self:
+            self._check_facts({name: beneficiary[name] for name in REQUIRED_FACTS})
+            if not ZIP_RE.fullmatch(beneficiary.zip):
+                raise ValidationError(self.env._("Le code postal compte 5 chiffres."))
+
+    def _check_facts(self, values):
+        """Refuse a beneficiary without an age band, a postcode or a consent
+        date (today or before) in ``values`` (field name: value). The
+        postcode's format is the ``zip_format`` constraint's."""
+        if not values.get("age_band"):
+            raise ValidationError(
+                self.env._("Choisissez la tranche d'âge du bénéficiaire.")
+            )
+        if not values.get("zip"):
+            raise ValidationError(self.env._("Le code postal compte 5 chiffres."))
+        try:
+            consent = fields.Date.to_date(values.get("consent_date"))
+        except (TypeError, ValueError):
+            consent = None
+        if not consent or consent > fields.Date.context_today(self):
+            raise ValidationError(
+                self.env._("Indiquez la date du consentement (aujourd'hui ou avant).")
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        # The facts are checked before the insert: a missing one is a clear
+        # refusal, not the database's NOT NULL error.
+        defaults = self.default_get(list(REQUIRED_FACTS))
         for vals in vals_list:
-            if vals.get("reference", "/") == "/":
-                # sudo: prescribers' portal users may not read ir.sequence.
-                vals["reference"] = (
-                    self.env["ir.sequence"].sudo().next_by_code("pass.beneficiary")
-                )
+            self._check_facts({**defaults, **vals})
+        new = [
+            vals
+            for vals in vals_list
+            if vals.get("reference") in (None, False, NEW_REFERENCE)
+        ]
+        if len(new) < len(vals_list):
+            # A reference sent by the caller: refused (only a business method
+            # writing inside guarded_write(), or data being loaded, sets one).
+            self._pass_check_guarded({"reference"})
+        for vals, reference in zip(new, self._next_references(len(new)), strict=True):
+            vals["reference"] = reference
         return super().create(vals_list)
+
+    @api.model
+    def _next_references(self, count):
+        """``count`` new references from the ``pass.beneficiary`` sequence,
+        skipping any already taken (e.g. typed in before the server gave
+        them all)."""
+        # sudo: prescribers' portal users may read neither ir.sequence nor
+        # the other prescribers' beneficiaries; only references are compared.
+        sequence = self.env["ir.sequence"].sudo()
+        everybody = self.sudo().with_context(active_test=False)
+        references = []
+        while len(references) < count:
+            wanted = [
+                sequence.next_by_code("pass.beneficiary")
+                for _index in range(count - len(references))
+            ]
+            if not all(wanted):
+                # No sequence: the required reference is refused by the
+                # database, as before.
+                return references + wanted
+            taken = set(
+                everybody.search([("reference", "in", wanted)]).mapped("reference")
+            )
+            references += [ref for ref in wanted if ref not in taken]
+        return references

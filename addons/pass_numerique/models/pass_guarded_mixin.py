@@ -15,9 +15,10 @@ class PassGuardedMixin(models.AbstractModel):
     _name = "pass.guarded.mixin"
     _description = "Pass: fields changed only by their business methods"
 
-    # Field names a plain write or create may not set.
+    # Field names a plain write or create may not set. create() may still
+    # give them their default value (res.users passes its partner's defaults).
     _pass_guarded_fields = frozenset()
-    # Of those, the ones create() may still set (defaults of a new record).
+    # Of those, the ones create() may set to any value.
     _pass_guarded_create_ok = frozenset()
 
     def _pass_check_guarded(self, fnames):
@@ -36,12 +37,35 @@ class PassGuardedMixin(models.AbstractModel):
                 )
             )
 
+    def _pass_is_default(self, fname, value):
+        field = self._fields.get(fname)
+        if field is None:
+            return False
+        default = field.default(self) if field.default else False
+        return value == default or (not value and not default)
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not guarded_write_allowed(self.env):
+            # Rights first: a refused caller learns nothing about the fields.
+            self.browse().check_access("create")
         for vals in vals_list:
-            self._pass_check_guarded(set(vals) - self._pass_guarded_create_ok)
+            self._pass_check_guarded(
+                {
+                    fname
+                    for fname, value in vals.items()
+                    if fname not in self._pass_guarded_create_ok
+                    and not self._pass_is_default(fname, value)
+                }
+            )
         return super().create(vals_list)
 
     def write(self, vals):
+        if (
+            not guarded_write_allowed(self.env)
+            and set(vals) & self._pass_guarded_fields
+        ):
+            # Rights first: a refused caller learns nothing about the fields.
+            self.check_access("write")
         self._pass_check_guarded(vals)
         return super().write(vals)

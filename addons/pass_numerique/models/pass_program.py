@@ -109,6 +109,13 @@ class PassProgram(models.Model):
         "When the funders have paid: a book's passes can be redeemed only once its "
         "funders' invoices are paid.",
     )
+    require_handover = fields.Boolean(
+        string="Pass must be handed to a beneficiary before use",
+        default=False,
+        tracking=True,
+        help="A pass of this programme is accepted at a venue only once its "
+        "holder (a prescriber) has handed it to a registered beneficiary.",
+    )
     unused_policy = fields.Selection(
         [
             ("refund", "Refund the funders"),

@@ -47,3 +47,9 @@ class PassRedemptionAttempt(models.Model):
         readonly=True,
         default="rpc",
     )
+    operation = fields.Selection(
+        [("check", "Check"), ("redeem", "Redemption")],
+        readonly=True,
+        default="redeem",
+    )
+    ip = fields.Char(string="Client IP", readonly=True)

@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_datetime
 
 from ..tools.guard import guarded_write
 from ..tools.pass_code import code_error, format_code, normalize_code
@@ -213,8 +213,9 @@ class PassVoucher(models.Model):
         """The venue partner the caller may redeem for, or an error.
 
         Internal Pass users (staff taking a venue's call) may redeem for any
-        venue; anybody else only for their own organisation (the commercial
-        partner of their user), whatever id they send over RPC.
+        venue of their companies; anybody else only for their own organisation
+        (the commercial partner of their user), whatever id they send over RPC.
+        Whether another id exists is never told to them.
         """
         try:
             venue_id = int(venue_id)
@@ -222,10 +223,25 @@ class PassVoucher(models.Model):
             venue_id = 0
         if not 0 < venue_id <= MAX_ID:
             venue_id = 0
+        user = self.env.user
+        staff = user.has_group("pass_numerique.pass_numerique_group_user")
+        if not staff and (
+            user._is_public() or venue_id != user.partner_id.commercial_partner_id.id
+        ):
+            raise AccessError(
+                self.env._(
+                    "Vous ne pouvez encaisser des pass que pour votre propre lieu."
+                )
+            )
         # sudo: a venue's portal user cannot read partners, not even its own
-        # organisation's commercial fields; access is decided just below.
+        # organisation's commercial fields; it is its own (checked above) or
+        # the caller is staff.
         venue = self.env["res.partner"].sudo().browse(venue_id).exists()
-        if not venue or not venue.is_pass_venue:
+        if (
+            not venue
+            or not venue.is_pass_venue
+            or (staff and venue.company_id and venue.company_id not in user.company_ids)
+        ):
             raise UserError(
                 self.env._(
                     "Le lieu %(venue)s n'existe pas ou n'est pas un lieu "
@@ -233,59 +249,35 @@ class PassVoucher(models.Model):
                     venue=venue_id or "",
                 )
             )
-        user = self.env.user
-        if not user.has_group("pass_numerique.pass_numerique_group_user"):
-            if user.partner_id.commercial_partner_id != venue:
-                raise AccessError(
-                    self.env._(
-                        "Vous ne pouvez encaisser des pass que pour votre propre lieu."
-                    )
-                )
         return venue
-
-    @api.model
-    def _too_many_attempts(self, venue):
-        params = self.env["ir.config_parameter"].sudo()  # sudo: settings read by venues
-        limit = int(params.get_param("pass_numerique.max_refused_attempts", 10))
-        window = int(params.get_param("pass_numerique.attempt_window_minutes", 15))
-        if limit <= 0:
-            return False
-        since = fields.Datetime.now() - timedelta(minutes=window)
-        # sudo: the attempt log is not readable by venues, but their own
-        # refusals count against them.
-        refused = (
-            self.env["pass.redemption.attempt"]
-            .sudo()
-            .search_count(
-                [
-                    ("venue_id", "=", venue.id),
-                    ("ok", "=", False),
-                    # Only refusals that look like guessing count: a double
-                    # click (already_redeemed) or a wrong service is a
-                    # mistake at the counter, not an attack.
-                    ("reason", "in", GUESSING_REASONS),
-                    ("create_date", ">=", since),
-                ]
-            )
-        )
-        return refused >= limit
 
     @api.model
     def _evaluate(self, code, venue, service_code):
         """Check a code for a venue and a service. Changes nothing.
 
         Returns (reason or None, voucher (sudo) or empty, service or empty).
+        What a refusal tells is limited to what the person at the counter
+        needs: a venue that may not redeem is told so whatever the code; a
+        pass of another company is unknown to the venue.
         """
         Voucher = self.sudo()  # sudo: venues redeem passes they cannot read before
+        no_service = self.env["pass.service"].sudo().browse()
+        # An archived venue (closed down) redeems nothing, whatever its status.
+        if (
+            not venue.active
+            or not venue.is_pass_venue
+            or venue.pass_venue_state != "qualified"
+        ):
+            return "venue_not_qualified", Voucher, no_service
         code = normalize_code(code)
         error = code_error(code)
         if error == "malformed":
-            return "unknown_code", Voucher, self.env["pass.service"]
+            return "unknown_code", Voucher, no_service
         if error:
-            return error, Voucher, self.env["pass.service"]
+            return error, Voucher, no_service
         # order by id: the default order joins the books for nothing here
         voucher = Voucher.search([("code", "=", code)], limit=1, order="id")
-        service = self.env["pass.service"].sudo().browse()
+        service = no_service
         if (
             service_code
             and isinstance(service_code, str)
@@ -297,8 +289,8 @@ class PassVoucher(models.Model):
                 .sudo()
                 .search([("code", "=", service_code[:MAX_CODE_INPUT])], limit=1)
             )
-        if not voucher:
-            return "unknown_code", voucher, service
+        if not voucher or (venue.company_id and venue.company_id != voucher.company_id):
+            return "unknown_code", Voucher, service
         state_reason = {
             "redeemed": "already_redeemed",
             "settled": "already_redeemed",
@@ -316,13 +308,10 @@ class PassVoucher(models.Model):
             return "not_activated", voucher, service
         if not voucher.book_id._is_activated():
             return "not_activated", voucher, service
-        # An archived venue (closed down) redeems nothing, whatever its status.
-        if (
-            not venue.active
-            or not venue.is_pass_venue
-            or venue.pass_venue_state != "qualified"
-        ):
-            return "venue_not_qualified", voucher, service
+        # The programme may require the holder to hand the pass to a
+        # registered beneficiary first (a prescriber's hand-over).
+        if program.require_handover and not voucher.beneficiary_id:
+            return "not_distributed", voucher, service
         if not program._covers_venue(venue):
             return "out_of_territory", voucher, service
         if service_code is not None and service_code is not False:
@@ -335,95 +324,132 @@ class PassVoucher(models.Model):
         return None, voucher, service
 
     @api.model
-    def check_code(self, code, venue_id, service_code=None):
-        """Say whether a pass would be accepted, without changing anything.
+    def _attempt(self, code, venue_id, service_code, channel, operation):
+        """Evaluate one presented code under the guessing limits, and log it.
 
-        Returns {"ok": bool, "reason": str|None, "message": str, "amount": float,
-        "program": str}.
+        Returns (reason or None, voucher (sudo) or empty, service, retry_at).
         """
         venue = self._resolve_venue(venue_id)
-        if self._too_many_attempts(venue):
-            reason, voucher = "too_many_attempts", self.browse()
-        else:
-            reason, voucher, _service = self._evaluate(code, venue, service_code)
-        visible = voucher and reason not in ("unknown_code", "bad_check_digit")
-        return {
-            "ok": not reason,
-            "reason": reason,
-            "message": self._reason_message(reason)
-            if reason
-            else self.env._("Pass valable."),
-            "amount": voucher.amount if visible else 0.0,
-            "program": voucher.program_id.name if visible else "",
-        }
-
-    @api.model
-    def redeem_code(self, code, venue_id, service_code, channel="rpc"):
-        """Redeem a pass at a venue for a service, exactly once.
-
-        Returns {"ok": True, "voucher_id": int, "amount": float, ...} or
-        {"ok": False, "reason": str, "message": str}. A refusal changes
-        nothing but the attempt log. Under concurrent attempts on one pass,
-        the conditional UPDATE lets exactly one transaction win; the others
-        wait on the row, fail to serialize and are retried by Odoo's RPC and
-        HTTP layers, then see the pass redeemed and answer already_redeemed.
-        """
-        venue = self._resolve_venue(venue_id)
-        if channel not in ("rpc", "portal", "backoffice"):
-            channel = "rpc"
         raw = code if isinstance(code, str) else ("" if code is None else str(code))
-        if self._too_many_attempts(venue):
+        raw = raw[: MAX_CODE_INPUT * 4]
+        Limit = self.env["pass.rate.limit"]
+        ticket, retry_at = Limit._take_slot(venue)
+        if retry_at:
             reason, voucher, service = (
                 "too_many_attempts",
                 self.sudo().browse(),
                 self.env["pass.service"],
             )
         else:
-            reason, voucher, service = self._evaluate(
-                raw[: MAX_CODE_INPUT * 4], venue, service_code or ""
-            )
-            if not reason and not service:
+            reason, voucher, service = self._evaluate(raw, venue, service_code)
+            if operation == "redeem" and not reason and not service:
                 reason = "service_not_allowed"
-        if not reason:
-            self.env.flush_all()
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE pass_voucher
-                       SET state = 'redeemed', venue_id = %(venue)s,
-                           service_id = %(service)s, redeemed_by_id = %(uid)s,
-                           redeemed_at = now() at time zone 'UTC',
-                           write_uid = %(uid)s, write_date = now() at time zone 'UTC'
-                     WHERE id = %(id)s AND state = 'distributed'
-                    RETURNING id
-                    """,
-                    venue=venue.id,
-                    service=service.id,
-                    uid=self.env.uid,
-                    id=voucher.id,
-                )
-            )
-            if not self.env.cr.fetchone():
+            if reason not in GUESSING_REASONS:
+                Limit._give_back(ticket)
+        if operation == "redeem" and not reason:
+            if not self._write_redemption(voucher, venue, service):
                 reason = "already_redeemed"
-            # only what the UPDATE wrote: amount and programme stay cached
-            voucher.invalidate_recordset(
-                [
-                    "state",
-                    "venue_id",
-                    "service_id",
-                    "redeemed_by_id",
-                    "redeemed_at",
-                    "write_uid",
-                    "write_date",
-                ]
+        self._log_attempt(raw, venue, voucher, service, reason, channel, operation)
+        return reason, voucher, service, retry_at
+
+    @api.model
+    def _write_redemption(self, voucher, venue, service):
+        """The conditional UPDATE that redeems a distributed pass exactly once.
+        Returns whether this transaction redeemed it."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE pass_voucher
+                   SET state = 'redeemed', venue_id = %(venue)s,
+                       service_id = %(service)s, redeemed_by_id = %(uid)s,
+                       redeemed_at = now() at time zone 'UTC',
+                       write_uid = %(uid)s, write_date = now() at time zone 'UTC'
+                 WHERE id = %(id)s AND state = 'distributed'
+                RETURNING id
+                """,
+                venue=venue.id,
+                service=service.id,
+                uid=self.env.uid,
+                id=voucher.id,
             )
-        self._log_attempt(raw, venue, voucher, service, reason, channel)
+        )
+        done = bool(self.env.cr.fetchone())
+        # only what the UPDATE wrote: amount and programme stay cached
+        voucher.invalidate_recordset(
+            [
+                "state",
+                "venue_id",
+                "service_id",
+                "redeemed_by_id",
+                "redeemed_at",
+                "write_uid",
+                "write_date",
+            ]
+        )
+        return done
+
+    @api.model
+    def _refusal(self, reason, retry_at=None):
+        message = self._reason_message(reason)
+        if reason == "too_many_attempts" and retry_at:
+            message = self.env._(
+                "Trop de tentatives refusées : réessayez après %(time)s.",
+                time=format_datetime(self.env, retry_at, dt_format="short"),
+            )
+        return {"ok": False, "reason": reason, "message": message}
+
+    @api.model
+    def check_code(self, code, venue_id, service_code=None):
+        """Say whether a pass would be accepted, without changing any pass.
+
+        Logged and counted towards the attempt limits like a redemption.
+        Returns {"ok": bool, "reason": str|None, "message": str, "amount": float,
+        "program": str}; amount and programme only when the pass is accepted.
+        """
+        return self._check_code(code, venue_id, service_code, channel="rpc")
+
+    @api.model
+    def _check_code(self, code, venue_id, service_code=None, channel="rpc"):
+        reason, voucher, _service, retry_at = self._attempt(
+            code, venue_id, service_code, channel, "check"
+        )
         if reason:
-            return {
-                "ok": False,
-                "reason": reason,
-                "message": self._reason_message(reason),
-            }
+            return {**self._refusal(reason, retry_at), "amount": 0.0, "program": ""}
+        return {
+            "ok": True,
+            "reason": None,
+            "message": self.env._("Pass valable."),
+            "amount": voucher.amount,
+            "program": voucher.program_id.name,
+        }
+
+    @api.model
+    def redeem_code(self, code, venue_id, service_code, channel=None):
+        """Redeem a pass at a venue for a service, exactly once.
+
+        Returns {"ok": True, "voucher_id": int, "amount": float, ...} or
+        {"ok": False, "reason": str, "message": str}. A refusal changes
+        nothing but the attempt log and the attempt counters. Under
+        concurrent attempts on one pass, the conditional UPDATE lets exactly
+        one transaction win; the others wait on the row, fail to serialize
+        and are retried by Odoo's RPC and HTTP layers, then see the pass
+        redeemed and answer already_redeemed.
+
+        ``channel`` is accepted for compatibility and ignored: the server
+        records the channel (this public method is the API's).
+        """
+        return self._redeem_code(code, venue_id, service_code, channel="rpc")
+
+    @api.model
+    def _redeem_code(self, code, venue_id, service_code, channel="rpc"):
+        if channel not in ("rpc", "portal", "backoffice"):
+            channel = "rpc"
+        reason, voucher, service, retry_at = self._attempt(
+            code, venue_id, service_code or "", channel, "redeem"
+        )
+        if reason:
+            return self._refusal(reason, retry_at)
         return {
             "ok": True,
             "voucher_id": voucher.id,
@@ -437,8 +463,8 @@ class PassVoucher(models.Model):
         }
 
     @api.model
-    def _log_attempt(self, raw, venue, voucher, service, reason, channel):
-        code = normalize_code(raw[: MAX_CODE_INPUT * 4])
+    def _log_attempt(self, raw, venue, voucher, service, reason, channel, operation):
+        code = normalize_code(raw)
         # Only the last four digits of something that looks like a code are
         # kept; anything else typed is never stored (nor are NUL bytes, which
         # PostgreSQL refuses).
@@ -460,11 +486,41 @@ class PassVoucher(models.Model):
                 "ok": not reason,
                 "reason": reason or "ok",
                 "channel": channel,
+                "operation": operation,
+                "ip": self.env["pass.rate.limit"]._client_ip(),
                 "company_id": (
                     voucher.company_id or venue.company_id or self.env.company
                 ).id,
             }
         )
+
+    def _check_redemption_cancel_rights(self):
+        """Raise AccessError, naming no pass, unless the caller may undo the
+        redemption of every pass of self: a Pass manager (within the
+        companies it may write), or the venue that redeemed them."""
+        user = self.env.user
+        refused = AccessError(
+            self.env._("Vous ne pouvez annuler que les encaissements de votre lieu.")
+        )
+        ids = [i for i in self._ids if isinstance(i, int) and 0 < i <= MAX_ID]
+        if len(ids) != len(self._ids) or not ids:
+            raise refused
+        if user.has_group("pass_numerique.pass_numerique_group_manager"):
+            if len(self.browse(ids).exists()) != len(ids):
+                raise refused
+            self.check_access("write")
+            return
+        own_venue = user.partner_id.commercial_partner_id
+        # sudo: only whether each pass was redeemed by the caller's own venue
+        # is read here; nothing of a pass leaves this method.
+        vouchers = self.sudo().browse(ids).exists()
+        if (
+            user._is_public()
+            or not own_venue.is_pass_venue
+            or len(vouchers) != len(ids)
+            or any(v.venue_id != own_venue for v in vouchers)
+        ):
+            raise refused
 
     def action_cancel_redemption(self, reason=False):
         """Undo a redemption (mistake at the counter): the pass is distributed again.
@@ -472,7 +528,9 @@ class PassVoucher(models.Model):
         A venue may undo its own redemption within the configured window,
         saying why; afterwards, and for any venue, only a Pass manager can. A
         settled pass (already in a validated remittance) cannot be undone here.
+        Who may act is checked first: a refusal names no pass.
         """
+        self._check_redemption_cancel_rights()
         reason = reason.strip()[:200] if isinstance(reason, str) else ""
         user = self.env.user
         is_manager = user.has_group("pass_numerique.pass_numerique_group_manager")
@@ -484,10 +542,9 @@ class PassVoucher(models.Model):
             )
         )
         limit = fields.Datetime.now() - timedelta(minutes=window)
-        # sudo: a venue's portal user may not write passes; who may cancel
-        # which redemption is checked just below, before any write.
+        # sudo: a venue's portal user may not write passes; they are its own
+        # redemptions (checked above).
         vouchers = self if is_manager else self.sudo()
-        own_venue = user.partner_id.commercial_partner_id
         for voucher in vouchers:
             if voucher.state != "redeemed":
                 raise UserError(
@@ -499,19 +556,6 @@ class PassVoucher(models.Model):
                 )
             if is_manager:
                 continue
-            if not own_venue.is_pass_venue:
-                raise AccessError(
-                    self.env._(
-                        "Seul un responsable Pass Numérique peut annuler un "
-                        "encaissement."
-                    )
-                )
-            if voucher.venue_id != own_venue:
-                raise AccessError(
-                    self.env._(
-                        "Vous ne pouvez annuler que les encaissements de votre lieu."
-                    )
-                )
             if voucher.redeemed_at < limit:
                 raise UserError(
                     self.env._(

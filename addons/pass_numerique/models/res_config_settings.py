@@ -10,8 +10,16 @@ class ResConfigSettings(models.TransientModel):
         string="Refused attempts before blocking",
         config_parameter="pass_numerique.max_refused_attempts",
         default=10,
-        help="After this many refused redemption attempts by one venue within the "
-        "window, further attempts are answered 'too many attempts'.",
+        help="After this many mistyped or unknown codes checked or redeemed by one "
+        "venue, or by one user, within the window, further attempts are answered "
+        "'too many attempts' until the window is over.",
+    )
+    pass_max_refused_attempts_ip = fields.Integer(
+        string="Refused attempts per client IP before blocking",
+        config_parameter="pass_numerique.max_refused_attempts_ip",
+        default=30,
+        help="Same limit for one client IP address, whatever the venue or user "
+        "(several venues may share an address).",
     )
     pass_attempt_window_minutes = fields.Integer(
         string="Attempt window (minutes)",

@@ -1,6 +1,10 @@
 from . import (
+    test_beneficiary_rules,
     test_book,
+    test_disclosure,
     test_distribution,
+    test_guards,
+    test_handover_report,
     test_i18n,
     test_open_data,
     test_pass_code,

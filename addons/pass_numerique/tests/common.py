@@ -21,6 +21,20 @@ Helpers: ``_create_program(code, shares=None, **vals)`` (draft programme),
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
+from odoo.addons.pass_numerique.tools.guard import guarded_write
+
+
+def create_guarded(model, vals):
+    """Fixtures: create records with guarded fields set (as data files do)."""
+    with guarded_write():
+        return model.create(vals)
+
+
+def write_guarded(records, vals):
+    """Fixtures: put records straight into a state (as data files do)."""
+    with guarded_write():
+        return records.write(vals)
+
 
 class PassNumeriqueCommon(TransactionCase):
     @classmethod
@@ -73,7 +87,8 @@ class PassNumeriqueCommon(TransactionCase):
                 "category": "daily_tools",
             }
         )
-        cls.venue = Partner.create(
+        cls.venue = create_guarded(
+            Partner,
             {
                 "name": "Espace numérique de Bordeaux Bastide (test)",
                 "is_company": True,
@@ -86,7 +101,7 @@ class PassNumeriqueCommon(TransactionCase):
                 "pass_service_ids": [
                     Command.set((cls.service_admin | cls.service_mail).ids)
                 ],
-            }
+            },
         )
         cls.program = cls._create_program(
             "TEST-GIRONDE",

@@ -8,6 +8,8 @@ import re
 from odoo import Command, fields
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
+from .common import create_guarded, write_guarded
+
 # The pass the tour types (see static/tests/tours/pass_counter_tour.js).
 TOUR_CODE = "3141592653589795"
 # Another well-formed code (valid Damm check digit).
@@ -63,7 +65,8 @@ class TestPortalCounter(HttpCase):
         cls.program.action_activate()
 
         def venue(name, zip_code, services):
-            return Partner.create(
+            return create_guarded(
+                Partner,
                 {
                     "name": name,
                     "is_company": True,
@@ -73,7 +76,7 @@ class TestPortalCounter(HttpCase):
                     "city": "Bordeaux",
                     "country_id": env.ref("base.fr").id,
                     "pass_service_ids": [Command.set(services.ids)],
-                }
+                },
             )
 
         def portal_user(login, organisation):
@@ -106,7 +109,7 @@ class TestPortalCounter(HttpCase):
         (cls.book_1 | cls.book_3).distribute(cls.prescriber_1.id)
         cls.book_2.distribute(cls.prescriber_2.id)
         cls.tour_voucher = cls.book_1.voucher_ids[0]
-        cls.tour_voucher.code = TOUR_CODE
+        write_guarded(cls.tour_voucher, {"code": TOUR_CODE})
 
     # ------------------------------------------------------------------ helpers
     def _csrf(self, url):

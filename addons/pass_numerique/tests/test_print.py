@@ -21,6 +21,7 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from ..models import pass_print_batch
 from ..tools import book_pdf
 from ..tools.pass_code import format_code, generate_codes
+from .common import create_guarded
 
 RENDER_DPI = 300
 
@@ -378,7 +379,8 @@ class TestPublicVenues(HttpCase):
         cls.program.action_activate()
 
         def venue(name, zip_code, state, services, **extra):
-            return Partner.create(
+            return create_guarded(
+                Partner,
                 {
                     "name": name,
                     "is_company": True,
@@ -390,7 +392,7 @@ class TestPublicVenues(HttpCase):
                     "email": "secret-%s@example.com" % zip_code,
                     "pass_service_ids": [Command.set(services.ids)],
                     **extra,
-                }
+                },
             )
 
         cls.good = venue(

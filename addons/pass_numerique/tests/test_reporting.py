@@ -11,6 +11,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
+from .common import create_guarded
+
 
 class ReportingFixture:
     """Two funders, a co-funded programme and one of funder B's own, venues in
@@ -81,7 +83,8 @@ class ReportingFixture:
         )
 
         def venue(name, zip_code, city):
-            return Partner.create(
+            return create_guarded(
+                Partner,
                 {
                     "name": name,
                     "is_company": True,
@@ -91,7 +94,7 @@ class ReportingFixture:
                     "city": city,
                     "country_id": env.ref("base.fr").id,
                     "pass_service_ids": [Command.set(services.ids)],
-                }
+                },
             )
 
         cls.venue_bordeaux = venue("Lieu Bordeaux (rep)", "33000", "Bordeaux")
@@ -121,6 +124,7 @@ class ReportingFixture:
                     "age_band": band,
                     "situation": situation,
                     "zip": "33000",
+                    "consent_date": fields.Date.today(),
                 }
                 for band, situation in facts
             ]

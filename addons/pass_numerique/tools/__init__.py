@@ -1,2 +1,1 @@
-from . import pass_code
-from . import guard
+from . import guard, pass_code

@@ -34,15 +34,15 @@ class PassVoucherRedeem(models.TransientModel):
 
     def action_check(self):
         self.ensure_one()
-        res = self.env["pass.voucher"].check_code(
-            self.code, self.venue_id.id, self.service_id.code
+        res = self.env["pass.voucher"]._check_code(
+            self.code, self.venue_id.id, self.service_id.code, channel="backoffice"
         )
         self.write({"result_ok": res["ok"], "result_message": res["message"]})
         return self._reopen()
 
     def action_redeem(self):
         self.ensure_one()
-        res = self.env["pass.voucher"].redeem_code(
+        res = self.env["pass.voucher"]._redeem_code(
             self.code, self.venue_id.id, self.service_id.code, channel="backoffice"
         )
         self.write(
