@@ -4,9 +4,8 @@
 slips, send their redeemed passes not yet remitted in a new one, and download
 each slip as PDF. The venue is always the logged-in user's organisation: no
 route takes a venue id from the browser; a remittance of another venue is
-refused by the record rules (redirect to /my)."""
-
-from urllib.parse import urlencode
+refused by the record rules (404). Messages reach the pages through the
+session, never from the URL."""
 
 from werkzeug.exceptions import NotFound
 
@@ -14,8 +13,12 @@ from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
+from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+# Session key of the message shown once on the remittances page.
+SESSION_ERROR_KEY = "pass_remittance_error"
 
 
 class PassRemittancePortal(CustomerPortal):
@@ -78,7 +81,7 @@ class PassRemittancePortal(CustomerPortal):
         auth="user",
         website=True,
     )
-    def pass_remittances(self, page=1, error=None, **kw):
+    def pass_remittances(self, page=1, **kw):
         venue = self._pass_remittance_venue()
         # As the user: the record rules restrict to the venue's remittances.
         Remittance = request.env["pass.remittance"]
@@ -103,7 +106,8 @@ class PassRemittancePortal(CustomerPortal):
                 "pager": pager,
                 "unremitted_count": sum(count for _c, _cur, count, _a in groups),
                 "unremitted": groups,
-                "error": (error or "")[:300],
+                # Set by this controller only (never read from the URL).
+                "error": request.session.pop(SESSION_ERROR_KEY, None),
             }
         )
         return request.render("pass_settlement.portal_pass_remittances", values)
@@ -146,27 +150,30 @@ class PassRemittancePortal(CustomerPortal):
         except UserError as error:
             return self._pass_remittances_error(error.args[0])
         if len(remittances) == 1:
-            return request.redirect(remittances.get_portal_url())
+            return request.redirect(remittances.access_url)
         return request.redirect("/my/pass/remittances")
 
     def _pass_remittances_error(self, message):
-        return request.redirect("/my/pass/remittances?" + urlencode({"error": message}))
+        request.session[SESSION_ERROR_KEY] = message
+        return request.redirect("/my/pass/remittances")
 
     @http.route(
         "/my/pass/remittances/<int:remittance_id>",
         type="http",
-        auth="public",
+        auth="user",
         website=True,
     )
-    def pass_remittance(
-        self, remittance_id, access_token=None, report_type=None, download=False, **kw
-    ):
+    def pass_remittance(self, remittance_id, report_type=None, download=False, **kw):
+        """A slip lists pass codes: only the venue's logged-in users see it (no
+        access token, which a forwarded link would carry to anyone)."""
+        if not 0 < remittance_id <= MAX_ID:
+            raise NotFound()
         try:
             remittance_sudo = self._document_check_access(
-                "pass.remittance", remittance_id, access_token
+                "pass.remittance", remittance_id
             )
-        except (AccessError, MissingError):
-            return request.redirect("/my")
+        except (AccessError, MissingError) as exc:
+            raise NotFound() from exc
         if report_type in ("html", "pdf", "text"):
             return self._show_report(
                 model=remittance_sudo,
@@ -176,7 +183,7 @@ class PassRemittancePortal(CustomerPortal):
             )
         values = self._get_page_view_values(
             remittance_sudo,
-            access_token,
+            None,
             {"page_name": "pass_remittance", "remittance": remittance_sudo},
             "my_pass_remittances_history",
             False,

@@ -1,7 +1,8 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Statements in the portal: a funder's users see their funder's statement,
-a venue's users their venue's, nobody anyone else's (404)."""
+a venue's users their venue's, nobody anyone else's (404). A date that is
+no date, or out of the range a statement can cover, is a 404 too."""
 
 from datetime import date
 
@@ -10,7 +11,12 @@ from werkzeug.exceptions import NotFound
 from odoo import fields, http
 from odoo.http import request
 
+from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
 from odoo.addons.portal.controllers.portal import CustomerPortal
+
+# The dates a statement period may cover.
+PERIOD_MIN = date(2000, 1, 1)
+PERIOD_MAX = date(2999, 12, 31)
 
 
 class PassStatementPortal(CustomerPortal):
@@ -34,8 +40,10 @@ class PassStatementPortal(CustomerPortal):
                 fields.Date.to_date(date_from) if date_from else date(today.year, 1, 1)
             )
             end = fields.Date.to_date(date_to) if date_to else today
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise NotFound() from exc
+        if not (PERIOD_MIN <= start <= PERIOD_MAX and PERIOD_MIN <= end <= PERIOD_MAX):
+            raise NotFound()
         if start > end:
             start, end = end, start
         return start, end
@@ -151,9 +159,12 @@ class PassStatementPortal(CustomerPortal):
         program = request.env["pass.program"].sudo()  # sudo: checked to be the funder's
         if program_id:
             try:
-                program = program.browse(int(program_id)).exists()
+                program_id = int(program_id)
             except ValueError as exc:
                 raise NotFound() from exc
+            if not 0 < program_id <= MAX_ID:
+                raise NotFound()
+            program = program.browse(program_id).exists()
             if not program or partner not in program.funding_ids.partner_id:
                 raise NotFound()
         return self._pass_statement_response(

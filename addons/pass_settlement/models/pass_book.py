@@ -2,9 +2,14 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models
 
+from odoo.addons.pass_numerique.models.pass_book import BOOK_GUARDED_FIELDS
+
 
 class PassBook(models.Model):
     _inherit = "pass.book"
+    # The sale line is what activates a book of an on-payment programme (its
+    # funders' invoices paid): set only when the order issues the book.
+    _pass_guarded_fields = BOOK_GUARDED_FIELDS | {"sale_line_id"}
 
     sale_line_id = fields.Many2one(
         "sale.order.line",

@@ -6,8 +6,13 @@ import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+from odoo.addons.pass_numerique.tools.guard import (
+    guarded_write,
+    guarded_write_allowed,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +21,22 @@ PAYMENT_LINE_ACTIVE_STATES = ("draft", "open", "generated", "uploaded")
 # First key of the transaction-level advisory lock of clearing runs (the
 # second one is the company id).
 CLEARING_LOCK_KEY = 74_670
+# What a run did (its state, remittances, payments, report): written by the
+# run alone, never by a plain write or create.
+CLEARING_GUARDED_FIELDS = frozenset(
+    {
+        "name",
+        "state",
+        "remittance_ids",
+        "payment_order_ids",
+        "skipped_venue_ids",
+        "last_error",
+        "executed_at",
+        "executed_by_id",
+    }
+)
+# The period and company of a run that is done no longer change.
+CLEARING_UNTIL_DONE_FIELDS = frozenset({"company_id", "period_start", "period_end"})
 
 
 class PassClearingRun(models.Model):
@@ -38,9 +59,10 @@ class PassClearingRun(models.Model):
 
     _name = "pass.clearing.run"
     _description = "Pass clearing run"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "pass.guarded.mixin"]
     _order = "period_end desc, id desc"
     _check_company_auto = True
+    _pass_guarded_fields = CLEARING_GUARDED_FIELDS
 
     name = fields.Char(compute="_compute_name", store=True)
     company_id = fields.Many2one(
@@ -146,6 +168,29 @@ class PassClearingRun(models.Model):
         for run in self:
             run.payment_order_id = run.payment_order_ids.sorted("id")[-1:]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A new run is to run: its state and results come from running it.
+        vals_list = [dict(vals) for vals in vals_list]
+        for vals in vals_list:
+            if vals.get("state") == "draft":
+                del vals["state"]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if (
+            not guarded_write_allowed(self.env)
+            and CLEARING_UNTIL_DONE_FIELDS & set(vals)
+            and any(run.state == "done" for run in self)
+        ):
+            raise UserError(
+                self.env._(
+                    "Cette compensation a été exécutée : sa période et sa société "
+                    "ne se modifient plus."
+                )
+            )
+        return super().write(vals)
+
     # ------------------------------------------------------------------ scheduling
     @api.model
     def _cron_clear_previous_month(self):
@@ -181,13 +226,7 @@ class PassClearingRun(models.Model):
         """Run each clearing in a savepoint: all or nothing. A failure is
         recorded on the run (state failed, error) and the ledger is left as
         it was before the run."""
-        if (
-            not self.env.user.has_group("account.group_account_user")
-            and not self.env.su
-        ):
-            raise UserError(
-                self.env._("Seul un comptable peut lancer une compensation.")
-            )
+        self._check_clearing_rights()
         for run in self:
             run._lock()
             try:
@@ -199,14 +238,15 @@ class PassClearingRun(models.Model):
             except Exception as error:
                 message = error.args[0] if isinstance(error, UserError) else repr(error)
                 _logger.warning("Clearing run %s failed: %s", run.display_name, message)
-                run.write(
-                    {
-                        "state": "failed",
-                        "last_error": message,
-                        "executed_at": fields.Datetime.now(),
-                        "executed_by_id": self.env.uid,
-                    }
-                )
+                with guarded_write():
+                    run.write(
+                        {
+                            "state": "failed",
+                            "last_error": message,
+                            "executed_at": fields.Datetime.now(),
+                            "executed_by_id": self.env.uid,
+                        }
+                    )
                 run.message_post(
                     body=self.env._(
                         "La compensation a échoué, rien n'a été comptabilisé : "
@@ -215,15 +255,35 @@ class PassClearingRun(models.Model):
                     )
                 )
                 continue
-            run.write(
-                {
-                    "state": "done",
-                    "last_error": report or False,
-                    "executed_at": fields.Datetime.now(),
-                    "executed_by_id": self.env.uid,
-                }
-            )
+            with guarded_write():
+                run.write(
+                    {
+                        "state": "done",
+                        "last_error": report or False,
+                        "executed_at": fields.Datetime.now(),
+                        "executed_by_id": self.env.uid,
+                    }
+                )
         return True
+
+    def _check_clearing_rights(self):
+        """Accountants with the payments group run the clearing (it posts
+        entries and prepares the venues' transfers); the scheduler too."""
+        if self.env.su:
+            return
+        user = self.env.user
+        if not user.has_group("account.group_account_user"):
+            raise AccessError(
+                self.env._("Seul un comptable peut lancer une compensation.")
+            )
+        if not user.has_group("account_payment_order.group_account_payment"):
+            raise AccessError(
+                self.env._(
+                    "Préparer les virements aux lieux demande le groupe "
+                    "« Comptabilité / Paiements » : demandez-le à un administrateur."
+                )
+            )
+        self.check_access("write")
 
     def _lock(self):
         """One execution at a time per run (NOWAIT: a second click while the
@@ -271,8 +331,13 @@ class PassClearingRun(models.Model):
         company = self.company_id
         company._pass_check_settlement_config()
         mode = self._check_payout_config()
+        # pass_hide_codes: the run's errors are stored on the run, read by
+        # users who may not read the passes they would name.
         Remittance = self.env["pass.remittance"].with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_notrack=True,
+            pass_hide_codes=True,
         )
         venues, banks = self._venues_to_clear()
         without_iban = venues.filtered(lambda v: v.id not in banks)
@@ -283,28 +348,31 @@ class PassClearingRun(models.Model):
             [("clearing_run_id", "=", self.id), ("state", "in", ("draft", "submitted"))]
         )
         to_clear -= pending.venue_id
-        remittances = Remittance.create(
-            [
-                {
-                    "venue_id": venue.id,
-                    "company_id": company.id,
-                    "currency_id": company.currency_id.id,
-                    "period_end": self.period_end,
-                    "clearing_run_id": self.id,
-                }
-                for venue in to_clear
-            ]
-        )
+        with guarded_write():
+            remittances = Remittance.create(
+                [
+                    {
+                        "venue_id": venue.id,
+                        "company_id": company.id,
+                        "currency_id": company.currency_id.id,
+                        "period_end": self.period_end,
+                        "clearing_run_id": self.id,
+                    }
+                    for venue in to_clear
+                ]
+            )
         drafts = remittances | pending.filtered(lambda r: r.state == "draft")
         drafts._fill_redeemed()
         # A venue whose passes were taken meanwhile leaves an empty remittance.
-        drafts.filtered(lambda r: not r.voucher_count).write({"state": "cancelled"})
+        with guarded_write():
+            drafts.filtered(lambda r: not r.voucher_count).write({"state": "cancelled"})
         drafts = drafts.filtered("voucher_count")
         drafts.action_submit()
         (drafts | pending.filtered(lambda r: r.state == "submitted")).action_validate()
         unpaid_skipped = self._prepare_payment_order(mode)
         skipped = without_iban | unpaid_skipped
-        self.skipped_venue_ids = skipped
+        with guarded_write():
+            self.skipped_venue_ids = skipped
         if not skipped:
             return ""
         return self.env._(
@@ -316,15 +384,6 @@ class PassClearingRun(models.Model):
     def _check_payout_config(self):
         """The payment mode and the bank account the transfers leave from."""
         company = self.company_id
-        if not self.env.su and not self.env.user.has_group(
-            "account_payment_order.group_account_payment"
-        ):
-            raise UserError(
-                self.env._(
-                    "Préparer les virements aux lieux demande le groupe "
-                    "« Comptabilité / Paiements » : demandez-le à un administrateur."
-                )
-            )
         mode = company.pass_venue_payment_mode_id
         if not mode:
             raise UserError(
@@ -460,5 +519,6 @@ class PassClearingRun(models.Model):
         )
         order.draft2open()
         order.open2generated()
-        self.payment_order_ids = [fields.Command.link(order.id)]
+        with guarded_write():
+            self.payment_order_ids = [fields.Command.link(order.id)]
         return skipped

@@ -7,14 +7,51 @@ passes, and the entries that give their value back (credit note) or keep it
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 # Passes whose value is still unused once the programme is over.
 UNUSED_END_STATES = ("expired", "cancelled")
 
+# A reconciliation and its lines are made by the programme's end of validity
+# and posted by their validation, never written by hand.
+RECONCILIATION_GUARDED_FIELDS = frozenset(
+    {
+        "name",
+        "program_id",
+        "company_id",
+        "currency_id",
+        "date",
+        "unused_policy",
+        "state",
+        "line_ids",
+        "voucher_ids",
+    }
+)
+RECONCILIATION_LINE_GUARDED_FIELDS = frozenset(
+    {
+        "reconciliation_id",
+        "partner_id",
+        "share",
+        "unit_amount",
+        "count_bought",
+        "count_redeemed",
+        "count_settled",
+        "count_unused",
+        "amount_bought",
+        "amount_redeemed",
+        "amount_settled",
+        "amount_unused",
+        "origin_line_data",
+        "move_id",
+    }
+)
+
 
 class PassVoucher(models.Model):
+    # Guarded field: see _pass_guarded_fields in pass_voucher.py.
     _inherit = "pass.voucher"
 
     reconciliation_id = fields.Many2one(
@@ -36,9 +73,10 @@ class PassReconciliation(models.Model):
 
     _name = "pass.reconciliation"
     _description = "Pass end-of-validity reconciliation"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "pass.guarded.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _pass_guarded_fields = RECONCILIATION_GUARDED_FIELDS
 
     name = fields.Char(required=True, readonly=True)
     program_id = fields.Many2one(
@@ -110,12 +148,13 @@ class PassReconciliation(models.Model):
         if not self.env.su and not self.env.user.has_group(
             "account.group_account_user"
         ):
-            raise UserError(
+            raise AccessError(
                 self.env._(
                     "Seul un comptable peut comptabiliser un rapprochement de fin de "
                     "validité."
                 )
             )
+        self.check_access("write")
         for reconciliation in self:
             self.env.cr.execute(
                 SQL(
@@ -138,11 +177,13 @@ class PassReconciliation(models.Model):
             # without being salesmen; access was checked above.
             moves = self.env["account.move"].sudo().create(moves_vals).sudo(False)
             moves.action_post()
-            for line, move in zip(lines, moves, strict=True):
-                line.move_id = move
+            with guarded_write():
+                for line, move in zip(lines, moves, strict=True):
+                    line.move_id = move
             if reconciliation.unused_policy == "refund":
                 reconciliation._reconcile_open_invoices(moves)
-            reconciliation.state = "done"
+            with guarded_write():
+                reconciliation.state = "done"
             reconciliation.message_post(
                 body=self.env._(
                     "%(count)s pass non utilisés, %(amount)s : écritures "
@@ -180,8 +221,10 @@ class PassReconciliationLine(models.Model):
     """One funder's side of an end-of-validity reconciliation."""
 
     _name = "pass.reconciliation.line"
+    _inherit = ["pass.guarded.mixin"]
     _description = "Pass end-of-validity reconciliation of one funder"
     _order = "reconciliation_id, id"
+    _pass_guarded_fields = RECONCILIATION_LINE_GUARDED_FIELDS
 
     reconciliation_id = fields.Many2one(
         "pass.reconciliation", required=True, ondelete="cascade", index=True

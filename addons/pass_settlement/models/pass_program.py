@@ -1,7 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class PassProgram(models.Model):
@@ -102,6 +102,13 @@ class PassProgram(models.Model):
         return True
 
     def action_create_product(self):
+        if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
+            raise AccessError(
+                self.env._(
+                    "Seul un responsable Pass Numérique peut créer le produit d'un "
+                    "programme."
+                )
+            )
         self.mapped("company_id")._pass_setup_settlement_defaults()
         for company in self.mapped("company_id"):
             company._pass_check_settlement_config()

@@ -12,8 +12,10 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
+
+from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .pass_expiry import UNUSED_END_STATES, funder_books
 
@@ -185,6 +187,14 @@ class PassProgram(models.Model):
     # ------------------------------------------------------------------ expiry
     def action_pass_end_of_validity(self):
         """Button: close the validity now (only once the grace period is over)."""
+        if not self.env.su and not self.env.user.has_group(
+            "account.group_account_user"
+        ):
+            raise AccessError(
+                self.env._(
+                    "Seul un comptable peut traiter la fin de validité d'un programme."
+                )
+            )
         today = fields.Date.context_today(self)
         for program in self:
             if program._pass_expiry_deadline() >= today:
@@ -215,14 +225,16 @@ class PassProgram(models.Model):
         unused = self.env["pass.voucher"].search(
             [("program_id", "=", self.id), ("state", "in", UNUSED_STATES)]
         )
-        unused.write({"state": "expired"})
+        with guarded_write():
+            unused.write({"state": "expired"})
         reconciliation = self._pass_create_reconciliation(today)
         if reconciliation:
             reconciliation.action_validate()
         vals = {"pass_expiry_date": today}
         if self.state == "active":
             vals["state"] = "closed"
-        self.write(vals)
+        with guarded_write():
+            self.write(vals)
         _logger.info(
             "End of validity of programme %s: %s passes expired", self.code, len(unused)
         )
@@ -287,22 +299,23 @@ class PassProgram(models.Model):
                     "origin_line_data": origin,
                 }
             )
-        reconciliation = self.env["pass.reconciliation"].create(
-            {
-                "name": self.env._(
-                    "Fin de validité %(program)s (%(date)s)",
-                    program=self.code,
-                    date=format_date(self.env, today),
-                ),
-                "program_id": self.id,
-                "company_id": self.company_id.id,
-                "currency_id": currency.id,
-                "date": today,
-                "unused_policy": self.unused_policy,
-                "line_ids": [fields.Command.create(vals) for vals in lines],
-            }
-        )
-        todo.write({"reconciliation_id": reconciliation.id})
+        with guarded_write():
+            reconciliation = self.env["pass.reconciliation"].create(
+                {
+                    "name": self.env._(
+                        "Fin de validité %(program)s (%(date)s)",
+                        program=self.code,
+                        date=format_date(self.env, today),
+                    ),
+                    "program_id": self.id,
+                    "company_id": self.company_id.id,
+                    "currency_id": currency.id,
+                    "date": today,
+                    "unused_policy": self.unused_policy,
+                    "line_ids": [fields.Command.create(vals) for vals in lines],
+                }
+            )
+            todo.write({"reconciliation_id": reconciliation.id})
         return reconciliation
 
     def action_view_reconciliations(self):

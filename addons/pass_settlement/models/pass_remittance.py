@@ -1,11 +1,46 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
+from odoo.addons.pass_numerique.tools.guard import (
+    guarded_write,
+    guarded_write_allowed,
+)
+
+from .pass_voucher import code_for_caller
+
+# Fields of a remittance that only its workflow methods change (plain write
+# and create refuse them, except the few a new draft is created with).
+REMITTANCE_GUARDED_FIELDS = frozenset(
+    {
+        "name",
+        "state",
+        "venue_id",
+        "company_id",
+        "currency_id",
+        "voucher_ids",
+        "voucher_count",
+        "amount_total",
+        "submitted_at",
+        "validated_at",
+        "validated_by_id",
+        "move_id",
+        "clearing_run_id",
+    }
+)
+# A draft remittance is created for a venue, in a company and currency.
+REMITTANCE_CREATE_OK = frozenset({"venue_id", "company_id", "currency_id"})
+# Unguarded fields a plain write may change only in these states.
+REMITTANCE_STATE_BOUND_FIELDS = {
+    "period_end": ("draft",),
+    "date": ("draft", "submitted"),
+}
 
 
 class PassRemittance(models.Model):
@@ -15,9 +50,11 @@ class PassRemittance(models.Model):
 
     _name = "pass.remittance"
     _description = "Pass remittance (bordereau)"
-    _inherit = ["mail.thread", "portal.mixin"]
+    _inherit = ["mail.thread", "portal.mixin", "pass.guarded.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _pass_guarded_fields = REMITTANCE_GUARDED_FIELDS
+    _pass_guarded_create_ok = REMITTANCE_CREATE_OK
 
     name = fields.Char(readonly=True, copy=False, default="/", required=True)
     venue_id = fields.Many2one(
@@ -27,6 +64,7 @@ class PassRemittance(models.Model):
         index=True,
         domain=[("is_pass_venue", "=", True)],
         tracking=True,
+        check_company=True,
     )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
@@ -48,6 +86,7 @@ class PassRemittance(models.Model):
         ],
         default="draft",
         required=True,
+        readonly=True,
         tracking=True,
         index=True,
         copy=False,
@@ -118,14 +157,45 @@ class PassRemittance(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """A new remittance is a draft numbered by the sequence: its state,
+        number, passes and entry come from the workflow, not from the caller."""
+        vals_list = [dict(vals) for vals in vals_list]
+        guarded = not guarded_write_allowed(self.env)
+        if guarded:
+            # Rights first: a refused caller learns nothing about the fields.
+            self.browse().check_access("create")
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
+            if vals.get("state") == "draft":
+                del vals["state"]
+            if vals.get("name") in ("/", False, None, ""):
+                vals.pop("name", None)
+            if guarded:
+                # Empty values are the defaults of every other guarded field.
+                self._pass_check_guarded(
+                    {
+                        fname
+                        for fname, value in vals.items()
+                        if value and fname not in self._pass_guarded_create_ok
+                    }
+                )
+            if "name" not in vals:
                 # sudo: venues' portal users create remittances without reading
                 # the sequence.
                 vals["name"] = (
                     self.env["ir.sequence"].sudo().next_by_code("pass.remittance")
                 )
-        return super().create(vals_list)
+        # The guarded fields were checked just above; the number is ours.
+        with guarded_write():
+            return super().create(vals_list)
+
+    def write(self, vals):
+        if not guarded_write_allowed(self.env):
+            for fname, states in REMITTANCE_STATE_BOUND_FIELDS.items():
+                if fname in vals:
+                    self.filtered(lambda r, s=states: r.state not in s)._check_state(
+                        states[0]
+                    )
+        return super().write(vals)
 
     def _compute_access_url(self):
         res = super()._compute_access_url()
@@ -133,12 +203,20 @@ class PassRemittance(models.Model):
             remittance.access_url = f"/my/pass/remittances/{remittance.id}"
         return res
 
+    def _get_report_base_filename(self):
+        """File name of the slip downloaded from the portal."""
+        self.ensure_one()
+        return self.env._("Bordereau %(name)s", name=self.name)
+
     # ------------------------------------------------------------------ filling
     @api.model
     def _period_bound(self, period_end):
         """Passes redeemed before this instant (UTC) belong to a period ending
         on period_end (the redemption timestamps are stored in UTC)."""
-        return fields.Datetime.to_datetime(period_end) + timedelta(days=1)
+        start = fields.Datetime.to_datetime(period_end)
+        if start.date() == date.max:
+            return datetime.max
+        return start + timedelta(days=1)
 
     def _redeemed_domain(self):
         self.ensure_one()
@@ -164,8 +242,8 @@ class PassRemittance(models.Model):
         restricted to each remittance's venue, company and currency."""
         if not self:
             return
+        self._check_remittance_rights()
         self._check_state("draft")
-        self.check_access("write")
         Voucher = self.env["pass.voucher"]
         Voucher.flush_model()
         self.flush_recordset()
@@ -198,14 +276,92 @@ class PassRemittance(models.Model):
         self.modified(["voucher_ids"])
 
     def add_vouchers(self, voucher_ids):
-        """Add the given passes to this draft remittance, after checking each."""
+        """Add the given passes (ids) to this draft remittance, after checking each.
+
+        In this order, so that no refusal names a pass the caller may not
+        read: write access to the remittance; every pass readable by the
+        caller (an id that is no pass, or a pass the caller may not read, gets
+        one and the same refusal, without any code); every pass redeemed by
+        the remittance's venue (refused without naming any pass); only then
+        the checks that name the first wrong pass."""
         self.ensure_one()
+        self._check_remittance_rights()
         self._check_state("draft")
-        # sudo: checked below (venue, state, company, currency, remittance).
-        vouchers = self.env["pass.voucher"].sudo().browse(voucher_ids).exists()
-        self._check_passes([("id", "in", vouchers.ids)])
-        vouchers.write({"remittance_id": self.id})
+        ids = self._pass_clean_ids(voucher_ids)
+        Voucher = self.env["pass.voucher"]
+        refusal = AccessError(
+            self.env._(
+                "Ces pass n'existent pas ou vous n'y avez pas accès : ils ne "
+                "peuvent pas être ajoutés au bordereau %(name)s.",
+                name=self.name,
+            )
+        )
+        if ids is None:
+            raise refusal
+        if not ids:
+            return True
+        try:
+            # As the caller: the record rules keep the passes it may not read out.
+            readable = Voucher.search([("id", "in", ids)])
+        except AccessError:
+            raise refusal from None
+        if len(readable) != len(ids):
+            raise refusal
+        foreign = readable.filtered(lambda v: v.venue_id != self.venue_id)
+        if foreign:
+            raise UserError(
+                self.env._(
+                    "Seuls les pass encaissés par %(venue)s peuvent figurer sur son "
+                    "bordereau : %(count)s des pass indiqués ne l'ont pas été.",
+                    venue=self.venue_id.name,
+                    count=len(foreign),
+                )
+            )
+        self._check_passes([("id", "in", readable.ids)])
+        # sudo: accountants without the Pass group may not write passes; the
+        # caller may write this remittance and read these passes, all redeemed
+        # by its venue and checked just above.
+        with guarded_write():
+            readable.sudo().write({"remittance_id": self.id})
         return True
+
+    @api.model
+    def _pass_clean_ids(self, voucher_ids):
+        """The distinct record ids in ``voucher_ids`` (a list of integers),
+        or None if it is anything else (text, floats, ids out of range)."""
+        if isinstance(voucher_ids, int) and not isinstance(voucher_ids, bool):
+            voucher_ids = [voucher_ids]
+        if not isinstance(voucher_ids, list | tuple):
+            return None
+        ids = []
+        for voucher_id in voucher_ids:
+            if (
+                isinstance(voucher_id, bool)
+                or not isinstance(voucher_id, int)
+                or not 0 < voucher_id <= MAX_ID
+            ):
+                return None
+            ids.append(voucher_id)
+        return list(dict.fromkeys(ids))
+
+    def _check_remittance_rights(self):
+        """Pass staff and accountants work on remittances, within their record
+        rules; a venue's portal user only reads its own (the portal's
+        controller sends its passes, under sudo, after checking the venue)."""
+        if self.env.su:
+            return
+        user = self.env.user
+        if not (
+            user.has_group("pass_numerique.pass_numerique_group_user")
+            or user.has_group("account.group_account_user")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Seuls le personnel Pass Numérique et les comptables peuvent "
+                    "modifier les bordereaux."
+                )
+            )
+        self.check_access("write")
 
     def _check_state(self, state):
         labels = dict(self._fields["state"]._description_selection(self.env))
@@ -252,6 +408,8 @@ class PassRemittance(models.Model):
         else self): redeemed by the remittance's venue, in its company and
         currency, in no other remittance. Raise a French error naming the
         first wrong pass and what is wrong with it.
+
+        The code of that pass is quoted only to a caller who may read it.
 
         Returns {remittance id: [(program, count, amount)]}."""
         # sudo: the passes of the remittances being checked, read as figures.
@@ -311,11 +469,21 @@ class PassRemittance(models.Model):
                     ],
                     limit=1,
                 )
+                code = code_for_caller(self.env, example)
+                if not code:
+                    raise UserError(
+                        self.env._(
+                            "Un pass ne peut pas être remis par %(venue)s : "
+                            "%(problem)s.",
+                            venue=remittance.venue_id.name,
+                            problem=problem,
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "Le pass %(code)s ne peut pas être remis par %(venue)s : "
                         "%(problem)s.",
-                        code=example.code_display,
+                        code=code,
                         venue=remittance.venue_id.name,
                         problem=problem,
                     )
@@ -325,6 +493,7 @@ class PassRemittance(models.Model):
 
     # ------------------------------------------------------------------ workflow
     def action_submit(self):
+        self._check_remittance_rights()
         self._check_state("draft")
         groups = self._check_passes([("remittance_id", "in", self.ids)])
         for remittance in self:
@@ -335,7 +504,8 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
-        self.write({"state": "submitted", "submitted_at": fields.Datetime.now()})
+        with guarded_write():
+            self.write({"state": "submitted", "submitted_at": fields.Datetime.now()})
         return True
 
     def action_validate(self):
@@ -348,11 +518,12 @@ class PassRemittance(models.Model):
             not self.env.user.has_group("account.group_account_user")
             and not self.env.su
         ):
-            raise UserError(
+            raise AccessError(
                 self.env._("Seul un comptable peut valider les bordereaux.")
             )
         if not self:
             return True
+        self.check_access("write")
         self._lock()
         self._check_state("submitted")
         for company in self.company_id:
@@ -393,19 +564,20 @@ class PassRemittance(models.Model):
             vals_list.append(remittance._prepare_move_vals(groups[remittance.id]))
         moves = self.env["account.move"].create(vals_list)
         moves.action_post()
-        # sudo: accountants settle passes they may not otherwise write.
-        self.env["pass.voucher"].sudo().search(
-            [("remittance_id", "in", self.ids)]
-        ).write({"state": "settled"})
-        for remittance, move in zip(self, moves, strict=True):
-            remittance.move_id = move
-        self.write(
-            {
-                "state": "validated",
-                "validated_at": fields.Datetime.now(),
-                "validated_by_id": self.env.uid,
-            }
-        )
+        with guarded_write():
+            # sudo: accountants settle passes they may not otherwise write.
+            self.env["pass.voucher"].sudo().search(
+                [("remittance_id", "in", self.ids)]
+            ).write({"state": "settled"})
+            for remittance, move in zip(self, moves, strict=True):
+                remittance.move_id = move
+            self.write(
+                {
+                    "state": "validated",
+                    "validated_at": fields.Datetime.now(),
+                    "validated_by_id": self.env.uid,
+                }
+            )
         return True
 
     def _lock(self):
@@ -422,6 +594,7 @@ class PassRemittance(models.Model):
         self.invalidate_recordset(["state", "move_id"])
 
     def action_cancel(self):
+        self._check_remittance_rights()
         for remittance in self:
             if remittance.state == "validated":
                 raise UserError(
@@ -431,16 +604,20 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
-        # sudo: a venue's portal user cancelling its own remittance frees its passes.
-        self.env["pass.voucher"].sudo().search(
-            [("remittance_id", "in", self.ids)]
-        ).write({"remittance_id": False})
-        self.write({"state": "cancelled"})
+        with guarded_write():
+            # sudo: the caller may write these remittances (checked above);
+            # accountants without the Pass group may not write passes.
+            self.env["pass.voucher"].sudo().search(
+                [("remittance_id", "in", self.ids)]
+            ).write({"remittance_id": False})
+            self.write({"state": "cancelled"})
         return True
 
     def action_draft(self):
+        self._check_remittance_rights()
         self._check_state("submitted")
-        self.write({"state": "draft"})
+        with guarded_write():
+            self.write({"state": "draft"})
         return True
 
     def _prepare_move_vals(self, program_counts):

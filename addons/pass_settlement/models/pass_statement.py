@@ -7,7 +7,7 @@ funders' money account and the venues' payables), so a statement always
 agrees with what the accountant sees."""
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from odoo import api, fields, models
 
@@ -279,9 +279,13 @@ def _period_bounds(date_from, date_to):
         date_from = date_from.date()
     if isinstance(date_to, datetime):
         date_to = date_to.date()
-    return datetime.combine(date_from, time.min), datetime.combine(
-        date_to + timedelta(days=1), time.min
+    # The last day a date can be has no next day: the period then runs to the end.
+    end = (
+        datetime.combine(date_to + timedelta(days=1), time.min)
+        if date_to < date.max
+        else datetime.max
     )
+    return datetime.combine(date_from, time.min), end
 
 
 class ReportPassStatement(models.AbstractModel):

@@ -6,6 +6,8 @@ from odoo import Command, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero
 
+from odoo.addons.pass_numerique.tools.guard import guarded_write
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -114,7 +116,8 @@ class SaleOrder(models.Model):
                     round(line.product_uom_qty), product.pass_passes_per_book
                 )
                 books = self.env["pass.book"].browse(book_ids)
-                books.write({"sale_line_id": line.id})
+                with guarded_write():
+                    books.write({"sale_line_id": line.id})
                 if order.partner_id.commercial_partner_id.is_pass_funder:
                     books.distribute(order.partner_id.commercial_partner_id.id)
 

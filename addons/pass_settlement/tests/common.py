@@ -4,6 +4,7 @@ from odoo import Command
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 
 class PassSettlementCommon(AccountTestInvoicingCommon):
@@ -42,18 +43,20 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                 "category": "admin",
             }
         )
-        cls.venue = Partner.create(
-            {
-                "name": "Lieu de médiation",
-                "is_pass_venue": True,
-                "is_company": True,
-                "pass_venue_state": "qualified",
-                "zip": "33000",
-                "city": "Bordeaux",
-                "country_id": cls.env.ref("base.fr").id,
-                "pass_service_ids": [Command.set(cls.service.ids)],
-            }
-        )
+        # A qualified venue (qualification is guarded: set as a fixture).
+        with guarded_write():
+            cls.venue = Partner.create(
+                {
+                    "name": "Lieu de médiation",
+                    "is_pass_venue": True,
+                    "is_company": True,
+                    "pass_venue_state": "qualified",
+                    "zip": "33000",
+                    "city": "Bordeaux",
+                    "country_id": cls.env.ref("base.fr").id,
+                    "pass_service_ids": [Command.set(cls.service.ids)],
+                }
+            )
         cls.accountant = new_test_user(
             cls.env,
             login="pass_accountant",

@@ -7,6 +7,8 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from odoo.addons.pass_numerique.tools.guard import guarded_write
+
 from .common_expiry import PassExpiryCommon
 
 
@@ -122,7 +124,8 @@ class TestStatement(StatementCommon):
             self.venue, start, self.today, self.company
         )["totals"]
         self.assertEqual((totals["paid"], totals["due"]), (50.0, 0.0))
-        other_venue = self.venue.copy({"name": "Autre lieu"})
+        with guarded_write():
+            other_venue = self.venue.copy({"name": "Autre lieu"})
         totals = Statement._venue_statement(
             other_venue, start, self.today, self.company
         )["totals"]
@@ -173,7 +176,10 @@ class TestStatementPortal(StatementCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.other_venue = cls.venue.copy({"name": "Autre lieu", "is_pass_venue": True})
+        with guarded_write():
+            cls.other_venue = cls.venue.copy(
+                {"name": "Autre lieu", "is_pass_venue": True}
+            )
 
         def portal_user(login, organisation):
             user = new_test_user(
