@@ -5,6 +5,7 @@ from . import pass_guarded_mixin
 # isort: on
 from . import (
     ir_http,
+    ir_rule,
     pass_beneficiary,
     pass_book,
     pass_book_distribution,

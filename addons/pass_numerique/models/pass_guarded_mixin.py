@@ -54,7 +54,8 @@ class PassGuardedMixin(models.AbstractModel):
                 {
                     fname
                     for fname, value in vals.items()
-                    if fname not in self._pass_guarded_create_ok
+                    if fname in self._pass_guarded_fields
+                    and fname not in self._pass_guarded_create_ok
                     and not self._pass_is_default(fname, value)
                 }
             )

@@ -147,6 +147,37 @@ class TestGuardedFields(RedeemCase):
             mine.with_user(self.manager).action_cancel_redemption("Encore")
         self.assertIn(mine.code_display, str(caught.exception))
 
+    def test_access_errors_never_list_codes(self):
+        """Odoo lists refused records by name for users with technical
+        features; a pass's name is its code."""
+        other = self.env["res.company"].create({"name": "Société B (test)"})
+        program_b = self.program.copy(
+            {"code": "H2B", "company_id": other.id, "funding_ids": False}
+        )
+        program_b.write(
+            {
+                "funding_ids": [
+                    Command.create({"partner_id": self.funder.id, "share": 100.0})
+                ]
+            }
+        )
+        program_b.action_activate()
+        book_b = self.env["pass.book"].browse(program_b.issue_books(1, 2))
+        techie = new_test_user(
+            self.env,
+            login="g_techie",
+            groups="base.group_user,base.group_no_one,"
+            "pass_numerique.pass_numerique_group_user",
+        )
+        for operation in ("read", "write"):
+            with self.assertRaises(AccessError) as caught:
+                vouchers = self.Voucher.with_user(techie).browse(book_b.voucher_ids.ids)
+                if operation == "read":
+                    vouchers.read(["state"])
+                else:
+                    vouchers.write({"cancel_note": "x"})
+            self.assertNoCode(caught.exception)
+
 
 @tagged("post_install", "-at_install")
 class TestGuessingBounded(RedeemCase):
