@@ -58,6 +58,7 @@ class PassRateLimit(models.Model):
     ip = fields.Char(string="Client IP", readonly=True)
     window_start = fields.Datetime(readonly=True)
     count = fields.Integer(string="Attempts in window", readonly=True)
+    max_count = fields.Integer(string="Limit", readonly=True)
     blocked_until = fields.Datetime(readonly=True, index="btree_not_null")
     blocked = fields.Boolean(compute="_compute_blocked", search="_search_blocked")
 
@@ -169,86 +170,90 @@ class PassRateLimit(models.Model):
 
     @api.model
     def _take_slot(self, venue):
-        """Count one attempt against the venue, the user and the client IP.
+        """Count one attempt against the venue, the user and the client IP,
+        in one statement.
 
         Returns (ticket, blocked_until): the ticket gives the slot back with
         ``_give_back``; blocked_until is a datetime when a limit is exceeded
         (the attempt must then be refused), else None.
         """
         settings = self._settings()
-        window = settings["window"]
+        window = timedelta(minutes=settings["window"])
         # The application's clock, as for every other date of the product.
         now = fields.Datetime.now()
-        ticket, blocked_until = [], None
+        rows = [
+            SQL(
+                "(%s, %s, %s, %s, %s, %s, 1, %s)",
+                scope,
+                key,
+                venue_id,
+                user_id,
+                ip,
+                now,
+                settings[scope],
+            )
+            # Always in this order (venue, user, IP): concurrent attempts
+            # lock the rows they share in the same order, never a deadlock.
+            for scope, key, venue_id, user_id, ip in self._keys(venue)
+            if settings[scope] > 0
+        ]
+        if not rows:
+            return [], None
         with self._own_cursor() as cr:
-            for scope, key, venue_id, user_id, ip in self._keys(venue):
-                limit = settings[scope]
-                if limit <= 0:
-                    continue
-                cr.execute(
-                    SQL(
-                        """
-                        INSERT INTO pass_rate_limit AS c
-                               (scope, key, venue_ref, user_ref, ip, window_start,
-                                count)
-                        VALUES (%(scope)s, %(key)s, %(venue)s, %(user)s, %(ip)s,
-                                %(now)s, 1)
-                        ON CONFLICT (scope, key) DO UPDATE SET
-                            count = CASE
-                                WHEN c.window_start <= %(start)s THEN 1
-                                ELSE c.count + 1 END,
-                            window_start = CASE
-                                WHEN c.window_start <= %(start)s THEN %(now)s
-                                ELSE c.window_start END,
-                            blocked_until = CASE
-                                WHEN c.window_start <= %(start)s THEN NULL
-                                ELSE c.blocked_until END
-                        RETURNING id, count, window_start
-                        """,
-                        scope=scope,
-                        key=key,
-                        venue=venue_id,
-                        user=user_id,
-                        ip=ip,
-                        now=now,
-                        start=now - timedelta(minutes=window),
-                    )
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO pass_rate_limit AS c
+                           (scope, key, venue_ref, user_ref, ip, window_start,
+                            count, max_count)
+                    VALUES %(rows)s
+                    ON CONFLICT (scope, key) DO UPDATE SET
+                        count = CASE
+                            WHEN c.window_start <= %(start)s THEN 1
+                            ELSE c.count + 1 END,
+                        window_start = CASE
+                            WHEN c.window_start <= %(start)s THEN EXCLUDED.window_start
+                            ELSE c.window_start END,
+                        max_count = EXCLUDED.max_count,
+                        blocked_until = CASE
+                            WHEN c.window_start <= %(start)s THEN NULL
+                            WHEN c.count + 1 > EXCLUDED.max_count
+                                THEN c.window_start + %(window)s
+                            ELSE c.blocked_until END
+                    RETURNING id, window_start, blocked_until
+                    """,
+                    rows=SQL(", ").join(rows),
+                    start=now - window,
+                    window=window,
                 )
-                counter_id, count, window_start = cr.fetchone()
-                ticket.append((counter_id, window_start))
-                if count > limit:
-                    until = window_start + timedelta(minutes=window)
-                    cr.execute(
-                        SQL(
-                            "UPDATE pass_rate_limit SET blocked_until = %s "
-                            "WHERE id = %s",
-                            until,
-                            counter_id,
-                        )
-                    )
-                    blocked_until = max(blocked_until or until, until)
-        return ticket, blocked_until
+            )
+            result = cr.fetchall()
+        ticket = [(counter_id, start) for counter_id, start, _until in result]
+        blocked = [until for _id, _start, until in result if until]
+        return ticket, max(blocked) if blocked else None
 
     @api.model
     def _give_back(self, ticket):
         """The attempt did not look like guessing: free its slots (in the
-        same window only)."""
+        same window only), in one statement."""
         if not ticket:
             return
         with self._own_cursor() as cr:
-            for counter_id, window_start in ticket:
-                cr.execute(
-                    SQL(
-                        """
-                        UPDATE pass_rate_limit
-                           SET count = greatest(count - 1, 0)
-                         WHERE id = %s AND window_start = %s
-                           AND blocked_until IS NULL
-                        """,
-                        counter_id,
-                        window_start,
-                    )
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE pass_rate_limit c
+                       SET count = greatest(c.count - 1, 0)
+                      FROM (VALUES %s) AS t(id, window_start)
+                     WHERE c.id = t.id AND c.window_start = t.window_start
+                       AND c.blocked_until IS NULL
+                    """,
+                    SQL(", ").join(
+                        SQL("(%s, %s::timestamp)", counter_id, start)
+                        for counter_id, start in ticket
+                    ),
                 )
+            )
 
     # ------------------------------------------------------------------ staff
     def action_unblock(self):
