@@ -124,7 +124,8 @@ def format_code(code):
 _JOIN = re.compile(r"(?<=\d)[ \u00a0\u202f\-.](?=\d)")
 _DIGITS = re.compile(r"\d{8,}")
 _B64 = re.compile(r"[A-Za-z0-9+/=\n]{200,}")
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+_HEX = re.compile(rb"<((?:[0-9A-Fa-f]{2})+)>")
 
 
 class CodeScanner:
@@ -162,10 +163,24 @@ class CodeScanner:
                 continue
             yield from self._texts(raw, depth + 1)
             for stream in _STREAM.findall(raw):
-                try:
-                    yield zlib.decompress(stream).decode("latin-1")
-                except zlib.error:
-                    continue
+                content = _pdf_stream(stream.strip())
+                if content:
+                    yield content.decode("latin-1")
+                    # ReportLab writes text in hex strings: <3734 ...> Tj
+                    yield "".join(
+                        bytes.fromhex(h.decode()).decode("latin-1")
+                        for h in _HEX.findall(content)
+                    )
+
+
+def _pdf_stream(stream):
+    """The content of a PDF stream (ASCII85 and/or Flate), or b""."""
+    try:
+        if stream.endswith(b"~>"):
+            stream = base64.a85decode(stream.removeprefix(b"<~")[:-2])
+        return zlib.decompress(stream)
+    except (ValueError, zlib.error):
+        return b""
 
 
 # ------------------------------------------------------------------ snapshot
