@@ -141,9 +141,18 @@ class CodeScanner:
     def find(self, text, exclude=()):
         """Codes of the set found in ``text`` (str or bytes), minus ``exclude``."""
         found = set()
-        for chunk in self._texts(text):
+        for chunk, whole_only in self._texts(text):
             joined = _JOIN.sub("", chunk)
             for run in _DIGITS.findall(joined):
+                if whole_only:
+                    # Decoded files are full of numbers (offsets, drawing
+                    # operators) that the joining above runs together: there
+                    # only a whole code counts, or 8 digits would match by
+                    # chance once the database holds thousands of passes.
+                    for start in range(len(run) - 15):
+                        if run[start : start + 16] in self.codes:
+                            found.add(run[start : start + 16])
+                    continue
                 for start in range(len(run) - 7):
                     found |= self.by_tail.get(run[start : start + 8], set())
         return found - set(exclude)
@@ -151,7 +160,7 @@ class CodeScanner:
     def _texts(self, text, depth=0):
         if isinstance(text, bytes):
             text = text.decode("latin-1")
-        yield text
+        yield text, bool(depth)
         if depth:
             return
         # Files travel base64-encoded (reports, exports): look inside too,
@@ -165,11 +174,14 @@ class CodeScanner:
             for stream in _STREAM.findall(raw):
                 content = _pdf_stream(stream.strip())
                 if content:
-                    yield content.decode("latin-1")
+                    yield content.decode("latin-1"), True
                     # ReportLab writes text in hex strings: <3734 ...> Tj
-                    yield "".join(
-                        bytes.fromhex(h.decode()).decode("latin-1")
-                        for h in _HEX.findall(content)
+                    yield (
+                        "".join(
+                            bytes.fromhex(h.decode()).decode("latin-1")
+                            for h in _HEX.findall(content)
+                        ),
+                        True,
                     )
 
 
