@@ -92,6 +92,21 @@ def admin(server):
     return connect(server, ADMIN_LOGIN, ADMIN_PASSWORD)
 
 
+IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_client_ip(server, admin):
+    """Every client of these tests is 127.0.0.1: the per-IP guessing limit
+    would count all their wrong codes together. Tests of that limit set it
+    themselves."""
+    Params = admin.env["ir.config_parameter"]
+    old = Params.get_param(IP_LIMIT_KEY, "30")
+    Params.set_param(IP_LIMIT_KEY, "100000")
+    yield
+    Params.set_param(IP_LIMIT_KEY, old)
+
+
 @pytest.fixture
 def uid_suffix():
     return uuid.uuid4().hex[:8]

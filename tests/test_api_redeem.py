@@ -559,3 +559,36 @@ def test_venue_b_cannot_read_or_redeem_venue_a(admin, world):
     # B redeeming the pass for itself works, and A does not see it
     assert Voucher_b.redeem_code(codes[1], world.venue_b, world.workshop)["ok"]
     assert Voucher_a.search_count([("id", "=", ids[1])]) == 0
+
+
+def test_guessing_limit_per_client_ip(server, admin, world):
+    """Wrong codes from one address count together, whatever the venue or
+    user; the counter is taken in a transaction of its own (live server)."""
+    Params = admin.env["ir.config_parameter"]
+    Limits = admin.env["pass.rate.limit"]
+    [vid], [code] = _fresh_codes(admin, world, 1)
+    Params.set_param(IP_LIMIT_KEY, "3")
+    try:
+        for client, venue in (
+            (world.user_a, world.venue_a),
+            (world.user_b, world.venue_b),
+            (world.user_a, world.venue_a),
+        ):
+            answer = client.env["pass.voucher"].check_code(
+                _valid_unknown_code(), venue, world.workshop
+            )
+            assert answer["reason"] == "unknown_code"
+        answer = world.user_b.env["pass.voucher"].redeem_code(
+            code, world.venue_b, world.workshop
+        )
+        assert answer["reason"] == "too_many_attempts"
+        assert _state(admin, vid) == "distributed"
+        blocked = Limits.search_read([("blocked", "=", True)], ["scope", "ip"])
+        assert [b["ip"] for b in blocked if b["scope"] == "ip"] == ["127.0.0.1"]
+    finally:
+        Params.set_param(IP_LIMIT_KEY, "100000")
+        Limits.browse(Limits.search([("blocked", "=", True)])).action_unblock()
+    answer = world.user_b.env["pass.voucher"].redeem_code(
+        code, world.venue_b, world.workshop
+    )
+    assert answer["ok"], answer

@@ -215,11 +215,14 @@ class PassRateLimit(models.Model):
                             WHEN c.window_start <= %(start)s THEN EXCLUDED.window_start
                             ELSE c.window_start END,
                         max_count = EXCLUDED.max_count,
+                        -- Blocked while over the limit in force: raising the
+                        -- limit in the settings lifts the blocks it no longer
+                        -- justifies.
                         blocked_until = CASE
                             WHEN c.window_start <= %(start)s THEN NULL
                             WHEN c.count + 1 > EXCLUDED.max_count
                                 THEN c.window_start + %(window)s
-                            ELSE c.blocked_until END
+                            END
                     RETURNING id, window_start, blocked_until
                     """,
                     rows=SQL(", ").join(rows),
