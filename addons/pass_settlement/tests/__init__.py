@@ -3,6 +3,7 @@ from . import (
     test_expiry,
     test_facturx,
     test_funder_money,
+    test_ledger_check,
     test_lifecycle,
     test_remittance_guard,
     test_security_settlement,
