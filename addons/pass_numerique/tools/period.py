@@ -28,7 +28,9 @@ DEFAULT_TZ = "Europe/Paris"
 def company_tz(company):
     """The timezone name periods of ``company`` (a res.company record, or
     nothing) are cut in: its partner's timezone, else ``DEFAULT_TZ``."""
-    tz = company and company.partner_id.tz
+    # sudo: the company's timezone is no secret, but its contact is not
+    # readable by every user (portal users read their own partner only).
+    tz = company and company.sudo().partner_id.tz
     return tz if tz and _zone(tz) is not None else DEFAULT_TZ
 
 

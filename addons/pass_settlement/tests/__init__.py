@@ -5,6 +5,7 @@ from . import (
     test_funder_money,
     test_ledger_check,
     test_lifecycle,
+    test_paris_time,
     test_remittance_guard,
     test_security_settlement,
     test_settlement,
