@@ -187,12 +187,12 @@ class PassLedgerCheck(models.Model):
 
     @api.model
     def _accessible_companies(self):
-        companies = (
-            self.env["res.company"].sudo().search([])
-            if self.env.su
-            else self.env.user.company_ids
-        )
-        return companies.filtered("pass_liability_account_id")
+        """The companies with the settlement configured that the caller may
+        access (all of them for the scheduler)."""
+        configured = [("pass_liability_account_id", "!=", False)]
+        if self.env.su:
+            return self.env["res.company"].sudo().search(configured)
+        return self.env.user.company_ids.filtered_domain(configured)
 
     @api.model
     def _companies_to_check(self, company_id):
@@ -836,13 +836,13 @@ class PassLedgerCheckLine(models.Model):
     )
     company_id = fields.Many2one(related="check_id.company_id", store=True)
     currency_id = fields.Many2one(related="check_id.currency_id")
-    partner_id = fields.Many2one("res.partner", string="Partner", readonly=True)
+    partner_id = fields.Many2one("res.partner", readonly=True)
     role = fields.Selection(
         [("funder", "Funder (money held)"), ("venue", "Venue (payable)")],
         required=True,
         readonly=True,
     )
     expected = fields.Monetary(string="Expected from the passes", readonly=True)
-    ledger = fields.Monetary(string="Ledger", readonly=True)
+    ledger = fields.Monetary(readonly=True)
     difference = fields.Monetary(readonly=True)
     explanation = fields.Text(readonly=True)
