@@ -285,3 +285,56 @@ class TestLedgerCheck(PassExpiryCommon):
         self.assertFalse(check.user_id, "run by the scheduler")
         self.assertEqual(len(check.activity_ids), 1)
         self.assertFalse(check.activity_ids.user_id.share)
+
+    def test_one_company_or_all_accessible(self):
+        other = self.setup_other_company(name="Coopérative bis")["company"]
+        self.assertTrue(other.pass_liability_account_id, "settlement configured")
+        self.accountant.company_ids = [Command.link(other.id)]
+        self._flow()
+        # A hand entry on the other company's funders' money only.
+        funder = self.state_funder
+        misc = self.env["account.journal"].search(
+            [("type", "=", "general"), ("company_id", "=", other.id)], limit=1
+        )
+        move = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": misc.id,
+                "company_id": other.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": other.pass_liability_account_id.id,
+                            "partner_id": funder.id,
+                            "credit": 25.0,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "account_id": other.account_journal_suspense_account_id.id,
+                            "debit": 25.0,
+                        }
+                    ),
+                ],
+            }
+        )
+        move.action_post()
+        self.assertEqual(
+            self._check().run(self.company.id), {"ok": True, "differences": []}
+        )
+        difference = {
+            "partner_id": funder.id,
+            "role": "funder",
+            "expected": 0.0,
+            "ledger": 25.0,
+            "difference": -25.0,
+        }
+        self.assertEqual(
+            self._check().run(other.id), {"ok": False, "differences": [difference]}
+        )
+        # All the companies the accountant may access, whatever the session's.
+        self.assertEqual(
+            self._check().run(), {"ok": False, "differences": [difference]}
+        )
+        checks = self.env["pass.ledger.check"].search([], limit=2)
+        self.assertEqual(set(checks.company_id), {self.company, other})
