@@ -23,6 +23,7 @@ query does not use: a count by programme reads ``pass_voucher`` alone.
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
+from ..tools.period import DEFAULT_TZ
 from .pass_beneficiary import AGE_BANDS, SITUATIONS
 from .pass_service import SERVICE_CATEGORIES
 from .pass_voucher import VOUCHER_STATES
@@ -33,8 +34,9 @@ SMALL_NUMBER = 5
 # Groups made by these fields are groups of people: suppressed as a whole.
 BENEFICIARY_GROUPBYS = ("age_band", "situation", "beneficiary_zip", "beneficiary_id")
 USED_STATES = ("redeemed", "settled")
-# The timezone of the stored month of redemption (the scheme is French).
-REPORT_TZ = "Europe/Paris"
+# The month of redemption is cut in the company's timezone, as every period
+# (tools/period.py): its contact's timezone if PostgreSQL knows it, else this.
+REPORT_TZ = DEFAULT_TZ
 
 
 def _order_terms(model, order, groupby):
@@ -229,7 +231,9 @@ class PassReport(models.Model):
                    dist.date_distributed AS date_distributed,
                    v.redeemed_at AS redeemed_at,
                    date_trunc(
-                       'month', timezone(%(tz)s, timezone('UTC', v.redeemed_at))
+                       'month', timezone(
+                           COALESCE(ctz.name, %(tz)s), timezone('UTC', v.redeemed_at)
+                       )
                    )::date AS month,
                    v.date_expiry AS date_expiry,
                    v.beneficiary_id AS beneficiary_id,
@@ -257,6 +261,12 @@ class PassReport(models.Model):
                       FROM pass_book_distribution
                      GROUP BY book_id
               ) dist ON dist.book_id = v.book_id
+              LEFT JOIN (
+                    SELECT company.id AS company_id, zone.name
+                      FROM res_company company
+                      JOIN res_partner contact ON contact.id = company.partner_id
+                      JOIN pg_timezone_names zone ON zone.name = contact.tz
+              ) ctz ON ctz.company_id = v.company_id
             """,
             used=USED_STATES,
             tz=REPORT_TZ,

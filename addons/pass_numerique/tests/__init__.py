@@ -8,6 +8,7 @@ from . import (
     test_i18n,
     test_open_data,
     test_pass_code,
+    test_period,
     test_portal,
     test_portal_funder,
     test_print,

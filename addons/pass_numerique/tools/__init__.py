@@ -1,1 +1,1 @@
-from . import guard, pass_code
+from . import guard, pass_code, period

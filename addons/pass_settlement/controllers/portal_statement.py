@@ -12,6 +12,7 @@ from odoo import fields, http
 from odoo.http import request
 
 from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
+from odoo.addons.pass_numerique.tools.period import company_tz, local_today
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 # The dates a statement period may cover.
@@ -34,7 +35,10 @@ class PassStatementPortal(CustomerPortal):
         return values
 
     def _pass_statement_period(self, date_from, date_to):
-        today = fields.Date.context_today(request.env.user)
+        """The statement's days (dates, both included; the model cuts them in
+        the company's timezone). By default from 1 January to today, today
+        being the company's (Europe/Paris), not the browser's."""
+        today = local_today(company_tz(request.env.company))
         try:
             start = (
                 fields.Date.to_date(date_from) if date_from else date(today.year, 1, 1)

@@ -5,6 +5,7 @@ from . import (
     pass_clearing_run,
     pass_expiry,
     pass_funder_report,
+    pass_ledger_check,
     pass_program,
     pass_program_expiry,
     pass_remittance,

@@ -1,7 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
-from datetime import date, datetime, timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -12,6 +11,7 @@ from odoo.addons.pass_numerique.tools.guard import (
     guarded_write,
     guarded_write_allowed,
 )
+from odoo.addons.pass_numerique.tools.period import company_tz, period_end_utc
 
 from .pass_voucher import code_for_caller
 
@@ -210,13 +210,15 @@ class PassRemittance(models.Model):
 
     # ------------------------------------------------------------------ filling
     @api.model
-    def _period_bound(self, period_end):
-        """Passes redeemed before this instant (UTC) belong to a period ending
-        on period_end (the redemption timestamps are stored in UTC)."""
-        start = fields.Datetime.to_datetime(period_end)
-        if start.date() == date.max:
-            return datetime.max
-        return start + timedelta(days=1)
+    def _period_bound(self, period_end, company=None):
+        """Passes redeemed before this instant (naive UTC, as redemption
+        timestamps are stored) belong to a period ending on ``period_end``:
+        the local midnight after that day in the company's timezone
+        (``pass_numerique/tools/period.py``). The company: ``company``, else
+        this remittance's, else the current one."""
+        if company is None:
+            company = self.company_id if len(self) == 1 else self.env.company
+        return period_end_utc(fields.Date.to_date(period_end), company_tz(company))
 
     def _redeemed_domain(self):
         self.ensure_one()
@@ -247,6 +249,12 @@ class PassRemittance(models.Model):
         Voucher = self.env["pass.voucher"]
         Voucher.flush_model()
         self.flush_recordset()
+        # Each remittance's period ends at the local midnight after its last
+        # day in its company's timezone (computed here, passed as a column).
+        bounds = [
+            self._period_bound(r.period_end, r.company_id) if r.period_end else None
+            for r in self
+        ]
         self.env.cr.execute(
             SQL(
                 """
@@ -255,18 +263,20 @@ class PassRemittance(models.Model):
                        write_uid = %(uid)s,
                        write_date = now() AT TIME ZONE 'UTC'
                   FROM pass_remittance r
-                 WHERE r.id = ANY(%(ids)s)
-                   AND r.state = 'draft'
+                  JOIN unnest(%(ids)s::int[], %(bounds)s::timestamp[]) AS b(id, bound)
+                    ON b.id = r.id
+                 WHERE r.state = 'draft'
                    AND v.venue_id = r.venue_id
                    AND v.state = 'redeemed'
                    AND v.remittance_id IS NULL
                    AND v.company_id = r.company_id
                    AND v.currency_id = r.currency_id
-                   AND (r.period_end IS NULL OR v.redeemed_at < r.period_end + 1)
+                   AND (b.bound IS NULL OR v.redeemed_at < b.bound)
              RETURNING v.id
                 """,
                 uid=self.env.uid,
                 ids=self.ids,
+                bounds=bounds,
             )
         )
         vouchers = Voucher.browse([row[0] for row in self.env.cr.fetchall()])

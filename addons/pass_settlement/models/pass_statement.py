@@ -7,9 +7,10 @@ funders' money account and the venues' payables), so a statement always
 agrees with what the accountant sees."""
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
 
 from odoo import api, fields, models
+
+from odoo.addons.pass_numerique.tools.period import company_tz, period_bounds_utc
 
 from .pass_expiry import funder_books
 
@@ -88,7 +89,7 @@ class PassStatement(models.AbstractModel):
         for (_prog, funder), per_line in funder_books(self.env, programs).items():
             if funder == partner:
                 books |= self.env["pass.book"].union(*per_line.values())
-        start, end = _period_bounds(date_from, date_to)
+        start, end = _period_bounds(date_from, date_to, company)
         redeemed = dict(
             (prog, count)
             for prog, count in self.env["pass.voucher"]._read_group(
@@ -178,7 +179,7 @@ class PassStatement(models.AbstractModel):
         company = company or self.env.company
         venue = venue.commercial_partner_id
         currency = company.currency_id
-        start, end = _period_bounds(date_from, date_to)
+        start, end = _period_bounds(date_from, date_to, company)
         redeemed_rows = [
             {"program": prog, "count": count, "amount": currency.round(amount)}
             for prog, count, amount in self.env["pass.voucher"]._read_group(
@@ -273,19 +274,15 @@ class PassStatement(models.AbstractModel):
         }
 
 
-def _period_bounds(date_from, date_to):
-    """Datetimes [start, end) covering the days of the period (UTC)."""
-    if isinstance(date_from, datetime):
-        date_from = date_from.date()
-    if isinstance(date_to, datetime):
-        date_to = date_to.date()
-    # The last day a date can be has no next day: the period then runs to the end.
-    end = (
-        datetime.combine(date_to + timedelta(days=1), time.min)
-        if date_to < date.max
-        else datetime.max
+def _period_bounds(date_from, date_to, company):
+    """Naive UTC datetimes [start, end) covering the days of the period in
+    the company's timezone (Europe/Paris unless its contact says otherwise):
+    a pass redeemed on 1 November at 00:30 in Paris is November's."""
+    return period_bounds_utc(
+        fields.Date.to_date(date_from),
+        fields.Date.to_date(date_to),
+        company_tz(company),
     )
-    return datetime.combine(date_from, time.min), end
 
 
 class ReportPassStatement(models.AbstractModel):

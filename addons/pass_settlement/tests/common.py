@@ -151,6 +151,7 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
             for funder, cents in parts.items():
                 expected[funder] = expected.get(funder, 0) + cents * len(unsettled)
         balances = self._liability_balances()
+        self.assertLedgerOk()
         for funder, cents in expected.items():
             self.assertAlmostEqual(
                 balances.get(funder, 0.0),
@@ -159,3 +160,26 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                 msg=f"liability of {funder.name}",
             )
         return balances
+
+    def assertLedgerOk(self, company=None):
+        """The product's own ledger check (pass.ledger.check, run as the
+        accountant) finds no difference between the passes and the journal
+        items, for any funder or venue of the company."""
+        company = company or self.company
+        result = (
+            self.env["pass.ledger.check"].with_user(self.accountant).run(company.id)
+        )
+        differences = [
+            (
+                self.env["res.partner"].browse(d["partner_id"]).name,
+                d["role"],
+                d["expected"],
+                d["ledger"],
+            )
+            for d in result["differences"]
+        ]
+        self.assertEqual(
+            differences, [], "ledger check (partner, role, expected, ledger)"
+        )
+        self.assertTrue(result["ok"])
+        return result

@@ -85,6 +85,7 @@ class PassExpiryCommon(PassSettlementCommon):
                 )
                 expected[funder] = expected.get(funder, 0) + parts[funder] * len(held)
         balances = self._liability_balances()
+        self.assertLedgerOk()
         for funder, cents in expected.items():
             self.assertEqual(
                 round(balances.get(funder, 0.0) * 100),

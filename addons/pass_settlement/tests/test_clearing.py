@@ -245,6 +245,7 @@ class TestClearing(PassSettlementCommon):
         order.generated2uploaded()
         self.assertEqual(rem_a.payment_state, "paid")
         self.assertEqual(rem_b.payment_state, "paid")
+        self.assertLedgerOk()
 
     def test_crash_mid_run_leaves_nothing_and_rerun_completes(self):
         self._redeem_at(self.venue, self.passes_6040[:2])
@@ -308,6 +309,7 @@ class TestClearing(PassSettlementCommon):
             len(self._venue_moves() - moves_before), 2, "no duplicate entry"
         )
         self.assertEqual(len(run.payment_order_ids), 1, "no duplicate payment")
+        self.assertLedgerOk()
 
     def test_double_validation_never_posts_twice(self):
         self._redeem_at(self.venue, self.passes_6040[:2])
@@ -534,6 +536,7 @@ class TestRemittancePortal(PassSettlementCommon, HttpCase):
         # Once validated (posted), then paid, the venue still lists it and
         # sees its payment state, without any access to the journal items.
         remittance.with_user(self.accountant).action_validate()
+        self.assertLedgerOk()
         listing = self.url_open("/my/pass/remittances")
         self.assertEqual(listing.status_code, 200)
         self.assertIn(remittance.name, listing.text)
@@ -549,6 +552,7 @@ class TestRemittancePortal(PassSettlementCommon, HttpCase):
         self.assertTrue(payment)
         remittance.invalidate_recordset(["payable_line_id", "payment_state"])
         self.assertEqual(remittance.payment_state, "paid")
+        self.assertLedgerOk()
         listing = self.url_open("/my/pass/remittances")
         self.assertEqual(listing.status_code, 200)
         self.assertIn("Payé", listing.text)

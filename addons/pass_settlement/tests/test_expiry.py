@@ -263,3 +263,4 @@ class TestExpiry(PassExpiryCommon):
             program._pass_expire_and_reconcile(self._after_grace(program))
         self.assertEqual(self.env["account.move"].search_count([]), moves)
         self.assertFalse(program.reconciliation_ids)
+        self.assertLedgerOk()

@@ -247,6 +247,9 @@ class TestSettlement(PassSettlementCommon):
             voucher.code, self.venue.id, self.service.code
         )
         self.assertTrue(res["ok"], res)
+        self._redeem(voucher)
+        self._remit()
+        self.assertLiabilityInvariant(program)
 
     def test_missing_configuration_is_named(self):
         program = self._program([(self.state_funder, 100)], "NOCONF")

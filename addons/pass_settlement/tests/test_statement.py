@@ -33,6 +33,7 @@ class StatementCommon(PassExpiryCommon):
         self._redeem(vouchers[:5])
         remittance = self._remit()
         self._redeem(vouchers[5:7])
+        self.assertLedgerOk()
         return remittance
 
     def _statement(self, partner, date_from, date_to, program=None):
@@ -80,6 +81,7 @@ class TestStatement(StatementCommon):
         self.assertEqual((row["refunded"], row["refunded_count"]), (78.0, 13))
         self.assertEqual(row["held"], 12.0, "the 2 redeemed passes awaiting remittance")
         self.assertEqual(row["held"], self._liability_balances()[self.state_funder])
+        self.assertLedgerOk()
         whole = self._statement(self.state_funder, start, after)["rows"][0]
         self.assertEqual(
             whole["opening"] + whole["received"] - whole["settled"] - whole["refunded"],
@@ -99,6 +101,7 @@ class TestStatement(StatementCommon):
             (row["retained"], row["retained_count"], row["refunded"]), (52.0, 13, 0.0)
         )
         self.assertEqual(row["held"], 8.0)
+        self.assertLedgerOk()
         # A programme the funder does not fund shows nothing of it.
         self.assertFalse(
             self._statement(self.dept_funder, self.today, after, self.other_program)[
@@ -124,6 +127,7 @@ class TestStatement(StatementCommon):
             self.venue, start, self.today, self.company
         )["totals"]
         self.assertEqual((totals["paid"], totals["due"]), (50.0, 0.0))
+        self.assertLedgerOk()
         with guarded_write():
             other_venue = self.venue.copy({"name": "Autre lieu"})
         totals = Statement._venue_statement(
