@@ -727,9 +727,8 @@ class PassClearingRun(models.Model):
         self._record_lines(lines, remittance_by_move, paid_on, held, payment_lines)
 
     def _record_lines(self, lines, remittance_by_move, paid_on, held, payment_lines):
-        """List on the run every due payable it paid or held back; the runs
-        that held back (or paid, then saw returned) a payable paid now point
-        to this run."""
+        """List on the run every due payable it paid or held back; the lines
+        of earlier runs for the same payables point to this run."""
         Line = self.env["pass.clearing.run.line"]
         existing = {line.move_line_id.id: line for line in self.line_ids}
         vals_list = []
@@ -764,21 +763,21 @@ class PassClearingRun(models.Model):
                     }
                 )
             Line.create(vals_list)
-            paid_again = lines.filtered(lambda line: line.id in payment_lines)
-            if paid_again:
-                earlier = Line.search(
-                    [
-                        ("move_line_id", "in", paid_again.ids),
-                        ("run_id", "!=", self.id),
-                        ("state", "in", ("held", "paid", "returned")),
-                    ]
-                )
-                earlier.filtered(lambda line: line.state == "held").write(
-                    {"state": "carried", "later_run_id": self.id}
-                )
-                earlier.filtered(lambda line: line.state != "carried").write(
-                    {"state": "returned", "later_run_id": self.id}
-                )
+            # Earlier runs' lines of these payables now point to this run: held
+            # there, carried here; paid there yet due again, returned.
+            earlier = Line.search(
+                [
+                    ("move_line_id", "in", lines.ids),
+                    ("run_id", "!=", self.id),
+                    ("state", "in", ("held", "paid", "returned")),
+                ]
+            )
+            earlier.filtered(lambda line: line.state == "held").write(
+                {"state": "carried", "later_run_id": self.id}
+            )
+            earlier.filtered(lambda line: line.state != "carried").write(
+                {"state": "returned", "later_run_id": self.id}
+            )
             self.skipped_venue_ids = self.line_ids.filtered(
                 lambda line: line.state == "held"
             ).venue_id
@@ -799,7 +798,7 @@ class PassClearingRun(models.Model):
         parts = [
             self.env._(
                 "Créances des lieux comptabilisées : %(count)s bordereau(x), "
-                "%(passes)s pass, %(amount)s, datées du %(date)s.",
+                "%(passes)s pass, %(amount)s, au %(date)s (fin de période).",
                 count=len(remittances),
                 passes=sum(remittances.mapped("voucher_count")),
                 amount=money(self.amount_total),

@@ -67,7 +67,7 @@ class PassClearingRunLine(models.Model):
         [
             ("paid", "In payment order"),
             ("held", "Held back"),
-            ("carried", "Paid by a later run"),
+            ("carried", "Carried to a later run"),
             ("returned", "Transfer returned"),
         ],
         required=True,
@@ -86,9 +86,10 @@ class PassClearingRunLine(models.Model):
     )
     later_run_id = fields.Many2one(
         "pass.clearing.run",
-        string="Paid again by",
+        string="Carried to",
         readonly=True,
-        help="The later run that paid this payable (held back or returned here).",
+        help="The later run that took this payable over (held back or returned "
+        "here, still due then).",
     )
 
     _sql_constraints = [

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
@@ -201,6 +202,11 @@ class TestClearingTrust(PassSettlementCommon):
                 and order.name in (m.body or "")
             )
         )
+        # Nobody edits what the run did.
+        with self.assertRaises(UserError):
+            self._line(run, self.venue_b).write({"state": "paid"})
+        with self.assertRaises(UserError):
+            self._line(run, self.venue_b).write({"partner_bank_id": self.iban_a.id})
         # "Venues held back", from the clearing menu, lists them.
         action = self.env.ref("pass_settlement.pass_clearing_run_line_action_held")
         held = self.env["pass.clearing.run.line"].search([("state", "=", "held")])
@@ -239,8 +245,17 @@ class TestClearingTrust(PassSettlementCommon):
                 (self.venue_c, "earlier", "held"),
             },
         )
-        self.assertEqual(self._line(run, self.venue_b).state, "carried")
-        self.assertEqual(self._line(run, self.venue_b).later_run_id, november)
+        # October's held-back lines are carried to November's run, which
+        # "Venues held back" now lists alone.
+        self.assertEqual(
+            set((run.line_ids - self._line(run, self.venue)).mapped("state")),
+            {"carried"},
+        )
+        self.assertEqual(
+            (run.line_ids - self._line(run, self.venue)).later_run_id, november
+        )
+        held = self.env["pass.clearing.run.line"].search([("state", "=", "held")])
+        self.assertEqual((held.run_id, held.venue_id), (november, self.venue_c))
         self._upload(november)
         self.assertVenuesOwed()
 
@@ -366,7 +381,9 @@ class TestClearingTrust(PassSettlementCommon):
         november = self._run(NOVEMBER)
         remittance = november.remittance_ids
         self.assertEqual(remittance.state, "validated")
-        self.assertEqual(remittance.move_id.date, date(2026, 12, 1))
+        # Odoo's rule for an entry in a locked period: the first open day,
+        # not before today when that is in the same month.
+        self.assertEqual(remittance.move_id.date, date(2026, 12, 2))
         self.assertIn("verrouillage", november.summary)
-        self.assertIn("01/12/2026", november.summary)
+        self.assertIn(format_date(self.env, date(2026, 12, 2)), november.summary)
         self.assertVenuesOwed()
