@@ -3,6 +3,7 @@ from . import (
     account_move_line,
     pass_book,
     pass_clearing_run,
+    pass_clearing_run_line,
     pass_expiry,
     pass_funder_report,
     pass_ledger_check,

@@ -1,13 +1,16 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg2
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, format_amount, format_date
 
 from odoo.addons.pass_numerique.tools.guard import (
     guarded_write,
@@ -16,8 +19,11 @@ from odoo.addons.pass_numerique.tools.guard import (
 
 _logger = logging.getLogger(__name__)
 
-# Payment lines in these states already pay (or are about to pay) their item.
-PAYMENT_LINE_ACTIVE_STATES = ("draft", "open", "generated", "uploaded")
+# Payment lines of orders in these states are about to pay their item (not
+# yet sent to the bank). Once an order is uploaded its payments are posted and
+# reconciled: a payable of an uploaded order that is open again was returned
+# (payment cancelled or its entry reversed) and is due again.
+PAYMENT_LINE_IN_FLIGHT_STATES = ("draft", "open", "generated")
 # First key of the transaction-level advisory lock of clearing runs (the
 # second one is the company id).
 CLEARING_LOCK_KEY = 74_670
@@ -30,6 +36,8 @@ CLEARING_GUARDED_FIELDS = frozenset(
         "remittance_ids",
         "payment_order_ids",
         "skipped_venue_ids",
+        "line_ids",
+        "summary",
         "last_error",
         "executed_at",
         "executed_by_id",
@@ -38,23 +46,66 @@ CLEARING_GUARDED_FIELDS = frozenset(
 # The period and company of a run that is done no longer change.
 CLEARING_UNTIL_DONE_FIELDS = frozenset({"company_id", "period_start", "period_end"})
 
+# --------------------------------------------------------------------------
+# Period cut in the company's timezone (Europe/Paris).
+# LOCAL STAND-IN for pass_numerique/tools/period.py (helper of issue #12, not
+# yet in main): once it is, replace these three functions by
+# ``period.company_tz``, ``period.local_today`` and ``period.period_end_utc``.
+# --------------------------------------------------------------------------
+DEFAULT_TZ = "Europe/Paris"
+
+
+def clearing_tz(company):
+    """The timezone clearing periods of ``company`` are cut in."""
+    tz = company and company.partner_id.tz
+    try:
+        return ZoneInfo(tz) if tz else ZoneInfo(DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
+
+
+def clearing_today(company):
+    """Today in the company's timezone."""
+    return datetime.now(UTC).astimezone(clearing_tz(company)).date()
+
+
+def clearing_period_end_utc(period_end, company):
+    """The first instant (naive UTC, as redemption times are stored) after
+    the local day ``period_end``: passes redeemed strictly before it belong
+    to a period ending on ``period_end``."""
+    if period_end >= date.max:
+        return datetime.max
+    local = datetime.combine(
+        period_end + timedelta(days=1), time.min, tzinfo=clearing_tz(company)
+    )
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------
+
 
 class PassClearingRun(models.Model):
-    """Monthly clearing: for the previous month, one validated remittance per
-    venue with unsettled redeemed passes, then one SEPA payment order paying
-    every validated remittance not yet paid.
+    """Monthly clearing: for the previous month (cut in the company's
+    timezone), one validated remittance per venue with unsettled redeemed
+    passes, dated on the period's last day, then one SEPA payment order
+    paying the venues' open payables.
+
+    Every venue's claim goes on the ledger, with or without a bank account:
+    its remittance is validated (payable credited, dated in the period). Only
+    the payment depends on the bank account: a venue without a trusted IBAN
+    (``allow_out_payment``) is held back from the payment order, listed on
+    the run with the reason, and paid by a later run once its IBAN is
+    trusted. The payment order pays exactly the run's lines in state "paid":
+    the payables of the run's remittances and the open payables of earlier
+    remittances due again (held back before, or whose transfer was
+    returned). A period overlapping a finished run of the company is refused.
 
     A run is all or nothing: its work happens inside one savepoint, so an
     error midway rolls every remittance, entry and payment line of the run
     back, and the run is marked failed with the error. Running it again
-    starts from the ledger's state (unsettled passes, unpaid remittance
-    payables), so it finishes the job without duplicates; a done run run
-    again finds nothing left and changes nothing.
-
-    A venue without IBAN gets nothing posted: its passes stay redeemed and
-    unsettled and the run names it; the other venues are cleared and paid
-    (one missing IBAN must not hold back every venue's monthly payment).
-    Once its IBAN is entered, running again clears it.
+    starts from the ledger's state (unsettled passes, open venue payables),
+    so it finishes the job without duplicates; a done run run again finds
+    nothing left and changes nothing.
     """
 
     _name = "pass.clearing.run"
@@ -76,7 +127,8 @@ class PassClearingRun(models.Model):
         required=True,
         default=lambda self: self._default_period()[1],
         tracking=True,
-        help="Passes redeemed up to this day are cleared.",
+        help="Passes redeemed up to this day (in the company's timezone) are "
+        "cleared; their remittances are dated on this day.",
     )
     state = fields.Selection(
         [("draft", "To run"), ("done", "Done"), ("failed", "Failed")],
@@ -91,7 +143,41 @@ class PassClearingRun(models.Model):
     )
     remittance_count = fields.Integer(compute="_compute_totals")
     voucher_count = fields.Integer(compute="_compute_totals", string="Passes")
-    amount_total = fields.Monetary(compute="_compute_totals")
+    amount_total = fields.Monetary(
+        compute="_compute_totals",
+        string="Posted",
+        help="Total of the run's remittances (the venues' claims it posted).",
+    )
+    line_ids = fields.One2many(
+        "pass.clearing.run.line",
+        "run_id",
+        string="Venue payables",
+        readonly=True,
+        copy=False,
+    )
+    held_line_ids = fields.One2many(
+        "pass.clearing.run.line",
+        "run_id",
+        string="Payables held back",
+        domain=[("state", "=", "held")],
+        readonly=True,
+    )
+    amount_paid = fields.Monetary(
+        compute="_compute_totals",
+        string="Paid",
+        help="Total of the payables put in the run's payment orders.",
+    )
+    amount_paid_again = fields.Monetary(
+        compute="_compute_totals",
+        string="Of which due again",
+        help="Payables of earlier remittances paid by this run (held back "
+        "before, or their transfer returned).",
+    )
+    amount_held = fields.Monetary(
+        compute="_compute_totals",
+        string="Held back",
+        help="Payables left out of the payment order (no trusted IBAN).",
+    )
     payment_order_ids = fields.Many2many(
         "account.payment.order",
         "pass_clearing_run_payment_order_rel",
@@ -111,10 +197,11 @@ class PassClearingRun(models.Model):
         "pass_clearing_run_skipped_venue_rel",
         "run_id",
         "partner_id",
-        string="Venues without IBAN",
+        string="Venues held back",
         readonly=True,
         copy=False,
     )
+    summary = fields.Text(readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     executed_at = fields.Datetime(string="Last run on", readonly=True, copy=False)
     executed_by_id = fields.Many2one("res.users", string="Last run by", readonly=True)
@@ -134,9 +221,9 @@ class PassClearingRun(models.Model):
 
     @api.model
     def _default_period(self, today=None):
-        """The previous month: venues are paid monthly for the previous
-        month's redemptions."""
-        today = today or fields.Date.context_today(self)
+        """The previous month (of today in the company's timezone): venues
+        are paid monthly for the previous month's redemptions."""
+        today = today or clearing_today(self.env.company)
         first = today.replace(day=1)
         return first - relativedelta(months=1), first - relativedelta(days=1)
 
@@ -153,20 +240,75 @@ class PassClearingRun(models.Model):
         groups = {
             run.id: (count, vouchers, amount)
             for run, count, vouchers, amount in self.env["pass.remittance"]._read_group(
-                [("clearing_run_id", "in", self.ids)],
+                [("clearing_run_id", "in", self.ids), ("state", "=", "validated")],
                 ["clearing_run_id"],
                 ["__count", "voucher_count:sum", "amount_total:sum"],
+            )
+        }
+        lines = {
+            (run.id, state, origin): amount
+            for run, state, origin, amount in self.env[
+                "pass.clearing.run.line"
+            ]._read_group(
+                [("run_id", "in", self.ids)],
+                ["run_id", "state", "origin"],
+                ["amount:sum"],
             )
         }
         for run in self:
             run.remittance_count, run.voucher_count, run.amount_total = groups.get(
                 run.id, (0, 0, 0.0)
             )
+            # Returned transfers were paid by this run's orders all the same.
+            paid = {
+                origin: sum(
+                    lines.get((run.id, state, origin), 0.0)
+                    for state in ("paid", "returned")
+                )
+                for origin in ("run", "earlier")
+            }
+            run.amount_paid = paid["run"] + paid["earlier"]
+            run.amount_paid_again = paid["earlier"]
+            run.amount_held = sum(
+                lines.get((run.id, "held", origin), 0.0)
+                for origin in ("run", "earlier")
+            )
 
     @api.depends("payment_order_ids")
     def _compute_payment_order_id(self):
         for run in self:
             run.payment_order_id = run.payment_order_ids.sorted("id")[-1:]
+
+    @api.constrains("company_id", "period_start", "period_end")
+    def _check_period_overlap(self):
+        for run in self:
+            other = run._overlapping_done_runs()[:1]
+            if other:
+                raise ValidationError(run._overlap_message(other))
+
+    def _overlapping_done_runs(self):
+        """Finished runs of the same company whose period overlaps this one."""
+        self.ensure_one()
+        if not (self.period_start and self.period_end):
+            return self.browse()
+        return self.search(
+            [
+                ("id", "!=", self.id or 0),
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "done"),
+                ("period_start", "<=", self.period_end),
+                ("period_end", ">=", self.period_start),
+            ]
+        )
+
+    def _overlap_message(self, other):
+        return self.env._(
+            "La période du %(start)s au %(end)s chevauche celle de la compensation "
+            "déjà exécutée « %(other)s » : une période n'est compensée qu'une fois.",
+            start=format_date(self.env, self.period_start),
+            end=format_date(self.env, self.period_end),
+            other=other.name,
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -195,23 +337,40 @@ class PassClearingRun(models.Model):
     @api.model
     def _cron_clear_previous_month(self):
         """Monthly: clear the previous month of every configured company."""
-        start, end = self._default_period()
         # sudo: the scheduler acts for the cooperative's accountants, for
         # every configured company; each run works on its own company only.
         Run = self.sudo()
         companies = Run.env["res.company"].search(
             [("pass_liability_account_id", "!=", False)]
         )
-        runs = Run.search(
-            [("company_id", "in", companies.ids), ("period_end", "=", end)]
-        )
-        missing = companies - runs.company_id
-        runs |= Run.create(
-            [
-                {"company_id": company.id, "period_start": start, "period_end": end}
-                for company in missing
-            ]
-        )
+        runs = Run.browse()
+        for company in companies:
+            start, end = Run.with_company(company)._default_period()
+            run = Run.search(
+                [("company_id", "=", company.id), ("period_end", "=", end)]
+            )
+            if not run:
+                overlap = Run.search_count(
+                    [
+                        ("company_id", "=", company.id),
+                        ("state", "=", "done"),
+                        ("period_start", "<=", end),
+                        ("period_end", ">=", start),
+                    ]
+                )
+                if overlap:
+                    _logger.warning(
+                        "Clearing of %s to %s for %s skipped: a finished run "
+                        "overlaps the period.",
+                        start,
+                        end,
+                        company.name,
+                    )
+                    continue
+                run = Run.create(
+                    {"company_id": company.id, "period_start": start, "period_end": end}
+                )
+            runs |= run
         for run in runs.filtered(lambda r: r.state != "done"):
             run.with_company(run.company_id)._execute()
         return True
@@ -229,9 +388,12 @@ class PassClearingRun(models.Model):
         self._check_clearing_rights()
         for run in self:
             run._lock()
+            other = run._overlapping_done_runs()[:1]
+            if other:
+                raise UserError(run._overlap_message(other))
             try:
                 with self.env.cr.savepoint():
-                    report = run._run()
+                    summary = run._run()
             except psycopg2.OperationalError:
                 # Concurrency (serialisation, lock): let the caller retry.
                 raise
@@ -247,10 +409,12 @@ class PassClearingRun(models.Model):
                             "executed_by_id": self.env.uid,
                         }
                     )
-                run.message_post(
+                # _message_log: no e-mail address needed to record it.
+                run._message_log(
                     body=self.env._(
-                        "La compensation a échoué, rien n'a été comptabilisé : "
-                        "%(error)s",
+                        "La compensation lancée par %(user)s a échoué, rien n'a été "
+                        "comptabilisé : %(error)s",
+                        user=self.env.user.name,
                         error=message,
                     )
                 )
@@ -259,11 +423,23 @@ class PassClearingRun(models.Model):
                 run.write(
                     {
                         "state": "done",
-                        "last_error": report or False,
+                        "summary": summary,
+                        "last_error": False,
                         "executed_at": fields.Datetime.now(),
                         "executed_by_id": self.env.uid,
                     }
                 )
+            run._message_log(
+                body=Markup("<br/>").join(
+                    [
+                        self.env._(
+                            "Compensation exécutée par %(user)s.",
+                            user=self.env.user.name,
+                        ),
+                        *summary.splitlines(),
+                    ]
+                )
+            )
         return True
 
     def _check_clearing_rights(self):
@@ -326,7 +502,7 @@ class PassClearingRun(models.Model):
 
     def _run(self):
         """Clear the period then prepare the payment; returns the French
-        report of what was left aside (or an empty string)."""
+        summary of what the run posted, paid and held back."""
         self.ensure_one()
         company = self.company_id
         company._pass_check_settlement_config()
@@ -339,15 +515,15 @@ class PassClearingRun(models.Model):
             mail_notrack=True,
             pass_hide_codes=True,
         )
-        venues, banks = self._venues_to_clear()
-        without_iban = venues.filtered(lambda v: v.id not in banks)
-        to_clear = venues - without_iban
+        # Every venue with passes of the period, with or without a bank
+        # account: its claim is posted now, only its payment may wait.
+        venues = self._venues_to_clear()
         # Remittances of this run left unvalidated (created by hand in the run
         # or by an older version) are finished, never duplicated.
         pending = Remittance.search(
             [("clearing_run_id", "=", self.id), ("state", "in", ("draft", "submitted"))]
         )
-        to_clear -= pending.venue_id
+        to_clear = venues - pending.venue_id
         with guarded_write():
             remittances = Remittance.create(
                 [
@@ -356,6 +532,9 @@ class PassClearingRun(models.Model):
                         "company_id": company.id,
                         "currency_id": company.currency_id.id,
                         "period_end": self.period_end,
+                        # Dated on the period's last day (cut-off): the claim
+                        # belongs to the month of the redemptions.
+                        "date": self.period_end,
                         "clearing_run_id": self.id,
                     }
                     for venue in to_clear
@@ -369,17 +548,8 @@ class PassClearingRun(models.Model):
         drafts = drafts.filtered("voucher_count")
         drafts.action_submit()
         (drafts | pending.filtered(lambda r: r.state == "submitted")).action_validate()
-        unpaid_skipped = self._prepare_payment_order(mode)
-        skipped = without_iban | unpaid_skipped
-        with guarded_write():
-            self.skipped_venue_ids = skipped
-        if not skipped:
-            return ""
-        return self.env._(
-            "Lieux sans IBAN, rien n'a été comptabilisé ni payé pour eux : %(venues)s. "
-            "Renseignez leur compte bancaire puis relancez la compensation.",
-            venues=", ".join(skipped.sorted("name").mapped("name")),
-        )
+        self._prepare_payment_order(mode)
+        return self._summary()
 
     def _check_payout_config(self):
         """The payment mode and the bank account the transfers leave from."""
@@ -414,7 +584,7 @@ class PassClearingRun(models.Model):
 
     def _venues_to_clear(self):
         """Venues with unsettled redeemed passes of the period (in no
-        remittance), and their IBAN {venue id: res.partner.bank}."""
+        remittance)."""
         # sudo: the accountant running the clearing reads every venue's
         # redeemed passes as figures (one grouped query).
         rows = (
@@ -422,8 +592,7 @@ class PassClearingRun(models.Model):
             .sudo()
             ._read_group(self._voucher_domain(), ["venue_id"], ["__count"])
         )
-        venues = self.env["res.partner"].browse([venue.id for venue, _count in rows])
-        return venues, self._venue_banks(venues)
+        return self.env["res.partner"].browse([venue.id for venue, _count in rows])
 
     def _voucher_domain(self):
         return [
@@ -435,37 +604,53 @@ class PassClearingRun(models.Model):
             (
                 "redeemed_at",
                 "<",
-                self.env["pass.remittance"]._period_bound(self.period_end),
+                clearing_period_end_utc(self.period_end, self.company_id),
             ),
         ]
 
     def _venue_banks(self, venues):
-        """The IBAN each venue is paid on: its (commercial partner's) first
-        IBAN account, those trusted for outgoing payments first."""
+        """The bank account each venue is paid on, and why the others are
+        held back: ({venue id: res.partner.bank}, {venue id: reason}).
+
+        Only an IBAN trusted for outgoing payments (``allow_out_payment``,
+        set by a user of "Validate bank account" after checking it) is paid:
+        a new or changed bank account is never paid before someone checked
+        it (defence against a fraudulent IBAN change)."""
         banks = self.env["res.partner.bank"].search(
             [
                 ("partner_id", "in", venues.commercial_partner_id.ids),
                 ("company_id", "in", (False, self.company_id.id)),
             ],
-            order="allow_out_payment desc, sequence, id",
+            order="sequence, id",
         )
         by_partner = {}
-        for bank in banks.filtered(lambda b: b.acc_type == "iban"):
-            by_partner.setdefault(bank.partner_id.id, bank)
-        return {
-            venue.id: by_partner[venue.commercial_partner_id.id]
-            for venue in venues
-            if venue.commercial_partner_id.id in by_partner
-        }
+        for bank in banks:
+            by_partner.setdefault(bank.partner_id.id, []).append(bank)
+        paid_on, held = {}, {}
+        for venue in venues:
+            accounts = by_partner.get(venue.commercial_partner_id.id, [])
+            ibans = [bank for bank in accounts if bank.acc_type == "iban"]
+            trusted = [bank for bank in ibans if bank.allow_out_payment]
+            if trusted:
+                paid_on[venue.id] = trusted[0]
+            elif ibans:
+                held[venue.id] = "untrusted"
+            elif accounts:
+                held[venue.id] = "not_iban"
+            else:
+                held[venue.id] = "no_bank"
+        return paid_on, held
 
-    def _prepare_payment_order(self, mode):
-        """One payment order paying every validated remittance of the company
-        whose payable is not yet paid nor in a payment order, with its SEPA
-        file generated. Returns the venues left aside for want of an IBAN."""
-        company = self.company_id
+    def _due_payables(self):
+        """The venues' open payables to pay: the payable lines of the
+        company's validated remittances, posted, with a credit left, in no
+        payment order not yet sent to the bank. A payable of an uploaded
+        order that is open again was returned: it is due again.
+
+        Returns (journal items, {move id: remittance})."""
         remittances = self.env["pass.remittance"].search(
             [
-                ("company_id", "=", company.id),
+                ("company_id", "=", self.company_id.id),
                 ("state", "=", "validated"),
                 (
                     "move_id.line_ids",
@@ -480,45 +665,190 @@ class PassClearingRun(models.Model):
         )
         lines = remittances.move_id.line_ids.filtered(
             lambda line: line.account_type == "liability_payable"
+            and line.parent_state == "posted"
             and not line.reconciled
             and line.company_currency_id.compare_amounts(line.amount_residual, 0) < 0
             and not any(
-                state in PAYMENT_LINE_ACTIVE_STATES
+                state in PAYMENT_LINE_IN_FLIGHT_STATES
                 for state in line.payment_line_ids.mapped("state")
             )
         )
-        if not lines:
-            return self.env["res.partner"]
-        banks = self._venue_banks(lines.partner_id)
-        skipped = lines.partner_id.filtered(lambda p: p.id not in banks)
-        lines = lines.filtered(lambda line: line.partner_id.id in banks)
-        if not lines:
-            return skipped
-        name_by_move = {r.move_id.id: r.name for r in remittances}
-        order = self.env["account.payment.order"].create(
-            {
-                "payment_mode_id": mode.id,
-                "date_prefered": "now",
-                "description": self.name,
-            }
-        )
-        self.env["account.payment.line"].create(
-            [
+        return lines, {remittance.move_id.id: remittance for remittance in remittances}
+
+    def _prepare_payment_order(self, mode):
+        """Pay the due venue payables with a trusted IBAN in one payment
+        order (its SEPA file generated), hold the others back; list both on
+        the run (``line_ids``)."""
+        lines, remittance_by_move = self._due_payables()
+        paid_on, held = self._venue_banks(lines.partner_id)
+        to_pay = lines.filtered(lambda line: line.partner_id.id in paid_on)
+        payment_lines = {}
+        if to_pay:
+            order = self.env["account.payment.order"].create(
                 {
-                    "order_id": order.id,
-                    "partner_id": line.partner_id.id,
-                    "partner_bank_id": banks[line.partner_id.id].id,
-                    "move_line_id": line.id,
-                    "communication": name_by_move[line.move_id.id],
-                    "communication_type": "normal",
-                    "currency_id": line.company_currency_id.id,
-                    "amount_currency": -line.amount_residual,
+                    "payment_mode_id": mode.id,
+                    "date_prefered": "now",
+                    "description": self.name,
                 }
-                for line in lines
-            ]
-        )
-        order.draft2open()
-        order.open2generated()
+            )
+            vals_list = []
+            for line in to_pay:
+                # OCA's own preparation (amount, currency, partner), with the
+                # trusted IBAN and the remittance number as communication.
+                vals = line._prepare_payment_line_vals(order)
+                vals.update(
+                    {
+                        "partner_bank_id": paid_on[line.partner_id.id].id,
+                        "communication": remittance_by_move[line.move_id.id].name,
+                        "communication_type": "normal",
+                    }
+                )
+                vals_list.append(vals)
+            created = self.env["account.payment.line"].create(vals_list)
+            payment_lines = dict(zip(to_pay.ids, created, strict=True))
+            expected = sum(-line.amount_residual for line in to_pay)
+            currency = self.company_id.currency_id
+            if currency.compare_amounts(order.total_company_currency, expected):
+                raise UserError(
+                    self.env._(
+                        "L'ordre de paiement %(order)s (%(total)s) ne correspond pas "
+                        "aux dettes envers les lieux qu'il doit payer (%(expected)s).",
+                        order=order.name,
+                        total=format_amount(
+                            self.env, order.total_company_currency, currency
+                        ),
+                        expected=format_amount(self.env, expected, currency),
+                    )
+                )
+            order.draft2open()
+            order.open2generated()
+            with guarded_write():
+                self.payment_order_ids = [fields.Command.link(order.id)]
+        self._record_lines(lines, remittance_by_move, paid_on, held, payment_lines)
+
+    def _record_lines(self, lines, remittance_by_move, paid_on, held, payment_lines):
+        """List on the run every due payable it paid or held back; the lines
+        of earlier runs for the same payables point to this run."""
+        Line = self.env["pass.clearing.run.line"]
+        existing = {line.move_line_id.id: line for line in self.line_ids}
+        vals_list = []
         with guarded_write():
-            self.payment_order_ids = [fields.Command.link(order.id)]
-        return skipped
+            for line in lines:
+                remittance = remittance_by_move[line.move_id.id]
+                venue_id = line.partner_id.id
+                vals = {
+                    "amount": -line.amount_residual,
+                    "state": "paid" if venue_id in paid_on else "held",
+                    "reason": held.get(venue_id, False),
+                    "partner_bank_id": paid_on[venue_id].id
+                    if venue_id in paid_on
+                    else False,
+                    "payment_line_id": payment_lines[line.id].id
+                    if line.id in payment_lines
+                    else False,
+                }
+                if line.id in existing:
+                    existing[line.id].write(vals)
+                    continue
+                vals_list.append(
+                    {
+                        **vals,
+                        "run_id": self.id,
+                        "venue_id": venue_id,
+                        "move_line_id": line.id,
+                        "remittance_id": remittance.id,
+                        "origin": "run"
+                        if remittance.clearing_run_id == self
+                        else "earlier",
+                    }
+                )
+            Line.create(vals_list)
+            # Earlier runs' lines of these payables now point to this run: held
+            # there, carried here; paid there yet due again, returned.
+            earlier = Line.search(
+                [
+                    ("move_line_id", "in", lines.ids),
+                    ("run_id", "!=", self.id),
+                    ("state", "in", ("held", "paid", "returned")),
+                ]
+            )
+            earlier.filtered(lambda line: line.state == "held").write(
+                {"state": "carried", "later_run_id": self.id}
+            )
+            earlier.filtered(lambda line: line.state != "carried").write(
+                {"state": "returned", "later_run_id": self.id}
+            )
+            self.skipped_venue_ids = self.line_ids.filtered(
+                lambda line: line.state == "held"
+            ).venue_id
+
+    def _summary(self):
+        """What the run posted, paid and held back (French, one fact per
+        line), from its remittances, lines and payment orders."""
+        self.ensure_one()
+        self.invalidate_recordset(
+            ["amount_total", "amount_paid", "amount_paid_again", "amount_held"]
+        )
+        currency = self.company_id.currency_id
+
+        def money(amount):
+            return format_amount(self.env, amount, currency)
+
+        remittances = self.remittance_ids.filtered(lambda r: r.state == "validated")
+        parts = [
+            self.env._(
+                "Créances des lieux comptabilisées : %(count)s bordereau(x), "
+                "%(passes)s pass, %(amount)s, au %(date)s (fin de période).",
+                count=len(remittances),
+                passes=sum(remittances.mapped("voucher_count")),
+                amount=money(self.amount_total),
+                date=format_date(self.env, self.period_end),
+            )
+        ]
+        shifted = remittances.move_id.filtered(lambda m: m.date != self.period_end)
+        if shifted:
+            parts.append(
+                self.env._(
+                    "Période close (date de verrouillage) : %(count)s écriture(s) "
+                    "passée(s) à la première date ouverte, le %(date)s, au lieu du "
+                    "%(end)s.",
+                    count=len(shifted),
+                    date=format_date(self.env, min(shifted.mapped("date"))),
+                    end=format_date(self.env, self.period_end),
+                )
+            )
+        paid = self.line_ids.filtered(lambda line: line.state in ("paid", "returned"))
+        if paid:
+            parts.append(
+                self.env._(
+                    "Payé par %(orders)s : %(amount)s à %(venues)s lieu(x), dont "
+                    "%(again)s de dettes antérieures à nouveau dues.",
+                    orders=", ".join(self.payment_order_ids.mapped("name")),
+                    amount=money(self.amount_paid),
+                    venues=len(paid.venue_id),
+                    again=money(self.amount_paid_again),
+                )
+            )
+        reasons = dict(
+            self.env["pass.clearing.run.line"]
+            ._fields["reason"]
+            ._description_selection(self.env)
+        )
+        held = self.line_ids.filtered(lambda line: line.state == "held")
+        if held:
+            parts.append(
+                self.env._(
+                    "Retenus, non payés (%(amount)s) : %(venues)s. Leur créance est "
+                    "comptabilisée ; ils seront payés par la prochaine compensation "
+                    "une fois leur IBAN vérifié (compte bancaire « de confiance »).",
+                    amount=money(self.amount_held),
+                    venues=", ".join(
+                        f"{venue.name} ({reasons[held_lines[0].reason]})"
+                        for venue, held_lines in sorted(
+                            held.grouped("venue_id").items(),
+                            key=lambda item: item[0].name,
+                        )
+                    ),
+                )
+            )
+        return "\n".join(parts)

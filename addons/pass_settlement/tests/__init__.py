@@ -1,5 +1,6 @@
 from . import (
     test_clearing,
+    test_clearing_trust,
     test_expiry,
     test_facturx,
     test_funder_money,

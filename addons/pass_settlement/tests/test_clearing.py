@@ -30,7 +30,12 @@ class TestClearing(PassSettlementCommon):
     @classmethod
     def get_default_groups(cls):
         groups = super().get_default_groups()
-        return groups | cls.env.ref("account_payment_order.group_account_payment")
+        # Payments, and trusting venues' bank accounts (allow_out_payment).
+        return (
+            groups
+            | cls.env.ref("account_payment_order.group_account_payment")
+            | cls.env.ref("account.group_validate_bank_account")
+        )
 
     @classmethod
     def setUpClass(cls):
@@ -58,9 +63,20 @@ class TestClearing(PassSettlementCommon):
                 }
             )
         Bank = cls.env["res.partner.bank"]
-        cls.iban_a = Bank.create({"acc_number": iban_fr(1), "partner_id": cls.venue.id})
+        # Checked IBANs, trusted for outgoing payments: only those are paid.
+        cls.iban_a = Bank.create(
+            {
+                "acc_number": iban_fr(1),
+                "partner_id": cls.venue.id,
+                "allow_out_payment": True,
+            }
+        )
         cls.iban_b = Bank.create(
-            {"acc_number": iban_fr(2), "partner_id": cls.venue_b.id}
+            {
+                "acc_number": iban_fr(2),
+                "partner_id": cls.venue_b.id,
+                "allow_out_payment": True,
+            }
         )
         # The cooperative's bank account the transfers leave from.
         mode = cls.company.pass_venue_payment_mode_id
@@ -336,41 +352,51 @@ class TestClearing(PassSettlementCommon):
         self.assertEqual(len(self._venue_moves() - moves), 1)
         self.assertLiabilityInvariant(self.programs)
 
-    def test_venue_without_iban_is_named_and_left_unposted(self):
+    def test_venue_without_iban_is_posted_and_held_back(self):
         self._redeem_at(self.venue, self.passes_6040[:2])
         self._redeem_at(self.venue_c, self.passes_6040[2:5])
         run = self._run()
         self.assertEqual(run.state, "done")
+        self.assertFalse(run.last_error)
+        # Its claim is on the ledger all the same: remittance validated,
+        # passes settled, payable credited; only the payment is held back.
+        rem_c = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue_c)
+        self.assertEqual(rem_c.state, "validated")
+        self.assertEqual(set(self.passes_6040[2:5].mapped("state")), {"settled"})
+        self.assertAlmostEqual(rem_c.payable_line_id.amount_residual, -30.0, places=2)
         self.assertEqual(run.skipped_venue_ids, self.venue_c)
-        self.assertIn("Espace Gamma", run.last_error)
-        self.assertIn("sans IBAN", run.last_error)
-        self.assertEqual(run.remittance_ids.venue_id, self.venue)
-        self.assertFalse(
-            self.env["account.move.line"].search(
-                [("partner_id", "=", self.venue_c.id)]
-            ),
-            "nothing posted for the venue without IBAN",
-        )
-        self.assertEqual(set(self.passes_6040[2:5].mapped("state")), {"redeemed"})
+        held = run.line_ids.filtered(lambda line: line.state == "held")
+        self.assertEqual(held.venue_id, self.venue_c)
+        self.assertEqual(held.reason, "no_bank")
+        self.assertIn("Espace Gamma", run.summary)
         self.assertEqual(run.payment_order_id.payment_line_ids.partner_id, self.venue)
+        self.assertAlmostEqual(run.amount_held, 30.0, places=2)
+        self.assertAlmostEqual(run.amount_paid, 20.0, places=2)
         self.assertLiabilityInvariant(self.programs)
 
-        # Its IBAN entered, running again clears it alone, in a new order.
+        # Its IBAN entered and trusted, running again pays it alone, in a new
+        # order, without posting anything new.
         iban_c = self.env["res.partner.bank"].create(
-            {"acc_number": iban_fr(3), "partner_id": self.venue_c.id}
+            {
+                "acc_number": iban_fr(3),
+                "partner_id": self.venue_c.id,
+                "allow_out_payment": True,
+            }
         )
         first_order = run.payment_order_id
+        moves = self._venue_moves()
         run.with_user(self.accountant).action_run()
         self.assertEqual(run.state, "done")
         self.assertFalse(run.skipped_venue_ids)
-        self.assertFalse(run.last_error)
+        self.assertEqual(self._venue_moves(), moves)
         self.assertEqual(len(run.remittance_ids), 2)
-        self.assertEqual(set(self.passes_6040[2:5].mapped("state")), {"settled"})
         second_order = run.payment_order_id
         self.assertNotEqual(second_order, first_order)
         self.assertEqual(second_order.payment_line_ids.partner_bank_id, iban_c)
         self.assertAlmostEqual(second_order.total_company_currency, 30.0, places=2)
         self.assertEqual(len(first_order.payment_line_ids), 1)
+        self.assertEqual(set(run.line_ids.mapped("state")), {"paid"})
+        self.assertAlmostEqual(run.amount_paid, 50.0, places=2)
         self.assertLiabilityInvariant(self.programs)
 
     def test_bad_input_is_refused_in_french(self):
