@@ -1,17 +1,15 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg2
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
+from odoo.addons.pass_numerique.tools import period
 from odoo.addons.pass_numerique.tools.guard import (
     guarded_write,
     guarded_write_allowed,
@@ -45,43 +43,6 @@ CLEARING_GUARDED_FIELDS = frozenset(
 )
 # The period and company of a run that is done no longer change.
 CLEARING_UNTIL_DONE_FIELDS = frozenset({"company_id", "period_start", "period_end"})
-
-# --------------------------------------------------------------------------
-# Period cut in the company's timezone (Europe/Paris).
-# LOCAL STAND-IN for pass_numerique/tools/period.py (helper of issue #12, not
-# yet in main): once it is, replace these three functions by
-# ``period.company_tz``, ``period.local_today`` and ``period.period_end_utc``.
-# --------------------------------------------------------------------------
-DEFAULT_TZ = "Europe/Paris"
-
-
-def clearing_tz(company):
-    """The timezone clearing periods of ``company`` are cut in."""
-    tz = company and company.partner_id.tz
-    try:
-        return ZoneInfo(tz) if tz else ZoneInfo(DEFAULT_TZ)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TZ)
-
-
-def clearing_today(company):
-    """Today in the company's timezone."""
-    return datetime.now(UTC).astimezone(clearing_tz(company)).date()
-
-
-def clearing_period_end_utc(period_end, company):
-    """The first instant (naive UTC, as redemption times are stored) after
-    the local day ``period_end``: passes redeemed strictly before it belong
-    to a period ending on ``period_end``."""
-    if period_end >= date.max:
-        return datetime.max
-    local = datetime.combine(
-        period_end + timedelta(days=1), time.min, tzinfo=clearing_tz(company)
-    )
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-# --------------------------------------------------------------------------
 
 
 class PassClearingRun(models.Model):
@@ -223,9 +184,8 @@ class PassClearingRun(models.Model):
     def _default_period(self, today=None):
         """The previous month (of today in the company's timezone): venues
         are paid monthly for the previous month's redemptions."""
-        today = today or clearing_today(self.env.company)
-        first = today.replace(day=1)
-        return first - relativedelta(months=1), first - relativedelta(days=1)
+        today = today or period.local_today(period.company_tz(self.env.company))
+        return period.previous_month_bounds(today)
 
     @api.depends("period_start", "period_end")
     def _compute_name(self):
@@ -604,7 +564,9 @@ class PassClearingRun(models.Model):
             (
                 "redeemed_at",
                 "<",
-                clearing_period_end_utc(self.period_end, self.company_id),
+                self.env["pass.remittance"]._period_bound(
+                    self.period_end, self.company_id
+                ),
             ),
         ]
 
