@@ -5,6 +5,7 @@ from . import (
     test_funder_money,
     test_lifecycle,
     test_remittance_guard,
+    test_remittance_reversal,
     test_security_settlement,
     test_settlement,
     test_statement,
