@@ -1,5 +1,6 @@
 from . import (
     account_chart_template,
+    account_move,
     account_move_line,
     pass_book,
     pass_clearing_run,

@@ -33,13 +33,20 @@ class PassBook(models.Model):
         if not line:
             return False
         # sudo: the venue's user redeeming does not read invoices.
-        invoices = line.sudo().invoice_lines.move_id.filtered(
-            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+        line = line.sudo()
+        books = round(line.product_uom_qty)
+        invoiced = line._pass_funder_invoiced(posted_only=True)
+        funders = self.program_id.funding_ids.partner_id
+        # Every funder's share invoiced (a credit note gives it back until it
+        # is invoiced again), and every invoice still due paid (an invoice
+        # cancelled by its credit note is "reversed", not due).
+        invoices = line.invoice_lines.move_id.filtered(
+            lambda m: m.state == "posted"
+            and m.move_type == "out_invoice"
+            and m.payment_state != "reversed"
         )
-        funders = set(self.program_id.funding_ids.partner_id.ids)
-        invoiced = set(invoices.partner_id.commercial_partner_id.ids)
         return (
             bool(invoices)
-            and funders <= invoiced
+            and all(round(invoiced.get(f, (0.0, 0.0))[0]) >= books for f in funders)
             and all(m.payment_state in ("paid", "in_payment") for m in invoices)
         )

@@ -378,17 +378,42 @@ class AccountMoveLine(models.Model):
 
 def _funder_invoice_lines(env, programs):
     """Posted invoice lines billing the face value of books of ``programs``
-    to funders, on the funders' money account."""
+    to funders, on the funders' money account, and not credited since.
+
+    A credit note on an order's books credits a funder's whole share of the
+    order line (see account_move.py), which may then be invoiced again: the
+    credited invoice lines (the oldest ones) no longer bill those books."""
     companies = programs.company_id
-    return env["account.move.line"].search(
-        [
-            ("pass_program_id", "in", programs.ids),
-            ("parent_state", "=", "posted"),
-            ("move_id.move_type", "=", "out_invoice"),
-            ("account_id", "in", companies.pass_liability_account_id.ids),
-            ("display_type", "=", "product"),
-        ]
+    domain = [
+        ("pass_program_id", "in", programs.ids),
+        ("parent_state", "=", "posted"),
+        ("account_id", "in", companies.pass_liability_account_id.ids),
+        ("display_type", "=", "product"),
+    ]
+    lines = env["account.move.line"].search(
+        [*domain, ("move_id.move_type", "=", "out_invoice")], order="id"
     )
+    credited = defaultdict(float)
+    for refund in env["account.move.line"].search(
+        [
+            *domain,
+            ("move_id.move_type", "=", "out_refund"),
+            ("sale_line_ids", "!=", False),
+        ]
+    ):
+        funder = refund.move_id.commercial_partner_id
+        for sale_line in refund.sale_line_ids:
+            credited[sale_line, funder] += refund.quantity
+    if not credited:
+        return lines
+    kept_ids = []
+    for line in lines:
+        key = (line.sale_line_ids[:1], line.move_id.commercial_partner_id)
+        if credited[key] >= line.quantity > 0:
+            credited[key] -= line.quantity
+            continue
+        kept_ids.append(line.id)
+    return lines.browse(kept_ids)
 
 
 def funder_books(env, programs):

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, format_date
 
 from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
 from odoo.addons.pass_numerique.tools.guard import (
@@ -13,6 +13,7 @@ from odoo.addons.pass_numerique.tools.guard import (
 )
 from odoo.addons.pass_numerique.tools.period import company_tz, period_end_utc
 
+from .account_move import remittance_action
 from .pass_voucher import code_for_caller
 
 # Fields of a remittance that only its workflow methods change (plain write
@@ -32,6 +33,9 @@ REMITTANCE_GUARDED_FIELDS = frozenset(
         "validated_by_id",
         "move_id",
         "clearing_run_id",
+        "reversal_move_id",
+        "cancelled_at",
+        "cancelled_by_id",
     }
 )
 # A draft remittance is created for a venue, in a company and currency.
@@ -40,6 +44,8 @@ REMITTANCE_CREATE_OK = frozenset({"venue_id", "company_id", "currency_id"})
 REMITTANCE_STATE_BOUND_FIELDS = {
     "period_end": ("draft",),
     "date": ("draft", "submitted"),
+    # Kept as written once the remittance is cancelled.
+    "cancel_reason": ("draft", "submitted", "validated"),
 }
 
 
@@ -91,7 +97,14 @@ class PassRemittance(models.Model):
         index=True,
         copy=False,
     )
-    date = fields.Date(default=fields.Date.context_today, required=True)
+    date = fields.Date(
+        default=fields.Date.context_today,
+        required=True,
+        tracking=True,
+        help="Date of the journal entry: the validation posts the entry on this "
+        "date; if a lock date forbids it, Odoo posts it on the first open day "
+        "and the remittance takes that date.",
+    )
     period_end = fields.Date(
         string="Redeemed until",
         help="Passes redeemed up to this date are included (clearing runs).",
@@ -105,6 +118,25 @@ class PassRemittance(models.Model):
         readonly=True,
         copy=False,
         index="btree_not_null",
+        tracking=True,
+    )
+    reversal_move_id = fields.Many2one(
+        "account.move",
+        string="Reversal entry",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="The entry that reversed this remittance's entry when it was cancelled.",
+    )
+    cancel_reason = fields.Text(
+        string="Reason for cancellation",
+        copy=False,
+        help="Why the remittance is cancelled (kept with it and in its history).",
+    )
+    cancelled_at = fields.Datetime(readonly=True, copy=False)
+    cancelled_by_id = fields.Many2one(
+        "res.users", string="Cancelled by", readonly=True, copy=False
     )
     clearing_run_id = fields.Many2one(
         "pass.clearing.run",
@@ -142,17 +174,28 @@ class PassRemittance(models.Model):
             remittance.voucher_count = count
             remittance.amount_total = amount
 
-    @api.depends("move_id.line_ids.reconciled", "move_id.line_ids.account_id")
+    @api.depends(
+        "move_id.line_ids.reconciled",
+        "move_id.line_ids.account_id",
+        "move_id.line_ids.matched_debit_ids",
+        "move_id.line_ids.matched_credit_ids",
+    )
     def _compute_payable_line(self):
+        """Paid means the venue's payable is matched with a payment (a bank
+        transfer, a statement line, or an offsetting entry), never with the
+        reversal of the remittance's own entry."""
         for remittance in self:
             # sudo: a venue's portal user sees whether its remittance is paid;
             # it has no access to journal items themselves.
-            line = remittance.sudo().move_id.line_ids.filtered(
+            move = remittance.sudo().move_id
+            line = move.line_ids.filtered(
                 lambda line: line.account_id.account_type == "liability_payable"
             )[:1]
             remittance.payable_line_id = line
             remittance.payment_state = (
-                "paid" if line and line.reconciled else "not_paid"
+                "paid"
+                if line and line.reconciled and not line._pass_matched_reversal()
+                else "not_paid"
             )
 
     @api.model_create_multi
@@ -524,13 +567,9 @@ class PassRemittance(models.Model):
         Works on any number of remittances at once (clearing runs validate
         thousands): one grouped query checks every pass, one create makes
         every entry, one write settles every pass."""
-        if (
-            not self.env.user.has_group("account.group_account_user")
-            and not self.env.su
-        ):
-            raise AccessError(
-                self.env._("Seul un comptable peut valider les bordereaux.")
-            )
+        self._check_accountant(
+            self.env._("Seul un comptable peut valider les bordereaux.")
+        )
         if not self:
             return True
         self.check_access("write")
@@ -574,6 +613,13 @@ class PassRemittance(models.Model):
             vals_list.append(remittance._prepare_move_vals(groups[remittance.id]))
         moves = self.env["account.move"].create(vals_list)
         moves.action_post()
+        # A lock date makes Odoo post an entry on the first open day: the
+        # remittance then takes its entry's date (they never differ).
+        moved = {
+            remittance: move
+            for remittance, move in zip(self, moves, strict=True)
+            if move.date != remittance.date
+        }
         with guarded_write():
             # sudo: accountants settle passes they may not otherwise write.
             self.env["pass.voucher"].sudo().search(
@@ -581,12 +627,23 @@ class PassRemittance(models.Model):
             ).write({"state": "settled"})
             for remittance, move in zip(self, moves, strict=True):
                 remittance.move_id = move
+            for remittance, move in moved.items():
+                remittance.date = move.date
             self.write(
                 {
                     "state": "validated",
                     "validated_at": fields.Datetime.now(),
                     "validated_by_id": self.env.uid,
                 }
+            )
+        for remittance, move in moved.items():
+            remittance.message_post(
+                body=self.env._(
+                    "Période verrouillée : l'écriture %(move)s est passée le "
+                    "%(date)s, premier jour ouvert ; le bordereau prend cette date.",
+                    move=move.name,
+                    date=format_date(self.env, move.date),
+                )
             )
         return True
 
@@ -603,25 +660,166 @@ class PassRemittance(models.Model):
         )
         self.invalidate_recordset(["state", "move_id"])
 
-    def action_cancel(self):
+    @api.model
+    def _check_accountant(self, message):
+        """Accounting actions on remittances are for accountants (AccessError)."""
+        if not self.env.su and not self.env.user.has_group(
+            "account.group_account_user"
+        ):
+            raise AccessError(message)
+
+    def action_cancel(self, reason=None):
+        """Cancel remittances. A draft or submitted one gives its passes back
+        to be remitted again. A validated one is cancelled by an accountant:
+        its entry is reversed (dated today, or the first open day under a lock
+        date), its passes are redeemed again and free for another remittance;
+        refused while the venue's payable is matched with a payment.
+
+        ``reason`` (or the remittance's own reason field) is kept with the
+        user and the time, and posted in the remittance's history."""
         self._check_remittance_rights()
+        if reason is not None and not isinstance(reason, str):
+            raise UserError(self.env._("Le motif d'annulation doit être un texte."))
+        validated = self.filtered(lambda r: r.state == "validated")
+        if validated:
+            self._check_accountant(
+                self.env._("Seul un comptable peut annuler un bordereau validé.")
+            )
+            self._lock()
+            validated = self.filtered(lambda r: r.state == "validated")
+        now = fields.Datetime.now()
+        to_cancel = (self - validated).filtered(lambda r: r.state != "cancelled")
+        if to_cancel:
+            with guarded_write():
+                # sudo: the caller may write these remittances (checked above);
+                # accountants without the Pass group may not write passes.
+                self.env["pass.voucher"].sudo().search(
+                    [("remittance_id", "in", to_cancel.ids)]
+                ).write({"remittance_id": False})
+                for remittance in to_cancel:
+                    remittance._pass_write_cancellation(reason, now)
+        if validated:
+            validated._cancel_validated(reason, now)
+        return True
+
+    def _pass_write_cancellation(self, reason, now, reversal=None, count=0, amount=0.0):
+        """Mark cancelled, keep who, when and why, and say it in the history
+        (called inside a guarded_write block)."""
+        self.ensure_one()
+        reason = (reason or self.cancel_reason or "").strip()
+        vals = {
+            "state": "cancelled",
+            "cancel_reason": reason or False,
+            "cancelled_at": now,
+            "cancelled_by_id": self.env.uid,
+        }
+        if reversal:
+            vals["reversal_move_id"] = reversal.id
+        self.write(vals)
+        reason = reason or self.env._("non précisé")
+        if not reversal:
+            body = self.env._(
+                "Bordereau annulé par %(user)s (motif : %(reason)s).",
+                user=self.env.user.name,
+                reason=reason,
+            )
+        else:
+            body = self.env._(
+                "Bordereau annulé par %(user)s (motif : %(reason)s) : écriture "
+                "%(move)s extournée par %(reversal)s du %(date)s ; %(count)s pass "
+                "(%(amount)s) de nouveau encaissés, à rembourser par un autre "
+                "bordereau.",
+                user=self.env.user.name,
+                reason=reason,
+                move=self.move_id.name,
+                reversal=reversal.name,
+                date=format_date(self.env, reversal.date),
+                count=count,
+                amount=format_amount(self.env, amount, self.currency_id),
+            )
+        self.message_post(body=body)
+
+    def _pass_existing_reversal(self):
+        """The reversal the venue's payable is matched with, if the entry was
+        reversed by hand before such reversals were refused (and it is
+        matched with nothing else); raise if it is matched with a payment."""
+        self.ensure_one()
+        # sudo: the accountant's check was done; whether the venue's payable
+        # is matched, and with what, is read on the journal items.
+        line = self.payable_line_id.sudo()
+        partials = line.matched_debit_ids | line.matched_credit_ids
+        if not partials:
+            return self.env["account.move"]
+        move = line.move_id
+        counterparts = (partials.debit_move_id | partials.credit_move_id).move_id - move
+        if line.reconciled and all(m.reversed_entry_id == move for m in counterparts):
+            return counterparts[:1].sudo(False)
+        raise UserError(
+            self.env._(
+                "Le bordereau %(name)s est déjà (en partie) payé au lieu "
+                "%(venue)s : sa dette (écriture %(move)s) est lettrée avec un "
+                "paiement. Annulez ou faites revenir ce paiement d'abord "
+                "(délettrage, retour de virement), puis annulez le bordereau.",
+                name=self.name,
+                venue=self.venue_id.name,
+                move=move.name,
+            )
+        )
+
+    def _cancel_validated(self, reason, now):
+        """Reverse the entries, give the passes back, mark cancelled."""
+        reversal_of = {}
         for remittance in self:
-            if remittance.state == "validated":
+            if remittance.move_id.state != "posted":
                 raise UserError(
                     self.env._(
-                        "Le bordereau %(name)s est validé : extournez son écriture "
-                        "comptable au lieu de l'annuler.",
+                        "L'écriture %(move)s du bordereau %(name)s n'est pas "
+                        "comptabilisée : elle ne peut pas être extournée.",
+                        move=remittance.move_id.name,
                         name=remittance.name,
                     )
                 )
+            reversal_of[remittance] = remittance._pass_existing_reversal()
+        to_reverse = self.filtered(lambda r: not reversal_of[r])
+        if to_reverse:
+            today = fields.Date.context_today(self)
+            moves = to_reverse.move_id
+            with remittance_action():
+                reversals = moves._reverse_moves(
+                    [
+                        {
+                            "date": today,
+                            "ref": self.env._(
+                                "Annulation du bordereau %(name)s (extourne de "
+                                "%(move)s)",
+                                name=remittance.name,
+                                move=remittance.move_id.name,
+                            ),
+                        }
+                        for remittance in to_reverse
+                    ]
+                )
+                # Posting matches the venue's payable with its reversal; under
+                # a lock date Odoo posts on the first open day.
+                reversals.action_post()
+            reversal_of.update(zip(to_reverse, reversals, strict=True))
         with guarded_write():
-            # sudo: the caller may write these remittances (checked above);
-            # accountants without the Pass group may not write passes.
-            self.env["pass.voucher"].sudo().search(
-                [("remittance_id", "in", self.ids)]
-            ).write({"remittance_id": False})
-            self.write({"state": "cancelled"})
-        return True
+            # sudo: accountants give back passes they may not otherwise write.
+            vouchers = (
+                self.env["pass.voucher"]
+                .sudo()
+                .search([("remittance_id", "in", self.ids)])
+            )
+            counts = {
+                remittance: (len(group), sum(group.mapped("amount")))
+                for remittance, group in vouchers.grouped("remittance_id").items()
+            }
+            vouchers.write({"state": "redeemed", "remittance_id": False})
+            for remittance in self:
+                count, amount = counts.get(remittance, (0, 0.0))
+                remittance._pass_write_cancellation(
+                    reason, now, reversal_of[remittance], count, amount
+                )
 
     def action_draft(self):
         self._check_remittance_rights()
@@ -701,7 +899,7 @@ class PassRemittance(models.Model):
             "move_type": "entry",
             "journal_id": company.pass_venue_journal_id.id,
             "company_id": company.id,
-            "date": fields.Date.context_today(self),
+            "date": self.date,
             "ref": self.env._(
                 "Bordereau %(name)s - %(venue)s", name=self.name, venue=venue.name
             ),

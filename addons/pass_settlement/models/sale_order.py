@@ -134,18 +134,22 @@ class SaleOrder(models.Model):
 
     def _pass_create_funder_invoices(self, date=None):
         """One invoice per co-funder: its part of the face value of the books on
-        the funders' money account (no VAT), and its part of the fee (VAT)."""
+        the funders' money account (no VAT), and its part of the fee (VAT).
+
+        Each funder is invoiced what is left of its share of each line: all of
+        it the first time; again after a credit note gave its share back (a
+        Chorus Pro rejection, a wrong legal commitment); nothing while a draft
+        or posted invoice covers it."""
         self._pass_check_order()
         moves_vals = []
         for order in self:
             company = order.company_id
+            currency = order.currency_id
             per_funder = defaultdict(list)
             for line in order.order_line.filtered(
-                lambda sol: (sol.pass_program_id or sol.pass_fee_program_id)
-                and not sol.invoice_lines.filtered(
-                    lambda il: il.move_id.state != "cancel"
-                )
+                lambda sol: sol.pass_program_id or sol.pass_fee_program_id
             ):
+                invoiced = line._pass_funder_invoiced()
                 if line.pass_program_id:
                     program = line.pass_program_id
                     ppb = line.product_id.product_tmpl_id.pass_passes_per_book
@@ -155,6 +159,9 @@ class SaleOrder(models.Model):
                         program.funding_ids.sorted(lambda f: (-f.share, f.id)),
                         strict=True,
                     ):
+                        todo = books - round(invoiced.get(funder, (0.0, 0.0))[0])
+                        if todo <= 0:
+                            continue
                         per_funder[funder].append(
                             {
                                 "product_id": line.product_id.id,
@@ -164,8 +171,8 @@ class SaleOrder(models.Model):
                                     funder=funder.name,
                                     share=funding.share,
                                 ),
-                                "quantity": books,
-                                "price_unit": cents * ppb * order.currency_id.rounding,
+                                "quantity": todo,
+                                "price_unit": cents * ppb * currency.rounding,
                                 "account_id": company.pass_liability_account_id.id,
                                 # No VAT: at most the 0 % tax of vouchers.
                                 "tax_ids": [
@@ -174,27 +181,28 @@ class SaleOrder(models.Model):
                                 "sale_line_ids": [Command.link(line.id)],
                                 "pass_share": funding.share,
                                 "pass_program_id": program.id,
-                                "pass_voucher_count": books * ppb,
+                                "pass_voucher_count": todo * ppb,
                             }
                         )
                 else:
                     program = line.pass_fee_program_id
-                    cents_total = round(
-                        line.price_subtotal / order.currency_id.rounding
-                    )
+                    cents_total = round(line.price_subtotal / currency.rounding)
                     for (funder, cents), funding in zip(
                         program._pass_split_amount(cents_total),
                         program.funding_ids.sorted(lambda f: (-f.share, f.id)),
                         strict=True,
                     ):
-                        if not cents:
+                        # The fee is given back and invoiced again whole
+                        # (a partial credit note is a discount, not reopened).
+                        done = round(invoiced.get(funder, (0.0, 0.0))[0])
+                        if not cents or done >= 1:
                             continue
                         per_funder[funder].append(
                             {
                                 "product_id": line.product_id.id,
                                 "name": line.name,
                                 "quantity": 1,
-                                "price_unit": cents * order.currency_id.rounding,
+                                "price_unit": cents * currency.rounding,
                                 "tax_ids": [Command.set(line.tax_id.ids)],
                                 "sale_line_ids": [Command.link(line.id)],
                                 "pass_share": funding.share,

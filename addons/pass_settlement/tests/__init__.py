@@ -8,6 +8,7 @@ from . import (
     test_lifecycle,
     test_paris_time,
     test_remittance_guard,
+    test_remittance_reversal,
     test_security_settlement,
     test_settlement,
     test_statement,
