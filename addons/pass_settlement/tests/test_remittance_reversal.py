@@ -118,6 +118,8 @@ class TestRemittanceReversal(PassSettlementCommon):
                 places=2,
                 msg=f"payable of {venue.name}",
             )
+        # And the product's own check agrees.
+        self.assertLedgerOk()
 
     def _sold_and_redeemed(self, redeem=9, books=2, program=None):
         program = program or self.program
