@@ -353,7 +353,7 @@ class PassRemittance(models.Model):
         user = self.env.user
         if not (
             user.has_group("pass_numerique.pass_numerique_group_user")
-            or user.has_group("account.group_account_user")
+            or user.has_group("pass_settlement.group_pass_accountant")
         ):
             raise AccessError(
                 self.env._(
@@ -515,7 +515,7 @@ class PassRemittance(models.Model):
         thousands): one grouped query checks every pass, one create makes
         every entry, one write settles every pass."""
         if (
-            not self.env.user.has_group("account.group_account_user")
+            not self.env.user.has_group("pass_settlement.group_pass_accountant")
             and not self.env.su
         ):
             raise AccessError(

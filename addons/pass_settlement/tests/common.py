@@ -60,7 +60,7 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         cls.accountant = new_test_user(
             cls.env,
             login="pass_accountant",
-            groups="account.group_account_user,pass_numerique.pass_numerique_group_user",
+            groups="pass_settlement.group_pass_accountant",
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
