@@ -13,7 +13,8 @@
 # scripts/odoo_tests_known_failures.txt (one "module.Class.test_method" per line,
 # "# cause" after it); an unlisted one is reported, not counted as ours.
 #
-# Environment: ODOO_TESTS_DEMO=1 installs demo data (slower);
+# Environment: ODOO_TESTS_PARALLEL=0 runs the two sides one after the other
+# (default: at once); ODOO_TESTS_DEMO=1 installs demo data (slower);
 # ODOO_TESTS_KEEP=1 keeps the databases and logs; ODOO_TESTS_ONLY=with|without
 # runs one side only (no comparison).
 set -uo pipefail
@@ -105,8 +106,21 @@ PYEOF
 start=$(date +%s)
 only="${ODOO_TESTS_ONLY:-}"
 rc=0
-if [ "$only" != with ]; then run_side without "$BASE_MODULES" || exit 1; fi
-if [ "$only" != without ]; then run_side with "$BASE_MODULES,$OUR_MODULES" || exit 1; fi
+if [ -z "$only" ] && [ "${ODOO_TESTS_PARALLEL:-1}" = 1 ]; then
+  # Both sides at once (two databases, two processes: one per core).
+  echo "[test-odoo] both sides in parallel (ODOO_TESTS_PARALLEL=0: one after the other)"
+  run_side without "$BASE_MODULES" >"$OUT/without.out" 2>&1 &
+  pid_without=$!
+  run_side with "$BASE_MODULES,$OUR_MODULES" >"$OUT/with.out" 2>&1 &
+  pid_with=$!
+  wait "$pid_without"; rc_without=$?
+  wait "$pid_with"; rc_with=$?
+  cat "$OUT/without.out" "$OUT/with.out"
+  [ "$rc_without" = 0 ] && [ "$rc_with" = 0 ] || exit 1
+else
+  if [ "$only" != with ]; then run_side without "$BASE_MODULES" || exit 1; fi
+  if [ "$only" != without ]; then run_side with "$BASE_MODULES,$OUR_MODULES" || exit 1; fi
+fi
 [ -n "$only" ] && { echo "[test-odoo] total time $(( $(date +%s) - start )) s"; exit 0; }
 
 known() { grep -vE '^\s*(#|$)' "$KNOWN" 2>/dev/null | sed -E 's/\s*#.*//; s/\s+$//' | sort -u; }

@@ -277,7 +277,10 @@ class ResCompany(models.Model):
     def _pass_default_venue_payment_mode(self):
         """SEPA credit-transfer payment mode on the company's first bank
         journal (the journal gets the SEPA method if it lacks it); empty when
-        the company has no bank journal yet."""
+        the company has no bank journal yet. An existing SEPA mode is reused
+        only if it is fixed on a bank journal (the clearing needs the bank
+        account the transfers leave from; OCA's demo mode, for one, lets each
+        payment order choose its journal)."""
         self.ensure_one()
         method = self.env.ref(
             "account_banking_sepa_credit_transfer.sepa_credit_transfer",
@@ -294,7 +297,12 @@ class ResCompany(models.Model):
             return self.env["account.payment.mode"]
         Mode = self.env["account.payment.mode"]
         mode = Mode.search(
-            [("company_id", "=", self.id), ("payment_method_id", "=", method.id)],
+            [
+                ("company_id", "=", self.id),
+                ("payment_method_id", "=", method.id),
+                ("bank_account_link", "=", "fixed"),
+                ("fixed_journal_id.type", "=", "bank"),
+            ],
             limit=1,
         )
         if mode:

@@ -14,7 +14,11 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
     @classmethod
     def get_default_groups(cls):
         groups = super().get_default_groups()
-        return groups | cls.env.ref("pass_numerique.pass_numerique_group_manager")
+        return (
+            groups
+            | cls.env.ref("pass_numerique.pass_numerique_group_manager")
+            | cls.env.ref("pass_settlement.group_pass_accountant")
+        )
 
     @classmethod
     @AccountTestInvoicingCommon.setup_country("fr")
