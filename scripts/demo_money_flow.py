@@ -18,7 +18,7 @@ from odoo import Command, fields
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
-env = env  # noqa: F821, PLW0127 (given by `odoo shell`)
+env = env  # noqa: F821 (given by `odoo shell`)
 admin = env.ref("base.user_admin")
 company = env.ref("base.main_company")
 su = env  # the superuser plays the venue's counter (paper pass codes)
@@ -29,7 +29,9 @@ def step(message):
     print(f"[demo flow] {message}")
 
 
-assert admin.has_group("pass_settlement.group_pass_accountant"), "admin is no Pass accountant"
+assert admin.has_group("pass_settlement.group_pass_accountant"), (
+    "admin is no Pass accountant"
+)
 step(
     "admin: Pass accountant, Show Full Accounting Features = "
     f"{admin.has_group('account.group_account_user')}"
@@ -37,7 +39,9 @@ step(
 mode = company.pass_venue_payment_mode_id
 journal = mode.fixed_journal_id
 assert journal.bank_account_id, "the venue payment mode's journal has no bank account"
-step(f"payment mode {mode.name} on {journal.name} ({journal.bank_account_id.acc_number})")
+step(
+    f"payment mode {mode.name} on {journal.name} ({journal.bank_account_id.acc_number})"
+)
 
 program = env.ref("pass_numerique.pass_program_gironde_demo")
 funder = env.ref("pass_numerique.res_partner_funder_gironde_demo")
@@ -81,12 +85,18 @@ remittance = env["pass.remittance"].create({"venue_id": venue.id})
 remittance.action_add_redeemed()
 remittance.action_submit()
 remittance.action_validate()
-step(f"remittance {remittance.name}: {remittance.state}, entry {remittance.move_id.name}")
+step(
+    f"remittance {remittance.name}: {remittance.state}, entry {remittance.move_id.name}"
+)
 
 # The month's clearing and its SEPA file.
 today = fields.Date.context_today(env["pass.clearing.run"])
 run = env["pass.clearing.run"].create(
-    {"company_id": company.id, "period_start": today.replace(day=1), "period_end": today}
+    {
+        "company_id": company.id,
+        "period_start": today.replace(day=1),
+        "period_end": today,
+    }
 )
 run.action_run()
 assert run.state == "done", run.last_error
@@ -101,7 +111,9 @@ step(
     f"SEPA file {files[0].name}"
 )
 
-# End of validity: a programme whose validity and grace period are over.
+# End of validity: a programme whose validity and grace period are over
+# (issued and invoiced last year, then its end date passed: time is
+# simulated by moving the end date, a fixture).
 ended = env["pass.program"].create(
     {
         "name": "Programme terminé (démo)",
@@ -109,18 +121,18 @@ ended = env["pass.program"].create(
         "company_id": company.id,
         "face_value": 10.0,
         "date_start": today - timedelta(days=400),
-        "date_end": today - timedelta(days=70),
+        "date_end": today + timedelta(days=30),
         "grace_months": 1,
         "unused_policy": "refund",
         "funding_ids": [
-            Command.create({"partner_id": program.funding_ids[0].partner_id.id, "share": 60}),
+            Command.create(
+                {"partner_id": program.funding_ids[0].partner_id.id, "share": 60}
+            ),
             Command.create({"partner_id": funder.id, "share": 40}),
         ],
     }
 )
-with guarded_write():
-    # The programme ran last year: set as it was then (a fixture).
-    ended.sudo().write({"state": "active"})
+ended.action_activate()
 ended.action_create_product()
 order2 = env["sale.order"].create(
     {
@@ -133,12 +145,15 @@ order2 = env["sale.order"].create(
 order2.action_confirm()
 invoices2 = order2._create_invoices()
 invoices2.action_post()
+with guarded_write():
+    ended.sudo().write({"date_end": today - timedelta(days=70)})
 ended.action_pass_end_of_validity()
 reconciliation = ended.reconciliation_ids
 step(
     f"end of validity: {reconciliation.state}, credit notes "
     + ", ".join(
-        f"{m.name} {m.partner_id.name} {m.amount_total}" for m in reconciliation.line_ids.move_id
+        f"{m.name} {m.partner_id.name} {m.amount_total}"
+        for m in reconciliation.line_ids.move_id
     )
 )
 if os.environ.get("PASS_DEMO_FLOW_COMMIT") == "1":

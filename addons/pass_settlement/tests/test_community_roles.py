@@ -41,12 +41,16 @@ class TestCommunityRoles(PassExpiryCommon):
 
     def _company_iban(self, number):
         # sudo: bank accounts are the payments group's; a fixture.
-        return self.env["res.partner.bank"].sudo().create(
-            {
-                "acc_number": iban_fr(number),
-                "partner_id": self.company.partner_id.id,
-                "company_id": self.company.id,
-            }
+        return (
+            self.env["res.partner.bank"]
+            .sudo()
+            .create(
+                {
+                    "acc_number": iban_fr(number),
+                    "partner_id": self.company.partner_id.id,
+                    "company_id": self.company.id,
+                }
+            )
         )
 
     # ------------------------------------------------------------------ role
@@ -114,9 +118,7 @@ class TestCommunityRoles(PassExpiryCommon):
         # The funders' payments (by a billing user: Odoo's sale module posts
         # on the order when its invoice is paid, which needs an e-mail).
         self._pay(invoices)
-        self.assertTrue(
-            set(invoices.mapped("payment_state")) <= {"paid", "in_payment"}
-        )
+        self.assertTrue(set(invoices.mapped("payment_state")) <= {"paid", "in_payment"})
         vouchers = order.order_line.pass_book_ids.voucher_ids.sorted("number")
         self._redeem(vouchers[:3])
 
@@ -152,7 +154,9 @@ class TestCommunityRoles(PassExpiryCommon):
         order_ = run.payment_order_ids
         self.assertEqual(order_.state, "generated")
         self.assertEqual(order_.journal_id, journal)
-        self.assertAlmostEqual(sum(order_.payment_line_ids.mapped("amount_currency")), 30.0)
+        self.assertAlmostEqual(
+            sum(order_.payment_line_ids.mapped("amount_currency")), 30.0
+        )
         sepa = self.env["ir.attachment"].search(
             [("res_model", "=", "account.payment.order"), ("res_id", "=", order_.id)]
         )
