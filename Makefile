@@ -13,6 +13,7 @@ help:
 	@echo "make test   - set up, then run every test on a throw-away database"
 	@echo "make lint   - ruff + pylint-odoo (pre-commit)"
 	@echo "make bench  - benchmarks in scripts/bench_*.py on a throw-away database"
+	@echo "make test-odoo - Odoo's and OCA's own tests with and without our addons, compared"
 
 setup:
 	@$(SETUP) env
@@ -27,6 +28,9 @@ run:
 
 test:
 	@bash scripts/run_tests.sh
+
+test-odoo:
+	@bash scripts/run_odoo_tests.sh
 
 lint:
 	@$(SETUP) env

@@ -30,10 +30,8 @@ def prepare_company(env):
     """French chart, settlement defaults, a bank account on the payment
     mode's bank journal (the transfers' debtor account)."""
     company = env.company
-    # The run is an accountant's job (and preparing transfers a payment one's).
-    env.user.groups_id |= env.ref("account.group_account_user") | env.ref(
-        "account_payment_order.group_account_payment"
-    )
+    # The run is a Pass accountant's job (the role implies the payments group).
+    env.user.groups_id |= env.ref("pass_settlement.group_pass_accountant")
     if not company.chart_template:
         company.country_id = env.ref("base.fr")
         env["account.chart.template"].try_loading("fr", company, install_demo=False)

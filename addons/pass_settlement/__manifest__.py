@@ -19,6 +19,7 @@
         "account_banking_sepa_credit_transfer",
     ],
     "data": [
+        "security/pass_settlement_groups.xml",
         "security/ir.model.access.csv",
         "security/pass_settlement_security.xml",
         "data/ir_sequence_data.xml",

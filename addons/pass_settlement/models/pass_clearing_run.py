@@ -408,7 +408,7 @@ class PassClearingRun(models.Model):
         if self.env.su:
             return
         user = self.env.user
-        if not user.has_group("account.group_account_user"):
+        if not user.has_group("pass_settlement.group_pass_accountant"):
             raise AccessError(
                 self.env._("Seul un comptable peut lancer une compensation.")
             )

@@ -146,7 +146,7 @@ class PassReconciliation(models.Model):
         """Post, per funder, the credit note (refund) or the transfer to the
         retained account (retain) of its share of the unused passes. Once."""
         if not self.env.su and not self.env.user.has_group(
-            "account.group_account_user"
+            "pass_settlement.group_pass_accountant"
         ):
             raise AccessError(
                 self.env._(
@@ -184,7 +184,8 @@ class PassReconciliation(models.Model):
                 reconciliation._reconcile_open_invoices(moves)
             with guarded_write():
                 reconciliation.state = "done"
-            reconciliation.message_post(
+            # A note logged, not sent: no e-mail address needed.
+            reconciliation._message_log(
                 body=self.env._(
                     "%(count)s pass non utilisés, %(amount)s : écritures "
                     "comptabilisées.",

@@ -406,7 +406,7 @@ class PassRemittance(models.Model):
         user = self.env.user
         if not (
             user.has_group("pass_numerique.pass_numerique_group_user")
-            or user.has_group("account.group_account_user")
+            or user.has_group("pass_settlement.group_pass_accountant")
         ):
             raise AccessError(
                 self.env._(
@@ -664,7 +664,7 @@ class PassRemittance(models.Model):
     def _check_accountant(self, message):
         """Accounting actions on remittances are for accountants (AccessError)."""
         if not self.env.su and not self.env.user.has_group(
-            "account.group_account_user"
+            "pass_settlement.group_pass_accountant"
         ):
             raise AccessError(message)
 

@@ -7,6 +7,18 @@ from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
+# The settlement's records a branch shares with its root company, as Odoo
+# shares the chart (accounts, taxes, journals) between a company and its
+# branches.
+SHARED_WITH_BRANCHES = (
+    "pass_liability_account_id",
+    "pass_retained_account_id",
+    "pass_sale_journal_id",
+    "pass_venue_journal_id",
+    "pass_fee_product_id",
+    "pass_voucher_tax_id",
+)
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -103,6 +115,9 @@ class ResCompany(models.Model):
             if not company.chart_template:
                 continue
             company = company.with_company(company)
+            if company.parent_id:
+                company._pass_setup_branch_defaults()
+                continue
             Account = self.env["account.account"].with_company(company)
             vals = {}
             if not company.pass_liability_account_id:
@@ -176,6 +191,51 @@ class ResCompany(models.Model):
             if vals:
                 company.write(vals)
                 _logger.info("Pass settlement defaults set for %s", company.name)
+            company._pass_link_payout_bank_account()
+
+    def _pass_setup_branch_defaults(self):
+        """A branch shares its root company's chart of accounts: it reuses the
+        root's settlement accounts, journals, tax and fee product (created
+        first if missing), never a second 467100. Only the payment mode is its
+        own (a payment mode belongs to one company), on the root's bank
+        journal."""
+        self.ensure_one()
+        root = self.root_id
+        root._pass_setup_settlement_defaults()
+        vals = {
+            fname: root[fname].id
+            for fname in SHARED_WITH_BRANCHES
+            if not self[fname] and root[fname]
+        }
+        if not self.pass_venue_payment_mode_id:
+            mode = self._pass_default_venue_payment_mode()
+            if mode:
+                vals["pass_venue_payment_mode_id"] = mode.id
+        if vals:
+            self.write(vals)
+            _logger.info("Pass settlement defaults set for branch %s", self.name)
+
+    def _pass_link_payout_bank_account(self):
+        """The venues' transfers leave from the bank account of the payment
+        mode's journal: a journal without one gets the company's bank
+        account when the company has exactly one that no journal uses."""
+        self.ensure_one()
+        journal = self.pass_venue_payment_mode_id.fixed_journal_id
+        if not journal or journal.bank_account_id:
+            return
+        Journal = self.env["account.journal"]
+        banks = self.env["res.partner.bank"].search(
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "in", (False, self.id)),
+            ]
+        )
+        banks = banks.filtered(
+            lambda bank: bank.acc_type == "iban"
+            and not Journal.search_count([("bank_account_id", "=", bank.id)], limit=1)
+        )
+        if len(banks) == 1:
+            journal.bank_account_id = banks
 
     def _pass_voucher_tax(self):
         """The 0 % sale tax of multi-purpose vouchers (found or created): no
@@ -217,14 +277,19 @@ class ResCompany(models.Model):
     def _pass_default_venue_payment_mode(self):
         """SEPA credit-transfer payment mode on the company's first bank
         journal (the journal gets the SEPA method if it lacks it); empty when
-        the company has no bank journal yet."""
+        the company has no bank journal yet. An existing SEPA mode is reused
+        only if it is fixed on a bank journal (the clearing needs the bank
+        account the transfers leave from; OCA's demo mode, for one, lets each
+        payment order choose its journal)."""
         self.ensure_one()
         method = self.env.ref(
             "account_banking_sepa_credit_transfer.sepa_credit_transfer",
             raise_if_not_found=False,
         )
-        journal = self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", self.id)],
+        Journal = self.env["account.journal"]
+        # A branch pays from its root company's bank journals.
+        journal = Journal.search(
+            [*Journal._check_company_domain(self), ("type", "=", "bank")],
             order="sequence, id",
             limit=1,
         )
@@ -232,7 +297,12 @@ class ResCompany(models.Model):
             return self.env["account.payment.mode"]
         Mode = self.env["account.payment.mode"]
         mode = Mode.search(
-            [("company_id", "=", self.id), ("payment_method_id", "=", method.id)],
+            [
+                ("company_id", "=", self.id),
+                ("payment_method_id", "=", method.id),
+                ("bank_account_link", "=", "fixed"),
+                ("fixed_journal_id.type", "=", "bank"),
+            ],
             limit=1,
         )
         if mode:

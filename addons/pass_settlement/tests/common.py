@@ -14,7 +14,11 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
     @classmethod
     def get_default_groups(cls):
         groups = super().get_default_groups()
-        return groups | cls.env.ref("pass_numerique.pass_numerique_group_manager")
+        return (
+            groups
+            | cls.env.ref("pass_numerique.pass_numerique_group_manager")
+            | cls.env.ref("pass_settlement.group_pass_accountant")
+        )
 
     @classmethod
     @AccountTestInvoicingCommon.setup_country("fr")
@@ -60,7 +64,7 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         cls.accountant = new_test_user(
             cls.env,
             login="pass_accountant",
-            groups="account.group_account_user,pass_numerique.pass_numerique_group_user",
+            groups="pass_settlement.group_pass_accountant",
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )

@@ -360,7 +360,8 @@ class TestSettlementSecurity(SettlementSecurityCommon):
                     "unused_policy": "refund",
                 }
             )
-        accountant_without_payments = new_test_user(
+        # Odoo's full accountant without the Pass accountant role.
+        odoo_accountant = new_test_user(
             self.env,
             login="pass_secu_accountant",
             groups="account.group_account_user,pass_numerique.pass_numerique_group_user",
@@ -370,10 +371,8 @@ class TestSettlementSecurity(SettlementSecurityCommon):
         for user, call in (
             (self.clerk, remittance.with_user(self.clerk).action_validate),
             (self.clerk, run.with_user(self.clerk).action_run),
-            (
-                accountant_without_payments,
-                run.with_user(accountant_without_payments).action_run,
-            ),
+            (odoo_accountant, remittance.with_user(odoo_accountant).action_validate),
+            (odoo_accountant, run.with_user(odoo_accountant).action_run),
             (self.clerk, reconciliation.with_user(self.clerk).action_validate),
             (
                 self.clerk,
