@@ -768,7 +768,7 @@ class PassLedgerCheck(models.Model):
             limit=1,
         )
         if previous and previous._signature() == self._signature():
-            self.message_post(
+            self._message_log(
                 body=self.env._(
                     "Mêmes écarts qu'au contrôle %(name)s, dont l'activité est "
                     "encore ouverte.",

@@ -637,7 +637,8 @@ class PassRemittance(models.Model):
                 }
             )
         for remittance, move in moved.items():
-            remittance.message_post(
+            # A note, not a message: no e-mail address needed to validate.
+            remittance._message_log(
                 body=self.env._(
                     "Période verrouillée : l'écriture %(move)s est passée le "
                     "%(date)s, premier jour ouvert ; le bordereau prend cette date.",
@@ -737,7 +738,8 @@ class PassRemittance(models.Model):
                 count=count,
                 amount=format_amount(self.env, amount, self.currency_id),
             )
-        self.message_post(body=body)
+        # A note, not a message: no e-mail address needed to cancel.
+        self._message_log(body=body)
 
     def _pass_existing_reversal(self):
         """The reversal the venue's payable is matched with, if the entry was
