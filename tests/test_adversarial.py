@@ -156,6 +156,7 @@ def world(server):
         "pass_numerique.pass_numerique_group_manager",
         "account.group_account_manager",
         "account.group_account_user",
+        "pass_settlement.group_pass_accountant",
     ]
     adm.call(
         "res.users",

@@ -1,1 +1,1 @@
-from . import portal, portal_funder, public
+from . import portal, portal_funder, public, rpc

@@ -24,8 +24,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.http import request
 from odoo.tools import SQL
+
+from ..tools.client import client_address
 
 SCOPES = [("venue", "Venue"), ("user", "User"), ("ip", "Client IP")]
 
@@ -132,10 +133,7 @@ class PassRateLimit(models.Model):
 
     @api.model
     def _client_ip(self):
-        try:
-            return request.httprequest.remote_addr if request else None
-        except RuntimeError:  # no request bound to this thread
-            return None
+        return client_address()
 
     @api.model
     def _keys(self, venue):

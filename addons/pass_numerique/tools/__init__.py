@@ -1,1 +1,1 @@
-from . import guard, pass_code, period
+from . import client, guard, pass_code, period

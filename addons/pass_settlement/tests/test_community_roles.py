@@ -135,7 +135,14 @@ class TestCommunityRoles(PassExpiryCommon):
         self.assertEqual(remittance.move_id.state, "posted")
         self.assertEqual(set(vouchers[:2].mapped("state")), {"settled"})
 
-        # ... then the month's clearing: the last pass, and both transfers.
+        # ... then the month's clearing: the last pass, and both transfers
+        # (to the venue's IBAN, checked and trusted by the cooperative).
+        validator = new_test_user(
+            self.env,
+            login="cr_bank_validator",
+            groups="base.group_user,account.group_validate_bank_account",
+        )
+        self.venue.bank_ids.with_user(validator).sudo().allow_out_payment = True
         today = fields.Date.context_today(self.env["pass.clearing.run"])
         run = (
             self.env["pass.clearing.run"]
