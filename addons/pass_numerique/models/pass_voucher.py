@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_datetime
 
+from ..tools import period
 from ..tools.guard import guarded_write
 from ..tools.pass_code import code_error, format_code, normalize_code
 from .pass_book import CANCEL_REASONS, UNUSED_STATES
@@ -393,9 +394,12 @@ class PassVoucher(models.Model):
     def _refusal(self, reason, retry_at=None):
         message = self._reason_message(reason)
         if reason == "too_many_attempts" and retry_at:
+            # In the user's timezone, else the company's (as the counter
+            # page shows its times), never UTC by default.
+            tz = self.env.user.tz or period.company_tz(self.env.company)
             message = self.env._(
                 "Trop de tentatives refusées : réessayez après %(time)s.",
-                time=format_datetime(self.env, retry_at, dt_format="short"),
+                time=format_datetime(self.env, retry_at, tz=tz, dt_format="short"),
             )
         return {"ok": False, "reason": reason, "message": message}
 
