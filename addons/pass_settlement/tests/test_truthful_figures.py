@@ -6,9 +6,11 @@ it paid minus what was paid to venues and refunded or retained, and equals
 its balance on the funders' money account (467) once its invoices are
 paid."""
 
+import re
 from datetime import timedelta
 
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common_expiry import PassExpiryCommon
 
@@ -220,3 +222,39 @@ class TestTruthfulFigures(PassExpiryCommon):
                 "pass_settlement.pass_statement_funder_body", {"statement": statement}
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestTruthfulDashboard(PassExpiryCommon, HttpCase):
+    def test_dashboard_says_invoiced_is_not_received(self):
+        program = self._program(
+            [(self.state_funder, 60), (self.dept_funder, 40)], "TRUTHD"
+        )
+        invoices = self._invoice(self._order(program, books=1))
+        user = new_test_user(
+            self.env,
+            login="truth_funder",
+            password="truth_funder-pwd-2026",
+            groups="base.group_portal",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        user.partner_id.parent_id = self.state_funder
+        self.authenticate("truth_funder", "truth_funder-pwd-2026")
+
+        def figure(html, css_class):
+            match = re.search(css_class + r'">\s*<div[^>]*>([^<]+)<', html)
+            self.assertTrue(match, css_class)
+            return re.sub(r"[^0-9,.]", "", match.group(1)).replace(",", ".")
+
+        page = self.url_open("/my/pass-funding").text
+        self.assertEqual(figure(page, "o_pass_money_invoiced"), "60.00")
+        self.assertEqual(figure(page, "o_pass_money_received"), "0.00")
+        self.assertEqual(figure(page, "o_pass_money_due"), "60.00")
+        self.assertEqual(figure(page, "o_pass_money_held"), "0.00")
+        self.assertIn("o_pass_money_due_note", page)
+        self._pay(invoices.filtered(lambda m: m.partner_id == self.state_funder))
+        page = self.url_open("/my/pass-funding").text
+        self.assertEqual(figure(page, "o_pass_money_received"), "60.00")
+        self.assertEqual(figure(page, "o_pass_money_held"), "60.00")
+        self.assertNotIn("o_pass_money_due_note", page)
