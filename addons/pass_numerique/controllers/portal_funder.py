@@ -300,6 +300,8 @@ class PassFunderPortal(PassPortal):
             totals["people"] = self._pass_people(all_people, True)
         money_figures = env["pass.funder.report"].sudo()._funder_money(funder, programs)
         money_known = money_figures.get("held") is not None
+        # Whether the funder still owes part of what it was invoiced.
+        money_due = bool(money_known and money_figures.get("due"))
         return {
             "program_rows": program_rows,
             "totals": totals,
@@ -313,9 +315,10 @@ class PassFunderPortal(PassPortal):
             "age_bands": age_bands,
             "situations": situations,
             "money_known": money_known,
+            "money_due": money_due,
             "money": {
                 key: money(money_figures.get(key)) if money_known else None
-                for key in ("received", "spent", "held")
+                for key in ("invoiced", "received", "due", "spent", "refunded", "held")
             },
             "statements": env["pass.funder.report"]
             .sudo()

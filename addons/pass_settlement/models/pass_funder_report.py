@@ -12,24 +12,31 @@ class PassFunderReport(models.Model):
 
     @api.model
     def _funder_money(self, funder, programs):
-        """Money received for the funder's passes, paid out to venues and still
-        held, read from the liability account (the same figures as the
-        funder statement, from the first entry to today)."""
+        """The funder's money for ``programs``, from the first entry to today,
+        the same figures as its statement: ``invoiced`` (face value part),
+        ``received`` (what it actually paid of it), ``due`` (invoiced and not
+        paid yet), ``spent`` (paid to venues for passes used), ``refunded``
+        (refunded or retained at the end of validity) and ``held`` (received
+        - spent - refunded: its balance on the funders' money account once
+        its invoices are paid)."""
         res = super()._funder_money(funder, programs)
         today = fields.Date.context_today(self)
-        totals = {"received": 0.0, "spent": 0.0, "held": 0.0}
+        keys = ("invoiced", "received", "due", "spent", "refunded", "held")
+        totals = dict.fromkeys(keys, 0.0)
         known = False
         for company, company_programs in programs.grouped("company_id").items():
             if not company.pass_liability_account_id:
                 continue
-            statement = self.env["pass.statement"]._funder_statement(
+            figures = self.env["pass.statement"]._funder_statement(
                 funder, date(2000, 1, 1), today, company_programs, company
-            )
+            )["totals"]
             known = True
-            totals["received"] += statement["totals"]["received"]
-            totals["received"] += statement["totals"]["other"]
-            totals["spent"] += statement["totals"]["settled"]
-            totals["held"] += statement["totals"]["held"]
+            totals["invoiced"] += figures["invoiced"]
+            totals["received"] += figures["paid"]
+            totals["due"] += figures["due"]
+            totals["spent"] += figures["settled"]
+            totals["refunded"] += figures["refunded"] + figures["retained"]
+            totals["held"] += figures["held"]
         if known:
             res.update(totals)
         return res

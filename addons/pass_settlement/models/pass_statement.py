@@ -1,7 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Statements for a period: a funder's (money received, passes redeemed,
-settled to venues, refunded or retained, still held) and a venue's (passes
+"""Statements for a period: a funder's (invoiced, paid by the funder, passes
+redeemed, settled to venues, refunded or retained, still held) and a venue's (passes
 redeemed, remitted, paid). The money figures come from the ledger (the
 funders' money account and the venues' payables), so a statement always
 agrees with what the accountant sees."""
@@ -9,6 +9,7 @@ agrees with what the accountant sees."""
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from odoo.addons.pass_numerique.tools.period import company_tz, period_bounds_utc
 
@@ -27,11 +28,27 @@ class PassStatement(models.AbstractModel):
     def _funder_statement(
         self, partner, date_from, date_to, program=None, company=None
     ):
-        """Per programme of the funder: opening balance held, money received
-        (invoiced face value), passes redeemed, settled to venues, refunded,
-        retained, other entries, and the balance still held at the end."""
+        """Per programme of the funder, over the period, the face value part
+        of the funder's money (its fees are not there):
+
+        - invoiced: posted invoices minus credit notes on them;
+        - paid: the part of those invoices the funder actually paid (matched
+          with a payment; a credit note or a reversal is no payment), pro
+          rata of each invoice's total; ``due`` = invoiced - paid, what the
+          funder still owes;
+        - settled: its share of the passes remitted to venues (remittance
+          entries, minus their reversals);
+        - refunded / retained at the end of validity;
+        - other entries on its part of the funders' money account;
+        - held = paid + other - settled - refunded - retained, at the start
+          (``opening``) and at the end of the period. Once the funder has
+          paid all its invoices, ``held`` is its balance on the funders'
+          money account (467)."""
         company = company or self.env.company
         partner = partner.commercial_partner_id
+        currency = company.currency_id
+        date_from = fields.Date.to_date(date_from)
+        date_to = fields.Date.to_date(date_to)
         liability = company.pass_liability_account_id
         programs = program or self.env["pass.program"].search(
             [
@@ -40,24 +57,21 @@ class PassStatement(models.AbstractModel):
             ]
         )
         AML = self.env["account.move.line"]
-        base = [
-            ("account_id", "=", liability.id),
-            ("partner_id", "=", partner.id),
-            ("parent_state", "=", "posted"),
-            ("company_id", "=", company.id),
-            ("pass_program_id", "in", programs.ids),
-        ]
-        opening = dict(
-            AML._read_group(
-                [*base, ("date", "<", date_from)], ["pass_program_id"], ["balance:sum"]
-            )
-        )
-        period = AML._read_group(
-            [*base, ("date", ">=", date_from), ("date", "<=", date_to)],
+        # One grouped query: the funder's 467 lines up to the end of the
+        # period, per programme and entry.
+        groups = AML._read_group(
+            [
+                ("account_id", "=", liability.id),
+                ("partner_id", "=", partner.id),
+                ("parent_state", "=", "posted"),
+                ("company_id", "=", company.id),
+                ("pass_program_id", "in", programs.ids),
+                ("date", "<=", date_to),
+            ],
             ["pass_program_id", "move_id"],
-            ["debit:sum", "credit:sum", "pass_voucher_count:sum"],
+            ["balance:sum", "pass_voucher_count:sum"],
         )
-        moves = self.env["account.move"].union(*(m for _p, m, *_rest in period))
+        moves = self.env["account.move"].union(*(m for _p, m, *_rest in groups))
         remittance_moves = set(
             self.env["pass.remittance"]
             .search([("move_id", "in", moves.ids)])
@@ -68,22 +82,43 @@ class PassStatement(models.AbstractModel):
             .search([("move_id", "in", moves.ids)])
             .move_id.ids
         )
-        figures = defaultdict(lambda: defaultdict(float))
-        for prog, move, debit, credit, count in period:
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        paid_parts = self._funder_paid_parts(invoices)
+        # before / in the period, per programme and figure
+        figures = {
+            "before": defaultdict(lambda: defaultdict(float)),
+            "period": defaultdict(lambda: defaultdict(float)),
+        }
+        for prog, move, balance, count in groups:
+            amount = -balance  # credit on the liability: money of the funder
             if move.move_type == "out_invoice":
-                kind = "received"
-            elif move.move_type == "out_refund" and move.id in reconciliation_moves:
-                kind = "refunded"
+                kind = "invoiced"
             elif move.id in reconciliation_moves:
-                kind = "retained"
-            elif move.id in remittance_moves:
+                kind = "refunded" if move.move_type == "out_refund" else "retained"
+            elif move.move_type == "out_refund":
+                kind = "invoiced"  # a credit note on an invoice
+                count = -count
+            elif (
+                move.id in remittance_moves
+                or move.reversed_entry_id.id in remittance_moves
+            ):
                 kind = "settled"
+                if move.id not in remittance_moves:
+                    count = -count
             else:
                 kind = "other"
-            sign = 1 if kind in ("received", "other") else -1
-            figures[prog][kind] += sign * (credit - debit)
-            if kind != "other":
-                figures[prog][kind + "_count"] += count
+            sign = 1 if kind in ("invoiced", "other") else -1
+            bucket = "before" if move.date < date_from else "period"
+            figures[bucket][prog][kind] += sign * amount
+            figures[bucket][prog][kind + "_count"] += count
+            if kind == "invoiced" and move.move_type == "out_invoice":
+                total = move.amount_total_signed
+                for paid_on, paid in paid_parts.get(move.id, ()):
+                    if paid_on > date_to or not total:
+                        continue
+                    part = amount * paid / total
+                    paid_bucket = "before" if paid_on < date_from else "period"
+                    figures[paid_bucket][prog]["paid"] += part
         # Passes redeemed in the period, on books invoiced to this funder.
         books = self.env["pass.book"]
         for (_prog, funder), per_line in funder_books(self.env, programs).items():
@@ -103,12 +138,12 @@ class PassStatement(models.AbstractModel):
                 ["__count"],
             )
         )
-        currency = company.currency_id
         rows = []
         for prog in programs.sorted(lambda p: (p.date_start, p.id)):
             parts = dict(prog._pass_funder_cents()) if prog.funding_ids else {}
             unit = parts.get(partner, 0) * prog.currency_id.rounding
-            fig = figures.get(prog, {})
+            before = figures["before"].get(prog, {})
+            fig = figures["period"].get(prog, {})
             row = {
                 "program": prog,
                 "share": sum(
@@ -117,36 +152,54 @@ class PassStatement(models.AbstractModel):
                     )
                 ),
                 "unit": unit,
-                "opening": currency.round(-opening.get(prog, 0.0)),
-                "received": currency.round(fig.get("received", 0.0)),
-                "received_count": int(fig.get("received_count", 0)),
                 "redeemed_count": redeemed.get(prog, 0),
                 "redeemed": currency.round(unit * redeemed.get(prog, 0)),
-                "settled": currency.round(fig.get("settled", 0.0)),
-                "settled_count": int(fig.get("settled_count", 0)),
-                "refunded": currency.round(fig.get("refunded", 0.0)),
-                "refunded_count": int(fig.get("refunded_count", 0)),
-                "retained": currency.round(fig.get("retained", 0.0)),
-                "retained_count": int(fig.get("retained_count", 0)),
-                "other": currency.round(fig.get("other", 0.0)),
             }
+            for key in ("invoiced", "settled", "refunded", "retained", "other"):
+                row[key] = currency.round(fig.get(key, 0.0))
+                row[key + "_count"] = int(fig.get(key + "_count", 0))
+            row.pop("other_count")
+            # Never more paid than invoiced (a credit note on a paid invoice
+            # is owed back to the funder, not held for it).
+            invoiced_before = before.get("invoiced", 0.0)
+            invoiced_end = invoiced_before + fig.get("invoiced", 0.0)
+            paid_before = currency.round(
+                min(before.get("paid", 0.0), max(invoiced_before, 0.0))
+            )
+            paid_end = currency.round(
+                min(before.get("paid", 0.0) + fig.get("paid", 0.0), invoiced_end)
+            )
+            row["paid"] = currency.round(paid_end - paid_before)
+            row["due"] = currency.round(invoiced_end - paid_end)
+            row["opening"] = currency.round(
+                paid_before
+                + before.get("other", 0.0)
+                - before.get("settled", 0.0)
+                - before.get("refunded", 0.0)
+                - before.get("retained", 0.0)
+            )
             row["held"] = currency.round(
                 row["opening"]
-                + row["received"]
+                + row["paid"]
                 + row["other"]
                 - row["settled"]
                 - row["refunded"]
                 - row["retained"]
             )
             if (
-                any(row[k] for k in ("opening", "received", "held", "redeemed_count"))
+                any(
+                    row[k]
+                    for k in ("opening", "invoiced", "held", "due", "redeemed_count")
+                )
                 or program
             ):
                 rows.append(row)
         keys = (
             "opening",
-            "received",
-            "received_count",
+            "invoiced",
+            "invoiced_count",
+            "paid",
+            "due",
             "redeemed",
             "redeemed_count",
             "settled",
@@ -170,6 +223,42 @@ class PassStatement(models.AbstractModel):
             "rows": rows,
             "totals": totals,
         }
+
+    @api.model
+    def _funder_paid_parts(self, invoices):
+        """{invoice id: [(date, amount paid)]}: what the funder paid on each
+        invoice, in company currency, dated when it was matched. Only
+        payments count: a match with a credit note or an invoice, or with
+        the reversal of an entry, pays nothing. One grouped query."""
+        if not invoices:
+            return {}
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "parent_state"]
+        )
+        self.env["account.move"].flush_model(["move_type", "reversed_entry_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT inv.move_id, part.max_date, SUM(part.amount)
+                  FROM account_partial_reconcile part
+                  JOIN account_move_line inv ON inv.id = part.debit_move_id
+                  JOIN account_move_line pay ON pay.id = part.credit_move_id
+                  JOIN account_move pay_move ON pay_move.id = pay.move_id
+                 WHERE inv.move_id IN %(invoices)s
+                   AND inv.display_type = 'payment_term'
+                   AND pay_move.move_type = 'entry'
+                   AND pay_move.reversed_entry_id IS NULL
+                   AND pay_move.state = 'posted'
+                 GROUP BY inv.move_id, part.max_date
+                """,
+                invoices=tuple(invoices.ids),
+            )
+        )
+        res = defaultdict(list)
+        for move_id, paid_on, amount in self.env.cr.fetchall():
+            res[move_id].append((paid_on, amount))
+        return res
 
     # ------------------------------------------------------------------ venue
     @api.model

@@ -9,7 +9,8 @@ from .common import PassSettlementCommon
 class TestFunderMoney(PassSettlementCommon):
     def test_dashboard_money_comes_from_the_ledger(self):
         """The funder dashboard shows what the ledger holds for each funder:
-        received on its invoices, paid out to venues, still held."""
+        invoiced, received (paid by the funder), paid out to venues, still
+        held; once paid, held is its balance on the funders' money account."""
         program = self._program(
             [(self.state_funder, 60), (self.dept_funder, 40)], "MONEY"
         )
@@ -19,12 +20,22 @@ class TestFunderMoney(PassSettlementCommon):
             (before["received"], before["spent"], before["held"]), (0.0, 0.0, 0.0)
         )
         order = self._order(program, books=1)  # 10 passes of 10 EUR
-        self._invoice(order)
+        invoices = self._invoice(order)
+        # Invoiced is not received: nothing paid yet, all still due.
+        state = Report._funder_money(self.state_funder, program)
+        self.assertEqual(
+            (state["invoiced"], state["received"], state["due"], state["held"]),
+            (60.0, 0.0, 60.0, 0.0),
+        )
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoices.ids
+        ).create({"group_payment": False})._create_payments()
         self._redeem(order.order_line.pass_book_ids.voucher_ids[:3])
         self._remit()
         state = Report._funder_money(self.state_funder, program)
         dept = Report._funder_money(self.dept_funder, program)
         self.assertAlmostEqual(state["received"], 60.0, places=2)
+        self.assertAlmostEqual(state["due"], 0.0, places=2)
         self.assertAlmostEqual(state["spent"], 18.0, places=2)
         self.assertAlmostEqual(state["held"], 42.0, places=2)
         self.assertAlmostEqual(dept["received"], 40.0, places=2)

@@ -55,7 +55,8 @@ class TestStatement(StatementCommon):
         self.assertEqual(len(statement["rows"]), 1, "only the funder's programmes")
         row = statement["rows"][0]
         self.assertEqual(row["program"], self.program)
-        self.assertEqual((row["received"], row["received_count"]), (120.0, 20))
+        self.assertEqual((row["invoiced"], row["invoiced_count"]), (120.0, 20))
+        self.assertEqual((row["paid"], row["due"]), (120.0, 0.0), "invoices paid")
         self.assertEqual((row["redeemed"], row["redeemed_count"]), (42.0, 7))
         self.assertEqual((row["settled"], row["settled_count"]), (30.0, 5))
         self.assertEqual((row["refunded"], row["retained"]), (0.0, 0.0))
@@ -63,7 +64,8 @@ class TestStatement(StatementCommon):
         self.assertEqual(row["held"], self._liability_balances()[self.state_funder])
         dept = self._statement(self.dept_funder, start, self.today)["rows"][0]
         self.assertEqual(
-            (dept["received"], dept["settled"], dept["held"]), (80.0, 20.0, 60.0)
+            (dept["invoiced"], dept["paid"], dept["settled"], dept["held"]),
+            (80.0, 80.0, 20.0, 60.0),
         )
 
         # The end of validity refunds 13 passes (20 - 7 redeemed), dated
@@ -77,14 +79,16 @@ class TestStatement(StatementCommon):
         )
         row = later["rows"][0]
         self.assertEqual(row["opening"], 90.0)
-        self.assertEqual((row["received"], row["settled"]), (0.0, 0.0))
+        self.assertEqual(
+            (row["invoiced"], row["paid"], row["settled"]), (0.0, 0.0, 0.0)
+        )
         self.assertEqual((row["refunded"], row["refunded_count"]), (78.0, 13))
         self.assertEqual(row["held"], 12.0, "the 2 redeemed passes awaiting remittance")
         self.assertEqual(row["held"], self._liability_balances()[self.state_funder])
         self.assertLedgerOk()
         whole = self._statement(self.state_funder, start, after)["rows"][0]
         self.assertEqual(
-            whole["opening"] + whole["received"] - whole["settled"] - whole["refunded"],
+            whole["opening"] + whole["paid"] - whole["settled"] - whole["refunded"],
             whole["held"],
         )
 
@@ -106,7 +110,7 @@ class TestStatement(StatementCommon):
         self.assertFalse(
             self._statement(self.dept_funder, self.today, after, self.other_program)[
                 "rows"
-            ][0]["received"]
+            ][0]["invoiced"]
         )
 
     def test_venue_statement(self):
