@@ -12,4 +12,5 @@ from . import (
     test_security_settlement,
     test_settlement,
     test_statement,
+    test_uninvoiced_passes,
 )
