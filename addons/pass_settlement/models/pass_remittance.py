@@ -609,11 +609,13 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
+        # Computed once for all: the invoiced passes still open on a sale line
+        # are shared between the remittances validated together.
         uninvoiced = self._pass_uninvoiced_counts()
         vals_list = [
-            remittance._prepare_move_vals(
-                groups[remittance.id], uninvoiced.get(remittance.id, {})
-            )
+            remittance.with_context(
+                pass_uninvoiced_counts=uninvoiced.get(remittance.id, {})
+            )._prepare_move_vals(groups[remittance.id])
             for remittance in self
         ]
         moves = self.env["account.move"].create(vals_list)
@@ -851,8 +853,9 @@ class PassRemittance(models.Model):
         order of the remittances (one grouped query for all of them)."""
         if not self:
             return {}
-        self.env["pass.voucher"].flush_model(["remittance_id", "program_id"])
-        self.env["pass.book"].flush_model(["sale_line_id"])
+        # Raw SQL below: passes, books, invoice lines and their links to the
+        # sale order lines must be in the database.
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
@@ -997,15 +1000,17 @@ class PassRemittance(models.Model):
         invoices.action_post()
         return invoices
 
-    def _prepare_move_vals(self, program_counts, uninvoiced=None):
+    def _prepare_move_vals(self, program_counts):
         """Debit the funders' money account per funder (partner = funder, its
         per-pass part times the passes of each programme), credit the venue's
         payable with the face value of the passes. The passes never invoiced
         to a funder debit its "to invoice" receivable (4181) instead.
 
-        program_counts: [(program, count, amount)] of this remittance;
-        uninvoiced: {(program id, funder id): passes never invoiced to that
-        funder} (``_pass_uninvoiced_counts``; computed when not given)."""
+        program_counts: [(program, count, amount)] of this remittance. The
+        passes never invoiced to each funder, {(program id, funder id):
+        passes}, come from the context key ``pass_uninvoiced_counts`` (set by
+        ``action_validate`` for the whole batch), else from
+        ``_pass_uninvoiced_counts``."""
         self.ensure_one()
         company = self.company_id
         currency = self.currency_id
@@ -1021,6 +1026,7 @@ class PassRemittance(models.Model):
                     name=self.name,
                 )
             )
+        uninvoiced = self.env.context.get("pass_uninvoiced_counts")
         if uninvoiced is None:
             uninvoiced = self._pass_uninvoiced_counts().get(self.id, {})
         lines = []
