@@ -34,9 +34,22 @@ the programmes P it funds:
   invoiced ones first.
 
 So expected(F) is F's part of the face value of the passes invoiced to it
-and not yet settled, refunded or retained (DOMAIN.md's invariant). A pass
-never invoiced to F counts nothing for F: a remittance that debits F for it
-shows as a difference.
+and not yet settled, refunded or retained (DOMAIN.md's invariant).
+
+A pass settled but never invoiced to F is not paid with F's money: the
+remittance debits F's "to invoice" receivable (``company.
+pass_to_invoice_account_id``, 4181) instead of 467, and F is invoiced for it
+later (``pass.remittance.action_invoice_settled_passes``: lines crediting
+4181). So the funder's figures net both accounts:
+
+    expected(F) -= cents(P, F) x (to_invoice(F) - billed(F))
+    ledger(F)   = - balance of F's posted items on 467 and on 4181
+
+where to_invoice counts, per sale line L (none for books issued without an
+order), min(settled(L), max(0, consumed(L) - invoiced(L, F))) and billed the
+passes of F's posted invoices on 4181 minus its credit notes
+(``_funder_to_invoice``). A remittance that debits F's 467 for a pass never
+invoiced to F shows as a difference.
 
 **Venue (role "venue")**, per venue V (commercial partner):
 
@@ -295,9 +308,17 @@ class PassLedgerCheck(models.Model):
 
     # ------------------------------------------------------------------ funders
     @api.model
-    def _funder_invoiced_lines(self, company):
+    def _funder_invoiced_lines(self, company, sale_line_ids=None):
         """Rows (program_id, sale_line_id, funder_id, books invoiced, books of
-        the line, passes of the line, passes consumed), one SQL."""
+        the line, passes of the line, passes consumed), one SQL; only for the
+        given sale order lines (ids) when ``sale_line_ids`` is not None."""
+        if sale_line_ids is not None and not sale_line_ids:
+            return []
+        restrict = (
+            SQL("AND rel.order_line_id = ANY(%s)", list(sale_line_ids))
+            if sale_line_ids is not None
+            else SQL()
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -317,6 +338,7 @@ class PassLedgerCheck(models.Model):
                        AND aml.parent_state = 'posted'
                        AND aml.display_type = 'product'
                        AND move.move_type IN ('out_invoice', 'out_refund')
+                       %(restrict)s
                      GROUP BY rel.order_line_id, partner.commercial_partner_id
                 ), passes AS (
                     SELECT book.sale_line_id,
@@ -342,9 +364,24 @@ class PassLedgerCheck(models.Model):
                 """,
                 company=company.id,
                 liability=company.pass_liability_account_id.id,
+                restrict=restrict,
             )
         )
         return self.env.cr.fetchall()
+
+    @api.model
+    def _pass_invoiced_passes(self, row):
+        """Passes of a sale line invoiced to a funder (a row of
+        ``_funder_invoiced_lines``): its books invoiced times the passes per
+        book of the line, at most the passes of the line."""
+        _program, _line, _funder, books, line_books, passes, _consumed = row
+        return min(passes, max(0, round(books * passes / line_books)))
+
+    @api.model
+    def _pass_invoiced_open(self, row):
+        """Passes of a sale line invoiced to a funder and not yet consumed
+        (settled, refunded or retained): the ones its money account holds."""
+        return max(0, self._pass_invoiced_passes(row) - row[6])
 
     @api.model
     def _funder_expected(self, company):
@@ -358,21 +395,110 @@ class PassLedgerCheck(models.Model):
             for partner, part in program._pass_funder_cents()
         }
         expected = defaultdict(int)
-        for program_id, _line, funder_id, books, line_books, passes, consumed in rows:
-            invoiced = min(passes, max(0, round(books * passes / line_books)))
+        for row in rows:
+            program_id, _line, funder_id, *_rest = row
             expected[(funder_id, program_id)] += cents.get(
                 (program_id, funder_id), 0
-            ) * max(0, invoiced - consumed)
+            ) * self._pass_invoiced_open(row)
+        for key, receivable in self._funder_to_invoice(company, rows).items():
+            expected[key] -= receivable
         return expected
 
     @api.model
+    def _funder_to_invoice(self, company, invoiced_rows):
+        """{(funder id, programme id): cents} the funder owes for passes
+        settled against money it was never invoiced for (the remittance
+        debited its "to invoice" receivable, 4181), minus what its invoices
+        of those passes (lines crediting 4181) billed since.
+
+        Per sale order line L (none for books issued without an order) and
+        funder F of its programme: the settled passes of L beyond the passes
+        invoiced to F and not consumed otherwise, i.e.
+        min(settled(L), max(0, consumed(L) - invoiced(L, F))), as
+        ``pass_remittance._pass_uninvoiced_counts`` splits them."""
+        account = company.pass_to_invoice_account_id
+        if not account:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT voucher.program_id, book.sale_line_id,
+                       COUNT(*) FILTER (WHERE voucher.state = 'settled'),
+                       COUNT(*) FILTER (
+                           WHERE voucher.state = 'settled'
+                              OR reconciliation.state = 'done'
+                       )
+                  FROM pass_voucher voucher
+                  JOIN pass_book book ON book.id = voucher.book_id
+                  LEFT JOIN pass_reconciliation reconciliation
+                    ON reconciliation.id = voucher.reconciliation_id
+                 WHERE voucher.company_id = %(company)s
+                   AND (voucher.state = 'settled' OR reconciliation.state = 'done')
+                 GROUP BY voucher.program_id, book.sale_line_id
+                """,
+                company=company.id,
+            )
+        )
+        settled_rows = self.env.cr.fetchall()
+        billed = [
+            (partner, program, sign, count)
+            for sign, move_type in ((-1, "out_invoice"), (1, "out_refund"))
+            for partner, program, count in self.env["account.move.line"]._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("account_id", "=", account.id),
+                    ("parent_state", "=", "posted"),
+                    ("display_type", "=", "product"),
+                    ("move_id.move_type", "=", move_type),
+                    ("pass_program_id", "!=", False),
+                ],
+                ["partner_id", "pass_program_id"],
+                ["pass_voucher_count:sum"],
+            )
+        ]
+        if not settled_rows and not billed:
+            return {}
+        invoiced = {
+            (row[1], row[2]): self._pass_invoiced_passes(row) for row in invoiced_rows
+        }
+        programs = self.env["pass.program"].browse(
+            {row[0] for row in settled_rows} | {row[1].id for row in billed}
+        )
+        parts = {
+            program.id: [
+                (partner.commercial_partner_id.id, cents)
+                for partner, cents in program._pass_funder_cents()
+            ]
+            for program in programs
+        }
+        result = defaultdict(int)
+        for program_id, line_id, settled, consumed in settled_rows:
+            for funder_id, cents in parts[program_id]:
+                covered = invoiced.get((line_id, funder_id), 0) if line_id else 0
+                count = min(settled, max(0, consumed - covered))
+                if count:
+                    result[(funder_id, program_id)] += cents * count
+        for partner, program, sign, count in billed:
+            cents = dict(parts[program.id]).get(partner.commercial_partner_id.id, 0)
+            result[(partner.commercial_partner_id.id, program.id)] += (
+                sign * cents * count
+            )
+        return result
+
+    @api.model
     def _funder_ledger(self, company):
-        """{(funder id or False, programme id or False): cents} of the 467."""
+        """{(funder id or False, programme id or False): cents} of the 467
+        and of the "to invoice" receivable (4181): what the cooperative holds
+        for the funder minus what the funder owes for passes settled without
+        an invoice."""
         rounding = company.currency_id.rounding
+        accounts = (
+            company.pass_liability_account_id | company.pass_to_invoice_account_id
+        )
         groups = self.env["account.move.line"]._read_group(
             [
                 ("company_id", "=", company.id),
-                ("account_id", "=", company.pass_liability_account_id.id),
+                ("account_id", "in", accounts.ids),
                 ("parent_state", "=", "posted"),
             ],
             ["partner_id", "pass_program_id"],
@@ -489,7 +615,11 @@ class PassLedgerCheck(models.Model):
                 )
         known_moves = self._known_moves(company)
         for role, partner_ids, accounts in (
-            ("funder", funders, company.pass_liability_account_id),
+            (
+                "funder",
+                funders,
+                company.pass_liability_account_id | company.pass_to_invoice_account_id,
+            ),
             ("venue", venues, self._venue_payable_accounts(company)),
         ):
             if partner_ids and accounts:

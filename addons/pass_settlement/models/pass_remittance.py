@@ -601,7 +601,6 @@ class PassRemittance(models.Model):
                     )
                 )
         groups = self._check_passes([("remittance_id", "in", self.ids)])
-        vals_list = []
         for remittance in self:
             if not groups.get(remittance.id):
                 raise UserError(
@@ -610,7 +609,15 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
-            vals_list.append(remittance._prepare_move_vals(groups[remittance.id]))
+        # Computed once for all: the invoiced passes still open on a sale line
+        # are shared between the remittances validated together.
+        uninvoiced = self._pass_uninvoiced_counts()
+        vals_list = [
+            remittance.with_context(
+                pass_uninvoiced_counts=uninvoiced.get(remittance.id, {})
+            )._prepare_move_vals(groups[remittance.id])
+            for remittance in self
+        ]
         moves = self.env["account.move"].create(vals_list)
         moves.action_post()
         # A lock date makes Odoo post an entry on the first open day: the
@@ -830,12 +837,180 @@ class PassRemittance(models.Model):
             self.write({"state": "draft"})
         return True
 
+    def _pass_uninvoiced_counts(self):
+        """{remittance id: {(program id, funder id): passes}}: how many of
+        each remittance's passes are settled for each funder against money it
+        was never invoiced for (debited on the funders' "to invoice"
+        receivable, 4181, instead of their money account, 467).
+
+        A pass counts as invoiced to a funder as the ledger check counts it
+        (``pass.ledger.check._funder_invoiced_lines``): its book is linked to
+        a sale order line whose posted invoice lines on 467 for that funder
+        (minus its credit notes) cover more passes than the line has already
+        consumed (settled, refunded or retained). Books without a sale order
+        line (``pass.program.issue_books``) are invoiced to nobody. The
+        invoiced passes still available on a line are used up first, in the
+        order of the remittances (one grouped query for all of them)."""
+        if not self:
+            return {}
+        # Raw SQL below: passes, books, invoice lines and their links to the
+        # sale order lines must be in the database.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT voucher.remittance_id, voucher.program_id,
+                       book.sale_line_id, COUNT(*)
+                  FROM pass_voucher voucher
+                  JOIN pass_book book ON book.id = voucher.book_id
+                 WHERE voucher.remittance_id = ANY(%(ids)s)
+                 GROUP BY voucher.remittance_id, voucher.program_id,
+                          book.sale_line_id
+                 ORDER BY voucher.remittance_id, voucher.program_id,
+                          book.sale_line_id
+                """,
+                ids=self.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        sale_line_ids = {row[2] for row in rows if row[2]}
+        # Passes of each (sale line, funder) invoiced and not yet consumed.
+        available = defaultdict(int)
+        Check = self.env["pass.ledger.check"]
+        for company in self.company_id:
+            for row in Check._funder_invoiced_lines(company, sale_line_ids):
+                _program, line_id, funder_id, *_rest = row
+                available[line_id, funder_id] += Check._pass_invoiced_open(row)
+        programs = self.env["pass.program"].browse({row[1] for row in rows})
+        funders = {
+            program.id: [
+                partner.commercial_partner_id.id
+                for partner, _cents in program._pass_funder_cents()
+            ]
+            for program in programs
+        }
+        result = defaultdict(lambda: defaultdict(int))
+        for remittance_id, program_id, line_id, count in rows:
+            for funder_id in funders[program_id]:
+                invoiced = min(count, available[line_id, funder_id]) if line_id else 0
+                available[line_id, funder_id] -= invoiced
+                if count > invoiced:
+                    result[remittance_id][program_id, funder_id] += count - invoiced
+        return result
+
+    def action_invoice_settled_passes(self):
+        """Invoice the funders for the passes settled against money they were
+        never invoiced for: per funder, one invoice on the pass sales journal
+        whose lines (one per programme, its part of a pass times the passes)
+        credit the "to invoice" receivable (4181), so that 4181 goes back to
+        zero for that funder and its receivable (411) carries the debt.
+
+        Works on the companies of these remittances (the current company if
+        none) and invoices everything still open on 4181 for each funder,
+        whatever remittance settled it. Accountants only. Returns the
+        invoices' action."""
+        self._check_accountant(
+            self.env._(
+                "Seul un comptable peut facturer aux financeurs les pass réglés."
+            )
+        )
+        invoices = self.env["account.move"]
+        for company in self.company_id or self.env.company:
+            invoices |= self._pass_invoice_to_invoice_balances(company)
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", invoices.ids)]
+        if len(invoices) == 1:
+            action.update(
+                res_id=invoices.id,
+                views=[(self.env.ref("account.view_move_form").id, "form")],
+            )
+        return action
+
+    @api.model
+    def _pass_invoice_to_invoice_balances(self, company):
+        """Post one invoice per funder for its open 4181 balance (see
+        ``action_invoice_settled_passes``); returns the invoices."""
+        Move = self.env["account.move"]
+        account = company.pass_to_invoice_account_id
+        if not account:
+            return Move
+        currency = company.currency_id
+        balances = self.env["account.move.line"]._read_group(
+            [
+                ("company_id", "=", company.id),
+                ("account_id", "=", account.id),
+                ("parent_state", "=", "posted"),
+                ("partner_id", "!=", False),
+                ("pass_program_id", "!=", False),
+            ],
+            ["partner_id", "pass_program_id"],
+            ["balance:sum"],
+            order="partner_id, pass_program_id",
+        )
+        per_funder = defaultdict(list)
+        for partner, program, balance in balances:
+            balance_cents = round(balance / currency.rounding)
+            if balance_cents <= 0:
+                continue
+            part = dict(
+                (funder.commercial_partner_id, cents)
+                for funder, cents in program._pass_funder_cents()
+            ).get(partner.commercial_partner_id, 0)
+            if part and not balance_cents % part:
+                quantity, price_cents = balance_cents // part, part
+            else:
+                quantity, price_cents = 0, balance_cents
+            per_funder[partner.commercial_partner_id].append(
+                Command.create(
+                    {
+                        "name": self.env._(
+                            "%(count)s pass %(program)s réglés aux lieux, non "
+                            "encore facturés",
+                            count=quantity,
+                            program=program.code,
+                        ),
+                        "quantity": quantity or 1,
+                        "price_unit": price_cents * currency.rounding,
+                        "account_id": account.id,
+                        # Multi-purpose vouchers: no VAT, only their 0 % tax.
+                        "tax_ids": [Command.set(company.pass_voucher_tax_id.ids)],
+                        "pass_program_id": program.id,
+                        "pass_voucher_count": quantity,
+                    }
+                )
+            )
+        if not per_funder:
+            return Move
+        invoices = Move.create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "company_id": company.id,
+                    "journal_id": company.pass_sale_journal_id.id,
+                    "partner_id": funder.id,
+                    "invoice_date": fields.Date.context_today(self),
+                    "invoice_origin": self.env._("Pass réglés non facturés"),
+                    "invoice_line_ids": lines,
+                }
+                for funder, lines in per_funder.items()
+            ]
+        )
+        invoices.action_post()
+        return invoices
+
     def _prepare_move_vals(self, program_counts):
         """Debit the funders' money account per funder (partner = funder, its
         per-pass part times the passes of each programme), credit the venue's
-        payable with the face value of the passes.
+        payable with the face value of the passes. The passes never invoiced
+        to a funder debit its "to invoice" receivable (4181) instead.
 
-        program_counts: [(program, count, amount)] of this remittance."""
+        program_counts: [(program, count, amount)] of this remittance. The
+        passes never invoiced to each funder, {(program id, funder id):
+        passes}, come from the context key ``pass_uninvoiced_counts`` (set by
+        ``action_validate`` for the whole batch), else from
+        ``_pass_uninvoiced_counts``."""
         self.ensure_one()
         company = self.company_id
         currency = self.currency_id
@@ -851,6 +1026,9 @@ class PassRemittance(models.Model):
                     name=self.name,
                 )
             )
+        uninvoiced = self.env.context.get("pass_uninvoiced_counts")
+        if uninvoiced is None:
+            uninvoiced = self._pass_uninvoiced_counts().get(self.id, {})
         lines = []
         total_cents = 0
         voucher_total = 0
@@ -859,26 +1037,32 @@ class PassRemittance(models.Model):
         ):
             voucher_total += count
             for funder, cents in program._pass_funder_cents():
-                lines.append(
-                    Command.create(
-                        {
-                            "name": self.env._(
-                                "%(remittance)s - %(count)s pass %(program)s - "
-                                "%(funder)s",
-                                remittance=self.name,
-                                count=count,
-                                program=program.code,
-                                funder=funder.name,
-                            ),
-                            "account_id": company.pass_liability_account_id.id,
-                            "partner_id": funder.id,
-                            "debit": currency.round(cents * count * currency.rounding),
-                            "credit": 0.0,
-                            "pass_program_id": program.id,
-                            "pass_voucher_count": count,
-                        }
-                    )
+                to_invoice = uninvoiced.get(
+                    (program.id, funder.commercial_partner_id.id), 0
                 )
+                for account, passes in (
+                    (company.pass_liability_account_id, count - to_invoice),
+                    (to_invoice and self._pass_to_invoice_account(), to_invoice),
+                ):
+                    if not passes:
+                        continue
+                    lines.append(
+                        Command.create(
+                            {
+                                "name": self._pass_funder_line_label(
+                                    passes, program, funder, account
+                                ),
+                                "account_id": account.id,
+                                "partner_id": funder.id,
+                                "debit": currency.round(
+                                    cents * passes * currency.rounding
+                                ),
+                                "credit": 0.0,
+                                "pass_program_id": program.id,
+                                "pass_voucher_count": passes,
+                            }
+                        )
+                    )
                 total_cents += cents * count
         lines.append(
             Command.create(
@@ -907,3 +1091,37 @@ class PassRemittance(models.Model):
             ),
             "line_ids": lines,
         }
+
+    def _pass_to_invoice_account(self):
+        """The company's "to invoice" receivable (4181); raise if missing."""
+        self.ensure_one()
+        account = self.company_id.pass_to_invoice_account_id
+        if not account:
+            raise UserError(
+                self.env._(
+                    "Le bordereau %(name)s règle des pass jamais facturés aux "
+                    "financeurs : renseignez le compte des pass à facturer (4181) "
+                    "de %(company)s dans Paramètres > Pass Numérique.",
+                    name=self.name,
+                    company=self.company_id.name,
+                )
+            )
+        return account
+
+    def _pass_funder_line_label(self, count, program, funder, account):
+        self.ensure_one()
+        if account == self.company_id.pass_liability_account_id:
+            return self.env._(
+                "%(remittance)s - %(count)s pass %(program)s - %(funder)s",
+                remittance=self.name,
+                count=count,
+                program=program.code,
+                funder=funder.name,
+            )
+        return self.env._(
+            "%(remittance)s - %(count)s pass %(program)s - %(funder)s (à facturer)",
+            remittance=self.name,
+            count=count,
+            program=program.code,
+            funder=funder.name,
+        )

@@ -12,6 +12,7 @@ _logger = logging.getLogger(__name__)
 # branches.
 SHARED_WITH_BRANCHES = (
     "pass_liability_account_id",
+    "pass_to_invoice_account_id",
     "pass_retained_account_id",
     "pass_sale_journal_id",
     "pass_venue_journal_id",
@@ -30,6 +31,14 @@ class ResCompany(models.Model):
         help="Liability account holding the funders' money between the sale of a "
         "pass and the venue's reimbursement (a 467 sub-account). Its balance per "
         "funder is what the cooperative still holds for that funder.",
+    )
+    pass_to_invoice_account_id = fields.Many2one(
+        "account.account",
+        string="Passes to invoice account",
+        check_company=True,
+        help="Receivable account (4181, clients - factures à établir) debited per "
+        "funder when a remittance settles passes of a book never invoiced to that "
+        "funder; credited by the invoice of those passes to the funder.",
     )
     pass_venue_payment_mode_id = fields.Many2one(
         "account.payment.mode",
@@ -123,6 +132,12 @@ class ResCompany(models.Model):
             if not company.pass_liability_account_id:
                 vals["pass_liability_account_id"] = company._pass_account(
                     "467100", "Fonds des financeurs Pass Numérique", "liability_current"
+                ).id
+            if not company.pass_to_invoice_account_id:
+                vals["pass_to_invoice_account_id"] = company._pass_account(
+                    "418100",
+                    "Clients - factures à établir (Pass Numérique)",
+                    "asset_current",
                 ).id
             if not company.pass_retained_account_id:
                 vals["pass_retained_account_id"] = company._pass_account(

@@ -21,6 +21,9 @@ class ResConfigSettings(models.TransientModel):
     pass_voucher_tax_id = fields.Many2one(
         related="company_id.pass_voucher_tax_id", readonly=False
     )
+    pass_to_invoice_account_id = fields.Many2one(
+        related="company_id.pass_to_invoice_account_id", readonly=False
+    )
     pass_retained_account_id = fields.Many2one(
         related="company_id.pass_retained_account_id", readonly=False
     )

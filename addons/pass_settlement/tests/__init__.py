@@ -13,4 +13,5 @@ from . import (
     test_settlement,
     test_statement,
     test_truthful_figures,
+    test_uninvoiced_passes,
 )
