@@ -1,6 +1,7 @@
 from . import (
     test_clearing,
     test_clearing_trust,
+    test_community_roles,
     test_expiry,
     test_facturx,
     test_funder_money,
