@@ -5,6 +5,7 @@ PASS_ODOO_CONF, PASS_ODOO_SRC and PASS_PYTHON; this conftest starts a real
 Odoo server on a free port for the session and stops it at the end.
 """
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -16,6 +17,26 @@ import odoorpc
 import pytest
 
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
+
+
+def _load_pass_code():
+    """The addon's code helpers (pure Python, standard library only), for
+    tests that make well-formed codes."""
+    path = os.path.join(
+        os.path.dirname(__file__),
+        "..",
+        "addons",
+        "pass_numerique",
+        "tools",
+        "pass_code.py",
+    )
+    spec = importlib.util.spec_from_file_location("pass_code_for_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pass_code = _load_pass_code()
 
 
 def _free_port():

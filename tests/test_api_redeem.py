@@ -3,14 +3,12 @@ real server: the shape of the answers, every refusal reason, exactly-once
 under 20 concurrent clients, and venues kept apart."""
 
 import datetime
-import importlib.util
-import os
 import threading
 import uuid
 
 import odoorpc
 import pytest
-from conftest import connect
+from conftest import connect, pass_code
 
 REASONS = {
     "unknown_code",
@@ -28,25 +26,6 @@ REASONS = {
 PORTAL = "base.group_portal"
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
 IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
-
-
-def _load_pass_code():
-    """The addon's code helpers (pure Python, standard library only)."""
-    path = os.path.join(
-        os.path.dirname(__file__),
-        "..",
-        "addons",
-        "pass_numerique",
-        "tools",
-        "pass_code.py",
-    )
-    spec = importlib.util.spec_from_file_location("pass_code_for_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pass_code = _load_pass_code()
 
 
 def _valid_unknown_code():
