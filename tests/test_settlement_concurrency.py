@@ -73,6 +73,8 @@ def world(registry):
                 "name": f"Coopérative concurrence {tag}",
                 "currency_id": env.ref("base.EUR").id,
                 "country_id": env.ref("base.fr").id,
+                "city": "Paris",
+                "zip": "75002",
             }
         )
         env = env(context=dict(env.context, allowed_company_ids=company.ids))
@@ -125,9 +127,18 @@ def world(registry):
                         "pass_venue_state": "qualified",
                         "company_id": company.id,
                         "country_id": env.ref("base.fr").id,
+                        "city": "Bordeaux",
                         "pass_service_ids": [Command.set(service.ids)],
                     }
                 )
+        # Venue A has a checked IBAN: the clearing pays it by SEPA transfer.
+        env["res.partner.bank"].create(
+            {
+                "acc_number": "FR7630006000011234567890189",
+                "partner_id": venues[0].id,
+                "allow_out_payment": True,
+            }
+        )
         program = env["pass.program"].create(
             {
                 "name": f"Programme concurrence {tag}",
@@ -427,6 +438,14 @@ def test_two_clearing_runs_at_once(registry, world):
         run = env["pass.clearing.run"].browse(run_id)
         assert run.state == "done", run.last_error
         assert env["pass.clearing.run"].browse(earlier_id).state == "draft"
+        # Venue A's payables (the first scenario's remittance and this run's)
+        # are in this run's payment order, once.
+        order = run.payment_order_ids
+        assert len(order) == 1 and order.state == "generated", order.state
+        assert {line.partner_id.id for line in order.payment_line_ids} == {
+            world["venue_ids"][0]
+        }
+        assert round(order.total_company_currency, 2) == 40.0
         voucher = env["pass.voucher"].browse(world["voucher_ids"][9])
         assert voucher.state == "settled"
         remittances_before = env["pass.remittance"].search_count(

@@ -23,6 +23,7 @@
         "security/ir.model.access.csv",
         "security/pass_settlement_security.xml",
         "data/ir_sequence_data.xml",
+        "data/pass_payment_method_data.xml",
         "data/pass_clearing_data.xml",
         "data/pass_expiry_data.xml",
         "data/mail_template_data.xml",

@@ -2,6 +2,7 @@ from . import (
     account_chart_template,
     account_move,
     account_move_line,
+    account_payment_order,
     pass_book,
     pass_clearing_run,
     pass_clearing_run_line,

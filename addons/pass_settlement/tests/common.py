@@ -25,6 +25,11 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
+        # SEPA pain.001.001.09 needs the debtor's town: the cooperative's
+        # address, as a real company has one.
+        cls.company.partner_id.write(
+            {"street": "1 rue de la Paix", "zip": "75002", "city": "Paris"}
+        )
         cls.eur = cls.company.currency_id
         Partner = cls.env["res.partner"]
         cls.state_funder = Partner.create(

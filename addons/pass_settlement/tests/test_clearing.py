@@ -11,6 +11,7 @@ from lxml import etree
 from odoo import Command, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools.misc import file_open, file_path
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 from odoo.addons.pass_settlement.models.pass_remittance import PassRemittance
@@ -262,6 +263,84 @@ class TestClearing(PassSettlementCommon):
         self.assertEqual(rem_a.payment_state, "paid")
         self.assertEqual(rem_b.payment_state, "paid")
         self.assertLedgerOk()
+
+    def test_sepa_file_is_pain_001_001_09_with_remittance_ids(self):
+        """The venues' transfers leave as pain.001.001.09 (valid against its
+        XSD), with structured addresses and the remittance number as
+        EndToEndId; two remittances of one venue are two transfers."""
+        method = self.company.pass_venue_payment_mode_id.payment_method_id
+        self.assertEqual(
+            (method.pain_version, method.sepa_pain09_address_mode),
+            ("pain.001.001.09", "hybrid"),
+        )
+        self.venue.write({"street": "2 cours Victor Hugo", "zip": "33000"})
+        # Venue A sends one remittance by hand, then the run clears the rest.
+        self._redeem_at(self.venue, self.passes_6040[:2])
+        sent = self.env["pass.remittance"].create(
+            {"venue_id": self.venue.id, "company_id": self.company.id}
+        )
+        sent.action_add_redeemed()
+        sent.action_submit()
+        sent.with_user(self.accountant).action_validate()
+        self._redeem_at(self.venue, self.passes_6040[2:5])
+        self._redeem_at(self.venue_b, self.passes_3[:1])
+        run = self._run()
+        self.assertEqual(run.state, "done", run.last_error)
+        cleared = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue)
+        self.assertEqual(len(cleared), 1)
+
+        attachment = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "account.payment.order"),
+                ("res_id", "=", run.payment_order_id.id),
+            ]
+        )
+        xml = base64.b64decode(attachment.datas)
+        root = etree.fromstring(xml)
+        ns = {"p": root.nsmap[None]}
+        self.assertEqual(
+            root.nsmap[None], "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
+        )
+        xsd_path = file_path(
+            "account_banking_sepa_credit_transfer/data/pain.001.001.09.xsd"
+        )
+        with file_open(xsd_path, "rb") as xsd_file:
+            schema = etree.XMLSchema(etree.parse(xsd_file))
+        self.assertTrue(schema.validate(root), schema.error_log)
+
+        transfers = {
+            tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns): (
+                tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
+                float(tx.findtext("p:Amt/p:InstdAmt", namespaces=ns)),
+            )
+            for tx in root.iterfind(".//p:CdtTrfTxInf", namespaces=ns)
+        }
+        rem_b = run.remittance_ids.filtered(lambda r: r.venue_id == self.venue_b)
+        iban_a = self.iban_a.sanitized_acc_number
+        self.assertEqual(
+            transfers,
+            {
+                sent.name: (iban_a, 20.0),
+                cleared.name: (iban_a, 30.0),
+                rem_b.name: (self.iban_b.sanitized_acc_number, 10.0),
+            },
+        )
+        # Structured address of the venue: postcode, town, country elements.
+        tx_a = next(
+            tx
+            for tx in root.iterfind(".//p:CdtTrfTxInf", namespaces=ns)
+            if tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) == sent.name
+        )
+        address = tx_a.find("p:Cdtr/p:PstlAdr", namespaces=ns)
+        self.assertEqual(
+            (
+                address.findtext("p:PstCd", namespaces=ns),
+                address.findtext("p:TwnNm", namespaces=ns),
+                address.findtext("p:Ctry", namespaces=ns),
+            ),
+            ("33000", "Bordeaux", "FR"),
+        )
+        self.assertLiabilityInvariant(self.programs)
 
     def test_crash_mid_run_leaves_nothing_and_rerun_completes(self):
         self._redeem_at(self.venue, self.passes_6040[:2])
