@@ -1022,7 +1022,9 @@ class _Planner:
         partner, match_by, kind = match
         if not partner.active:
             record.warnings.append(("archived_venue", {}))
-        vals = self._update_vals(record, partner, fill=kind == "fill")
+        # Another publisher's row (suggested, or confirmed before) only fills
+        # what the venue lacks: publishers do not overwrite each other.
+        vals = self._update_vals(record, partner, fill=kind in ("fill", "suggest"))
         entry = {
             "action": "suggest" if kind == "suggest" else "update",
             "partner": partner,
@@ -1046,6 +1048,11 @@ class _Planner:
     def _move(self, record, partner, vals):
         """``(confirm_reason, warning code, params)`` when the update moves
         the venue far or to another département."""
+        if "zip" in vals and partner.zip:
+            old = open_data.department_of_zip(partner.zip)
+            new = open_data.department_of_zip(vals["zip"])
+            if old != new:
+                return ("department", "department_changed", {"old": old, "new": new})
         if "partner_latitude" in vals and partner.partner_latitude:
             distance = open_data.distance_km(
                 partner.partner_latitude,
@@ -1055,11 +1062,6 @@ class _Planner:
             )
             if distance > MOVE_KM:
                 return ("moved", "moved", {"distance": round(distance, 1)})
-        if "zip" in vals and partner.zip:
-            old = open_data.department_of_zip(partner.zip)
-            new = open_data.department_of_zip(vals["zip"])
-            if old != new:
-                return ("department", "department_changed", {"old": old, "new": new})
         return None
 
     def _record_vals(self, record):

@@ -54,7 +54,11 @@ class TestOpenDataVenues(TransactionCase):
         (used for the rows of files that do not name theirs)."""
         env = env or self.menv
         return env["pass.venue.import"].create(
-            {"data_file": base64.b64encode(data), "filename": filename, "source": source}
+            {
+                "data_file": base64.b64encode(data),
+                "filename": filename,
+                "source": source,
+            }
         )
 
     def _import(self, data, filename):

@@ -293,6 +293,7 @@ COLUMN_ALIASES = {
     "publics": "publics_specifiquement_adresses",
     "types_accompagnement": "modalites_accompagnement",
     "cle_unique": "id",
+    "identifiant": "id",
 }
 COLUMN_ALIASES.update(
     {normalize_header(title): name for name, title, _required in SCHEMA_FIELDS}
@@ -881,10 +882,7 @@ def map_service_labels(value):
         if not label:
             continue
         key = _plain(label)
-        category = SERVICE_ALIASES.get(key)
-        codes = ()
-        if category is None and key in old_services:
-            category, codes = old_services[key]
+        category, codes = old_services.get(key, (SERVICE_ALIASES.get(key), ()))
         if category is None:
             if label not in unknown:
                 unknown.append(label)
