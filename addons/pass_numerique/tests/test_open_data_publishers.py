@@ -319,7 +319,7 @@ class TestVocabularies(OpenDataCase):
         )
         cells = open_data.export_extra_cells(ruffec.pass_open_data_extra)
         self.assertEqual(
-            cells["publics_specifiquement_adresses"], "Familles et/ou enfants|Seniors"
+            cells["publics_specifiquement_adresses"], "Seniors|Familles et/ou enfants"
         )
         self.assertEqual(cells["frais_a_charge"], "Gratuit")
         self.assertEqual(
@@ -338,7 +338,10 @@ class TestVocabularies(OpenDataCase):
         known labels only updates the declaration."""
         head = "id,nom,adresse,code_postal,commune,services,source\n"
         row = "u-1,Lieu,1 rue Basse,16000,Angoulême,%s,T\n"
-        first = "Maîtrise des outils numériques du quotidien|Compréhension du monde numérique"
+        first = (
+            "Maîtrise des outils numériques du quotidien"
+            "|Compréhension du monde numérique"
+        )
         self._import((head + row % first).encode(), "u.csv")
         venue = self._venue("T", "u-1")
         declared = self._codes(venue)

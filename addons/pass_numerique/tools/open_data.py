@@ -1186,9 +1186,8 @@ def export_extra_cells(extra):
         else:
             cells[column] = value
     for column, items in collected.items():
+        # In the order they came: a round trip gives the cell back as it was.
         if column in ENUMERATED_COLUMNS:
-            order = ENUMERATED_COLUMNS[column]
-            items = sorted(items, key=order.index)
             cells[column] = "|".join(items)
         else:  # free text (autres_formations_labels)
             kept = [cells[column]] if cells[column] else []
