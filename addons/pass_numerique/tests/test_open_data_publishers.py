@@ -322,9 +322,10 @@ class TestVocabularies(OpenDataCase):
             cells["publics_specifiquement_adresses"], "Seniors|Familles et/ou enfants"
         )
         self.assertEqual(cells["frais_a_charge"], "Gratuit")
+        # In the order the file gave them ("France Services;CNFS").
         self.assertEqual(
             cells["dispositif_programmes_nationaux"],
-            "Conseillers numériques|France Services",
+            "France Services|Conseillers numériques",
         )
         self.assertEqual(cells["autres_formations_labels"], "SudLabs")
         self.assertEqual(cells["modalites_accompagnement"], "Accompagnement individuel")
