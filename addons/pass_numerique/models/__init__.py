@@ -18,6 +18,7 @@ from . import (
     pass_redemption_attempt,
     pass_report,
     pass_service,
+    pass_venue_import_job,
     pass_voucher,
     res_config_settings,
     res_partner,

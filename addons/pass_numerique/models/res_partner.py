@@ -64,6 +64,43 @@ class ResPartner(models.Model):
         index="btree_not_null",
         help="Identifier of the venue in the national open-data standard.",
     )
+    # Open data (see ``pass.venue.import.job``): a venue is identified by the
+    # publisher's ``source`` and its ``id`` in that publisher's files.
+    pass_open_data_source = fields.Char(
+        string="Open-data source",
+        index="btree_not_null",
+        help="Publisher (the schema's 'source') whose file the venue comes from; "
+        "empty for venues of the cooperative itself.",
+    )
+    pass_open_data_aliases = fields.Json(
+        string="Open-data ids at other publishers",
+        copy=False,
+        help="[source, id] pairs of other publishers' rows confirmed to be this venue.",
+    )
+    pass_open_data_date = fields.Date(
+        string="Open-data update date",
+        copy=False,
+        help="The publisher's date of the data (date_maj), exported back while "
+        "the venue is not changed here.",
+    )
+    pass_open_data_extra = fields.Json(
+        string="Other open-data columns",
+        copy=False,
+        help="Columns of the standard the product does not use, as published; "
+        "exported back.",
+    )
+    pass_open_data_digest = fields.Char(copy=False)
+    pass_rna = fields.Char(
+        string="RNA",
+        size=10,
+        help="Number of the association in the Répertoire national des "
+        "associations (W + 9 digits).",
+    )
+    pass_services_declared = fields.Boolean(
+        string="Services declared, to confirm",
+        help="The services come from open data (declared by the publisher); "
+        "qualifying the venue confirms them.",
+    )
     pass_funding_ids = fields.One2many(
         "pass.program.funding", "partner_id", string="Programme shares"
     )
@@ -110,6 +147,8 @@ class ResPartner(models.Model):
         self._check_pass_manager()
         with guarded_write():
             self.write({"pass_venue_state": "qualified", "is_pass_venue": True})
+        # Qualification confirms the services declared in open data.
+        self.filtered("pass_services_declared").write({"pass_services_declared": False})
 
     def action_pass_suspend(self):
         self._check_pass_manager()
@@ -124,41 +163,73 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self.pass_open_data_id or "%s%s" % (EXPORT_ID_PREFIX, self.id)
 
+    def _pass_open_data_values(self):
+        """The venue as a plain dict with the keys of ``open_data.VenueRecord``
+        (and ``categories``), as the open-data helpers take it."""
+        self.ensure_one()
+        return {
+            "siret": self.siret,
+            "rna": self.pass_rna,
+            "name": self.name,
+            "street": self.street,
+            "street2": self.street2,
+            "zip": self.zip,
+            "city": self.city,
+            "latitude": self.partner_latitude,
+            "longitude": self.partner_longitude,
+            "phone": self.phone,
+            "email": self.email,
+            "website": self.website,
+            "opening_hours": self.pass_opening_hours,
+            "categories": self.pass_service_ids.mapped("category"),
+        }
+
     def _pass_open_data_export_rows(self):
-        """One row of the schema (dict by column) per venue of ``self``."""
-        source = self.env.company.name
-        rows = []
+        """One row of the schema (dict by column) per venue of ``self``.
+
+        A venue unchanged here since its import keeps its publisher's
+        ``source`` and ``date_maj``; a venue changed here (or created here) is
+        published by the cooperative, dated of its last change. Ids are unique
+        in the file: a venue whose publisher's id another exported venue
+        already uses is published under the cooperative's own id."""
+        own_source = self.env.company.name
+        rows, used_ids = [], set()
         for venue in self:
-            rows.append(
-                open_data.venue_export_row(
-                    {
-                        "open_data_id": venue._pass_open_data_id_for_export(),
-                        "siret": venue.siret,
-                        "name": venue.name,
-                        "street": venue.street,
-                        "street2": venue.street2,
-                        "zip": venue.zip,
-                        "city": venue.city,
-                        "latitude": venue.partner_latitude,
-                        "longitude": venue.partner_longitude,
-                        "phone": venue.phone,
-                        "email": venue.email,
-                        "website": venue.website,
-                        "opening_hours": venue.pass_opening_hours,
-                        "categories": venue.pass_service_ids.mapped("category"),
-                        "source": source,
-                        "date_maj": fields.Date.to_string(
-                            (venue.write_date or fields.Datetime.now()).date()
-                        ),
-                    }
-                )
+            values = venue._pass_open_data_values()
+            cells = open_data.product_cells(values)
+            unchanged = bool(
+                venue.pass_open_data_source
+                and venue.pass_open_data_digest == open_data.cells_digest(cells)
             )
+            open_data_id = venue._pass_open_data_id_for_export()
+            if open_data_id in used_ids:
+                open_data_id, unchanged = "%s%s" % (EXPORT_ID_PREFIX, venue.id), False
+            used_ids.add(open_data_id)
+            changed_on = (venue.write_date or fields.Datetime.now()).date()
+            values.update(
+                {
+                    "open_data_id": open_data_id,
+                    "source": venue.pass_open_data_source if unchanged else own_source,
+                    "date_maj": fields.Date.to_string(
+                        (unchanged and venue.pass_open_data_date) or changed_on
+                    ),
+                    "extra": venue.pass_open_data_extra or {},
+                }
+            )
+            rows.append(open_data.venue_export_row(values))
         return rows
 
     @api.model
     def _pass_open_data_venues(self, venue_ids=None):
         """The qualified venues to publish (among ``venue_ids`` if given)."""
-        domain = [("is_pass_venue", "=", True), ("pass_venue_state", "=", "qualified")]
+        domain = [
+            ("is_pass_venue", "=", True),
+            ("pass_venue_state", "=", "qualified"),
+            # The schema requires both: a venue without them cannot be
+            # published.
+            ("zip", "!=", False),
+            ("city", "!=", False),
+        ]
         if venue_ids:
             domain.append(("id", "in", list(venue_ids)))
         return self.search(domain, order="zip, name, id")

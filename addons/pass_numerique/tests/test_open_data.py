@@ -49,10 +49,16 @@ class TestOpenDataVenues(TransactionCase):
     # ------------------------------------------------------------------
     # helpers
 
-    def _wizard(self, data, filename, env=None):
+    def _wizard(self, data, filename, env=None, source="Éditeur de test"):
+        """The wizard with a file; ``source``: the publisher the user gives
+        (used for the rows of files that do not name theirs)."""
         env = env or self.menv
         return env["pass.venue.import"].create(
-            {"data_file": base64.b64encode(data), "filename": filename}
+            {
+                "data_file": base64.b64encode(data),
+                "filename": filename,
+                "source": source,
+            }
         )
 
     def _import(self, data, filename):
@@ -229,19 +235,23 @@ class TestOpenDataVenues(TransactionCase):
 
     def test_import_charente_sample(self):
         """20 venues of the national cartography's Charente file (older JSON
-        shape): 19 created, the one with a wrong SIRET rejected with its reason."""
+        shape): 20 created; the one with a wrong SIRET without it, with a
+        warning saying why (#14: a fixable field no longer rejects the row)."""
         wizard = self._import(
             read_data("charente-2023-07-11-sample.json"), "charente-2023-07-11.json"
         )
         self.assertEqual(wizard.file_format, "json")
-        self.assertEqual(self._summary(wizard), (19, 0, 0, 1))
-        rejected = wizard.reject_line_ids
-        self.assertEqual(rejected.siret, "20006801400015")
-        self.assertIn("SIRET invalide", rejected.reason)
-        self.assertIn("20006801400015", rejected.reason)
+        self.assertEqual(self._summary(wizard), (20, 0, 0, 0))
+        warned = wizard.create_line_ids.filtered(
+            lambda line: line.siret == "20006801400015"
+        )
+        self.assertEqual(warned.warning_codes, "bad_siret")
+        self.assertIn("SIRET invalide", warned.notes)
+        self.assertIn("20006801400015", warned.notes)
         self.assertFalse(self.Partner.search([("siret", "=", "20006801400015")]))
+        self.assertFalse(warned.partner_id.siret)
         venues = wizard.create_line_ids.partner_id
-        self.assertEqual(len(venues), 19)
+        self.assertEqual(len(venues), 20)
         self.assertEqual(set(venues.mapped("pass_venue_state")), {"candidate"})
         self.assertTrue(all(venues.mapped("is_pass_venue")))
         self.assertEqual(venues.country_id, self.fr)
@@ -299,7 +309,7 @@ class TestOpenDataVenues(TransactionCase):
         count = self.Partner.search_count([])
 
         second = self._import(data, "charente.json")
-        self.assertEqual(self._summary(second), (0, 19, 18, 1))
+        self.assertEqual(self._summary(second), (0, 20, 19, 0))
         self.assertEqual(self.Partner.search_count([]), count)
         self.assertEqual(second.update_line_ids.partner_id, venues)
         self.assertEqual(set(second.update_line_ids.mapped("match_by")), {"id"})
@@ -313,7 +323,7 @@ class TestOpenDataVenues(TransactionCase):
         # An archived venue stays archived, and is not created again.
         chateaubernard.action_archive()
         third = self._import(data, "charente.json")
-        self.assertEqual(self._summary(third), (0, 19, 19, 1))
+        self.assertEqual(self._summary(third), (0, 20, 20, 0))
         line = third.update_line_ids.filtered(lambda x: x.partner_id == chateaubernard)
         self.assertIn("Lieu archivé", line.notes)
         self.assertFalse(chateaubernard.active)
@@ -360,7 +370,7 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._import(
             read_data("charente-2023-07-11-sample.json"), "charente.json"
         )
-        self.assertEqual(self._summary(wizard), (18, 1, 0, 1))
+        self.assertEqual(self._summary(wizard), (19, 1, 0, 0))
         line = wizard.update_line_ids
         self.assertEqual((line.partner_id, line.match_by), (by_name, "name_zip"))
         self.assertEqual(by_name.name, "Médiathèque chateaubernard")
@@ -376,19 +386,14 @@ class TestOpenDataVenues(TransactionCase):
     # bad input
 
     def test_invalid_values_rejected_with_reasons(self):
-        """Each invalid row is rejected with its reason in French; the valid
-        rows of the same file are imported."""
+        """Rows that cannot become a venue are rejected with their reason in
+        French; rows with a fixable field (SIRET, pivot, coordinates) are
+        imported without it, with a warning (#14); the valid rows of the same
+        file are imported."""
         wizard = self._import(read_data("venues-invalid-values.csv"), "lieux.csv")
-        self.assertEqual(self._summary(wizard), (3, 0, 0, 10))
+        self.assertEqual(self._summary(wizard), (10, 0, 0, 3))
         reasons = self._reasons(wizard)
         expected = {
-            "bad-siret": "SIRET invalide : 12345678901234",
-            "bad-pivot": "Identifiant pivot invalide : « ABC »",
-            "bad-range": "Coordonnées impossibles : latitude 95.2",
-            "bad-swap": "Coordonnées inversées",
-            "bad-abroad": "Coordonnées hors de France",
-            "bad-number": "Coordonnée illisible : latitude = « quarante-quatre »",
-            "bad-half": "Coordonnées incomplètes",
             "bad-zip": "Code postal invalide : « 3360A »",
             "bad-name": "Valeur obligatoire manquante : nom",
             "ok-1": "Identifiant déjà présent à la ligne 2",
@@ -398,8 +403,31 @@ class TestOpenDataVenues(TransactionCase):
             self.assertIn(text, reasons[key], key)
         duplicate = wizard.reject_line_ids.filtered(lambda line: line.line == "12")
         self.assertEqual(duplicate.name, "Identifiant en double")
-        for key in ("bad-siret", "bad-range", "bad-name"):
+        for key in ("bad-zip", "bad-name"):
             self.assertFalse(self._venue(key))
+        warned = {
+            "bad-siret": ("bad_siret", "SIRET invalide : 12345678901234"),
+            "bad-pivot": ("bad_pivot", "Identifiant pivot invalide : « ABC »"),
+            "bad-range": (
+                "coordinates_out_of_range",
+                "Coordonnées impossibles : latitude 95.2",
+            ),
+            "bad-swap": ("coordinates_swapped", "Coordonnées inversées"),
+            "bad-abroad": ("coordinates_outside_france", "Coordonnées hors de France"),
+            "bad-number": (
+                "bad_number",
+                "Coordonnée illisible : latitude = « quarante-quatre »",
+            ),
+            "bad-half": ("half_coordinates", "Coordonnées incomplètes"),
+        }
+        lines = {line.open_data_id: line for line in wizard.create_line_ids}
+        for key, (code, text) in warned.items():
+            self.assertEqual(lines[key].warning_codes, code, key)
+            self.assertIn(text, lines[key].notes, key)
+            venue = self._venue(key)
+            self.assertEqual(len(venue), 1, key)
+            self.assertFalse(venue.siret, key)
+            self.assertFalse(venue.partner_latitude or venue.partner_longitude, key)
         self.assertEqual(self._venue("ok-1").name, "Espace public numérique de Pessac")
         # Overseas: country, phone prefix.
         self.assertRecordValues(
@@ -413,10 +441,12 @@ class TestOpenDataVenues(TransactionCase):
                 }
             ],
         )
-        # Imported with remarks: lost leading zero, RNA number, unknown service.
+        # Imported with remarks: lost leading zero, RNA number (in its own
+        # field), unknown service.
         ok3 = self._venue("ok-3")
         self.assertEqual(ok3.zip, "01000")
         self.assertFalse(ok3.siret)
+        self.assertEqual(ok3.pass_rna, "W011234567")
         self.assertEqual(self._categories(ok3), {"daily_tools"})
         notes = wizard.create_line_ids.filtered(
             lambda line: line.open_data_id == "ok-3"

@@ -13,11 +13,18 @@ column separator (French spreadsheets), a UTF-8 byte-order mark, Windows-1252 /
 Latin-1 text, ``;`` or ``,`` between multiple values, decimal commas, postcodes
 that lost their leading zero, ``00000000000000`` as "SIRET unknown".
 
-Pure Python, no ORM: the wizard ``pass.venue.import`` reads a file with
+Older versions of the standard (2022-2023: 15 service labels joined by ``;``,
+``publics_accueillis``, ``conditions_acces``, ``labels_nationaux``...) are read
+through the mapping table ``data/open_data_vocabulary.csv`` (its sources are in
+``data/open_data_vocabulary.md``).
+
+Pure Python, no ORM: the import job ``pass.venue.import.job`` reads a file with
 :func:`parse_file`, gets one :class:`VenueRecord` per row (values normalised,
-or the reasons the row is rejected) and matches/writes them; exports build rows
-with :func:`venue_export_row` and serialise them with :func:`dump_csv` /
-:func:`dump_json`.
+the reasons the row is rejected, the warnings of the fields left out) and
+matches/writes them; exports build rows with :func:`venue_export_row` and
+serialise them with :func:`dump_csv` / :func:`dump_json`. The columns the
+product does not use are kept as they came (:attr:`VenueRecord.extra`) and
+exported back in the current vocabulary (:func:`export_extra_cells`).
 
 Problems are reported as ``(code, params)`` pairs, never as text: the caller
 turns them into translated French messages (see ``ISSUE_CODES``).
@@ -25,8 +32,13 @@ turns them into translated French messages (see ``ISSUE_CODES``).
 
 import codecs
 import csv
+import datetime
+import functools
+import hashlib
 import io
 import json
+import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -74,6 +86,27 @@ SCHEMA_COLUMNS = [name for name, _title, _required in SCHEMA_FIELDS]
 REQUIRED_COLUMNS = [name for name, _title, required in SCHEMA_FIELDS if required]
 # Without these a row cannot become a venue one can find and go to.
 ROW_REQUIRED = ["nom", "adresse", "code_postal", "commune"]
+# Columns the product reads into venue fields; the others are kept as they came
+# (EXTRA_COLUMNS) and exported back. ``courriels`` and ``site_web`` are both:
+# the venue keeps the first address, the whole cell is kept aside.
+EXTRA_COLUMNS = [
+    "code_insee",
+    "typologie",
+    "presentation_resume",
+    "presentation_detail",
+    "itinerance",
+    "structure_parente",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+]
 
 # The nine services of the standard, which are the categories of the
 # referential (pass.service.category); the label is the schema's exact value.
@@ -97,7 +130,7 @@ UNKNOWN_PIVOT = "00000000000000"
 # Every issue code the parser can report, with its parameters (the wizard
 # holds the French message of each).
 ISSUE_CODES = {
-    # rejections
+    # rejections (the row cannot become a venue)
     "bad_field_count": ("count", "expected"),
     "csv_error": ("detail",),
     "csv_unclosed_quote": ("first_line",),
@@ -106,22 +139,55 @@ ISSUE_CODES = {
     "missing_value": ("column",),
     "duplicate_id": ("line",),
     "bad_postcode": ("value",),
+    # warnings (the row is imported without the field concerned)
     "bad_siret": ("value",),
     "bad_pivot": ("value",),
     "bad_number": ("column", "value"),
     "half_coordinates": (),
+    "coordinates_placeholder": (),
     "coordinates_out_of_range": ("latitude", "longitude"),
     "coordinates_swapped": ("latitude", "longitude"),
     "coordinates_outside_france": ("latitude", "longitude"),
-    # warnings (the row is imported)
     "unknown_services": ("labels",),
     "bad_phone": ("value",),
     "bad_email": ("value",),
+    "bad_date": ("value",),
     "padded_postcode": ("value",),
     "pivot_not_siret": ("value",),
-    # set by the import wizard
+    "rna_kept": ("value",),
+    # set by the import job
     "archived_venue": (),
+    "services_not_confirmed": ("labels",),
+    "moved": ("distance",),
+    "department_changed": ("old", "new"),
+    "other_publisher": ("publisher",),
 }
+REJECTIONS = frozenset(
+    {
+        "bad_field_count",
+        "csv_error",
+        "csv_unclosed_quote",
+        "csv_stray_quote",
+        "not_an_object",
+        "missing_value",
+        "duplicate_id",
+        "bad_postcode",
+    }
+)
+# Problems of a whole file, reported once (OpenDataFileError codes).
+FILE_ERROR_CODES = {
+    "empty_file": (),
+    "binary_file": (),
+    "bad_json": ("line", "column", "detail"),
+    "json_not_a_list": (),
+    "bad_header": (),
+    "not_the_schema": ("columns",),
+    "missing_columns": ("columns",),
+    "source_needed": (),
+    "download_failed": ("detail",),
+}
+RNA_PATTERN = re.compile(r"W\d{9}")
+PIVOT_PATTERN = re.compile(r"[a-zA-Z0-9]{9,14}")
 
 # Lat/lon boxes of metropolitan France, Corsica and the overseas territories
 # (DROM and COM, whose phone prefixes the schema accepts), with a margin.
@@ -222,7 +288,12 @@ COLUMN_ALIASES = {
     "labels_autres": "autres_formations_labels",
     "publics_accueillis": "publics_specifiquement_adresses",
     "conditions_acces": "frais_a_charge",
+    "conditions_access": "frais_a_charge",
+    "modalites_access": "frais_a_charge",
+    "publics": "publics_specifiquement_adresses",
+    "types_accompagnement": "modalites_accompagnement",
     "cle_unique": "id",
+    "identifiant": "id",
 }
 COLUMN_ALIASES.update(
     {normalize_header(title): name for name, title, _required in SCHEMA_FIELDS}
@@ -251,6 +322,31 @@ SERVICE_ALIASES = {
 SERVICE_ALIASES.update({_plain(label): cat for cat, label in SCHEMA_SERVICES})
 
 
+VOCABULARY_PATH = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "data", "open_data_vocabulary.csv"
+)
+
+
+@functools.cache
+def vocabulary():
+    """The mapping table of older vocabularies (``open_data_vocabulary.csv``):
+    ``{"services": {plain old label: (category, service codes)},
+    "values": {(column, plain old value): (new column, new value)}}``; columns
+    are the v1.0.2 ones the old columns are read as."""
+    category_by_label = {_plain(label): cat for cat, label in SCHEMA_SERVICES}
+    services, values = {}, {}
+    with open(VOCABULARY_PATH, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = _plain(row["old_value"])
+            if row["column"] == "services":
+                category = category_by_label[_plain(row["new_value"])]
+                services[key] = (category, tuple(row["service_codes"].split()))
+                continue
+            column = COLUMN_ALIASES[normalize_header(row["column"])]
+            values[(column, key)] = (row["new_column"], row["new_value"])
+    return {"services": services, "values": values}
+
+
 @dataclass
 class VenueRecord:
     """One row of an open-data file, normalised, with what is wrong with it."""
@@ -272,6 +368,16 @@ class VenueRecord:
     website: str = ""
     opening_hours: str = ""
     categories: list = field(default_factory=list)
+    # Services the row names precisely (older vocabularies), and whether some
+    # labels were not recognised (then no service may be taken away).
+    service_hints: list = field(default_factory=list)
+    services_partial: bool = False
+    rna: str = ""
+    source: str = ""
+    date_maj: str = ""
+    # Columns the product does not use (and whole multi-value cells), as they
+    # came: exported back.
+    extra: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
@@ -283,6 +389,18 @@ class VenueRecord:
     def country_code(self):
         return country_code_for_zip(self.zip)
 
+    @property
+    def warning_codes(self):
+        return [code for code, _params in self.warnings]
+
+    @property
+    def texts(self):
+        """Presentation texts, where finer services are looked for."""
+        return " ".join(
+            self.extra.get(column, "")
+            for column in ("presentation_resume", "presentation_detail")
+        )
+
 
 @dataclass
 class ParseResult:
@@ -292,6 +410,9 @@ class ParseResult:
     records: list = field(default_factory=list)
     unknown_columns: list = field(default_factory=list)
     missing_columns: list = field(default_factory=list)
+    has_source: bool = False
+    has_ids: bool = False
+    missing_row_columns: list = field(default_factory=list)
 
 
 class OpenDataFileError(ValueError):
@@ -379,14 +500,20 @@ def parse_file(data, filename="", referential=None):
     seen_ids = {}
     for line, item in rows:
         record = build_record(line, item)
+        # Ids are unique per publisher: an aggregated file may hold the same
+        # id from two sources.
+        key = (normalize_name(record.source), record.open_data_id)
         if record.open_data_id and record.valid:
-            if record.open_data_id in seen_ids:
-                record.errors.append(
-                    ("duplicate_id", {"line": seen_ids[record.open_data_id]})
-                )
+            if key in seen_ids:
+                record.errors.append(("duplicate_id", {"line": seen_ids[key]}))
             else:
-                seen_ids[record.open_data_id] = line
+                seen_ids[key] = line
         result.records.append(record)
+    if result.records and result.missing_row_columns:
+        # Once for the file, not once per row.
+        raise OpenDataFileError(
+            "missing_columns", columns=", ".join(result.missing_row_columns)
+        )
     return result
 
 
@@ -437,6 +564,7 @@ def _csv_rows(text, delimiter):
     header = [cell.strip() for cell in header]
     if not any(header):
         raise OpenDataFileError("bad_header")
+    physical_lines = [*re.split(r"\r\n|\r|\n", text), ""]
     rows = []
     last_line = reader.line_num
     while True:
@@ -453,7 +581,10 @@ def _csv_rows(text, delimiter):
                 issue = ("csv_stray_quote", {})
             else:
                 issue = ("csv_error", {"detail": str(error)})
-            rows.append((line, issue))
+            # What can be read of the lines concerned (id, name...) helps to
+            # find the row in the file.
+            partial = _lax_cells(physical_lines[first_line - 1], delimiter)
+            rows.append((line, (*issue, dict(zip(header, partial, strict=False)))))
             last_line = reader.line_num
             continue
         line = _line_span(first_line, reader.line_num)
@@ -467,6 +598,14 @@ def _csv_rows(text, delimiter):
             continue
         rows.append((line, dict(zip(header, cells, strict=True))))
     return [cell for cell in header if cell], rows
+
+
+def _lax_cells(line, delimiter):
+    """The cells of one physical line, read without the strict quoting rules."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=False))
+    except (csv.Error, StopIteration):
+        return line.split(delimiter)
 
 
 def _line_span(first, last):
@@ -488,6 +627,11 @@ def _check_columns(result, keys):
     ]
     if keys and not canonical & set(ROW_REQUIRED):
         raise OpenDataFileError("not_the_schema", columns=", ".join(map(str, keys[:8])))
+    result.missing_row_columns = [
+        name for name in ROW_REQUIRED if keys and name not in canonical
+    ]
+    result.has_source = "source" in canonical
+    result.has_ids = "id" in canonical
 
 
 # ---------------------------------------------------------------------------
@@ -552,10 +696,42 @@ def build_record(line, item):
     _read_pivot(record, row.get("pivot", ""))
     _read_coordinates(record, row.get("latitude", ""), row.get("longitude", ""))
     _read_contacts(record, row)
-    record.categories, unknown = map_service_labels(row.get("services", ""))
+    record.source = row.get("source", "")
+    _read_date(record, row.get("date_maj", ""))
+    record.extra = {column: row[column] for column in EXTRA_COLUMNS if row.get(column)}
+    for column in ("courriels", "site_web"):
+        # Several addresses: the venue keeps the first, the cell is kept whole.
+        if len([v for v in MULTI_VALUE_SPLIT.split(row.get(column, "")) if v]) > 1:
+            record.extra[column] = row[column]
+    if record.pivot and not record.siret and not record.rna:
+        record.extra["pivot"] = record.pivot  # kept aside, exported back
+    record.categories, unknown, record.service_hints = map_service_labels(
+        row.get("services", "")
+    )
     if unknown:
+        record.services_partial = True
         record.warnings.append(("unknown_services", {"labels": ", ".join(unknown)}))
     return record
+
+
+def _read_date(record, value):
+    """``date_maj`` as an ISO date; the national cartography sometimes writes
+    a timestamp, spreadsheets a French date."""
+    value = value.strip()
+    if not value:
+        return
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value) or re.fullmatch(
+        r"(\d{2})/(\d{2})/(\d{4})", value
+    )
+    try:
+        if not match:
+            raise ValueError(value)
+        parts = [int(part) for part in match.groups()]
+        if "/" in value[:10]:
+            parts.reverse()
+        record.date_maj = datetime.date(*parts).isoformat()
+    except ValueError:
+        record.warnings.append(("bad_date", {"value": value}))
 
 
 def _read_postcode(record, value):
@@ -582,13 +758,20 @@ def _read_pivot(record, value):
         if stdnum_siret.is_valid(value):
             record.siret = value
         else:
-            record.errors.append(("bad_siret", {"value": value}))
+            # The schema's pattern is met: kept aside (and exported back as it
+            # came), but not as the venue's SIRET.
+            record.warnings.append(("bad_siret", {"value": value}))
         return
-    if not re.fullmatch(r"[a-zA-Z0-9]{9,14}", value):
-        record.errors.append(("bad_pivot", {"value": value}))
+    if not PIVOT_PATTERN.fullmatch(value):
+        record.warnings.append(("bad_pivot", {"value": value}))
+        record.pivot = ""
         return
-    # An RNA number (W + 9 digits), a SIREN or a RIDET: valid for the
-    # schema, but the partner's SIRET field only takes establishments.
+    if RNA_PATTERN.fullmatch(value.upper()):
+        record.rna = value.upper()
+        record.warnings.append(("rna_kept", {"value": record.rna}))
+        return
+    # A SIREN or a RIDET: valid for the schema, but the partner's SIRET field
+    # only takes establishments.
     record.warnings.append(("pivot_not_siret", {"value": value}))
 
 
@@ -627,22 +810,28 @@ def coordinates_issue(latitude, longitude):
 
 
 def _read_coordinates(record, lat_text, lon_text):
+    """Coordinates that cannot be right are left out, with a warning: the
+    venue is imported without them (it can be located again from its
+    address)."""
     values = {}
     for column, text in (("latitude", lat_text), ("longitude", lon_text)):
         try:
             values[column] = parse_number(text)
         except ValueError:
-            record.errors.append(("bad_number", {"column": column, "value": text}))
+            record.warnings.append(("bad_number", {"column": column, "value": text}))
             return
     latitude, longitude = values["latitude"], values["longitude"]
     if latitude is None and longitude is None:
         return
     if latitude is None or longitude is None:
-        record.errors.append(("half_coordinates", {}))
+        record.warnings.append(("half_coordinates", {}))
+        return
+    if latitude == 0 and longitude == 0:
+        record.warnings.append(("coordinates_placeholder", {}))
         return
     issue = coordinates_issue(latitude, longitude)
     if issue:
-        record.errors.append(issue)
+        record.warnings.append(issue)
         return
     record.latitude, record.longitude = latitude, longitude
 
@@ -682,42 +871,120 @@ def _read_contacts(record, row):
 
 
 def map_service_labels(value):
-    """``(categories, unknown_labels)`` of a ``services`` cell: labels of the
-    standard separated by ``|`` (or ``;`` / ``,`` in older files), compared
-    without case and accents."""
-    categories, unknown = [], []
+    """``(categories, unknown_labels, service_hints)`` of a ``services`` cell:
+    labels of the standard (any version, see ``open_data_vocabulary.csv``)
+    separated by ``|`` (or ``;`` / ``,`` in older files), compared without case
+    and accents. ``service_hints`` are the services of the referential that
+    older labels name precisely."""
+    categories, unknown, hints = [], [], []
+    old_services = vocabulary()["services"]
     for label in MULTI_VALUE_SPLIT.split(value or ""):
         if not label:
             continue
-        category = SERVICE_ALIASES.get(_plain(label))
+        key = _plain(label)
+        category, codes = old_services.get(key, (SERVICE_ALIASES.get(key), ()))
         if category is None:
             if label not in unknown:
                 unknown.append(label)
-        elif category not in categories:
+            continue
+        if category not in categories:
             categories.append(category)
+        hints.extend(code for code in codes if code not in hints)
     categories.sort(key=CATEGORY_ORDER.index)
-    return categories, unknown
+    return categories, unknown, hints
 
 
-def map_services(categories, referential, current_codes=()):
+# Words of the presentation texts that point at one service of the referential
+# (compared on the plain form of the text, as whole words).
+SERVICE_KEYWORDS = {
+    "online_admin_procedure": (
+        "impots",
+        "impot",
+        "caf",
+        "declaration de revenus",
+        "ants",
+        "carte grise",
+        "retraite",
+        "dossier administratif",
+    ),
+    "france_connect": ("franceconnect", "france connect"),
+    "online_health_services": (
+        "sante",
+        "ameli",
+        "cpam",
+        "doctolib",
+        "mon espace sante",
+        "medecin",
+    ),
+    "device_first_steps": ("ordinateur", "souris", "clavier"),
+    "smartphone_first_steps": ("smartphone", "tablette", "telephone portable"),
+    "browse_internet": ("naviguer", "navigateur", "navigation"),
+    "use_email": ("messagerie", "courriel", "courriels", "boite mail"),
+    "scan_and_send_documents": ("scanner", "numeriser", "piece jointe"),
+    "online_job_search": ("emploi", "france travail", "pole emploi", "candidature"),
+    "cv_cover_letter": ("cv", "lettre de motivation"),
+    "online_scams": ("arnaque", "arnaques", "hameconnage", "phishing"),
+    "passwords_identity": ("mot de passe", "mots de passe", "donnees personnelles"),
+    "parents_digital_uses": ("parents", "parentalite", "controle parental"),
+    "school_digital_space": ("ent", "pronote", "espace numerique de travail"),
+    "photos_and_videos": ("photo", "photos", "video", "videos", "montage"),
+    "video_calls": ("visio", "visioconference", "appel video"),
+    "digital_culture": (
+        "culture numerique",
+        "reseaux sociaux",
+        "intelligence artificielle",
+    ),
+    "free_access_computer": ("acces libre", "libre acces", "wifi", "wi fi"),
+    "printing_scanning": ("imprimer", "impression", "photocopie", "photocopies"),
+    "solidarity_equipment": ("reconditionne", "reconditionnes", "prix solidaire"),
+}
+
+
+def propose_services(categories, referential, hints=(), text=""):
+    """Service codes proposed for a venue declaring ``categories``: in each
+    category, the services the row names precisely (``hints``, from older
+    labels) or that its presentation text mentions; the whole category when
+    nothing narrows it down. ``referential`` maps code -> category."""
+    plain = " %s " % _plain(text)
+    mentioned = {
+        code
+        for code, words in SERVICE_KEYWORDS.items()
+        if any(" %s " % word in plain for word in words)
+    }
+    codes = set()
+    for category in categories:
+        in_category = {code for code, cat in referential.items() if cat == category}
+        precise = in_category & (set(hints) | mentioned)
+        codes |= precise or in_category
+    return sorted(codes)
+
+
+def map_services(
+    categories, referential, current_codes=(), hints=(), text="", partial=False
+):
     """Service codes of a venue declaring ``categories``.
 
     ``referential`` maps each service code to its category. A venue that
     already offers services of a declared category keeps exactly those (the
     cooperative may have narrowed them down); a newly declared category brings
-    all its services; categories no longer declared lose theirs.
+    the services proposed for it (:func:`propose_services`); categories no
+    longer declared lose theirs, unless the row had labels that were not
+    recognised (``partial``): an unknown label never takes a service away.
     """
     current_by_category = {}
     for code in current_codes:
         if code in referential:
             current_by_category.setdefault(referential[code], set()).add(code)
+    proposed = set(propose_services(categories, referential, hints, text))
     codes = set()
     for category in categories:
         kept = current_by_category.get(category)
         if kept:
             codes |= kept
         else:
-            codes |= {code for code, cat in referential.items() if cat == category}
+            codes |= {code for code in proposed if referential[code] == category}
+    if partial:
+        codes |= {code for code in current_codes if code in referential}
     return sorted(codes)
 
 
@@ -740,39 +1007,216 @@ def services_cell(categories):
     return "|".join(SERVICE_LABEL_BY_CATEGORY[category] for category in ordered)
 
 
+def product_cells(venue):
+    """The cells of the schema the product owns, from a plain dict with the
+    keys of :class:`VenueRecord` (and ``categories``). Compared at export with
+    the cells as imported (:func:`cells_digest`) to know whether the venue was
+    changed here."""
+    siret = venue.get("siret") or ""
+    street = venue.get("street") or ""
+    cells = {
+        "pivot": siret if stdnum_siret.is_valid(siret) else (venue.get("rna") or ""),
+        "nom": venue.get("name") or "",
+        "commune": venue.get("city") or "",
+        "code_postal": venue.get("zip") or "",
+        # The schema requires an address: a venue known by a place name only
+        # (a hamlet, a mobile venue) is published with that.
+        "adresse": street or venue.get("street2") or venue.get("city") or "",
+        "complement_adresse": venue.get("street2") or "" if street else "",
+        "telephone": normalize_phone(venue.get("phone") or ""),
+        "courriels": venue.get("email") or "",
+        "site_web": venue.get("website") or "",
+        "horaires": venue.get("opening_hours") or "",
+        "services": services_cell(venue.get("categories") or []),
+        "latitude": "",
+        "longitude": "",
+    }
+    latitude, longitude = venue.get("latitude"), venue.get("longitude")
+    if latitude or longitude:
+        cells["latitude"] = format_coordinate(latitude)
+        cells["longitude"] = format_coordinate(longitude)
+    return cells
+
+
+def cells_digest(cells):
+    return hashlib.sha1(
+        json.dumps(cells, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
 def venue_export_row(venue):
     """A row of the schema (dict by column, strings) from a plain dict with
-    the keys of :class:`VenueRecord` plus ``date_maj`` (ISO date) and
-    ``source``."""
-    siret = venue.get("siret") or ""
+    the keys of :class:`VenueRecord` plus ``date_maj`` (ISO date), ``source``
+    and ``extra`` (the columns kept as they came)."""
+    extra = venue.get("extra") or {}
     row = dict.fromkeys(SCHEMA_COLUMNS, "")
+    row.update(product_cells(venue))
     row.update(
         {
             "id": venue["open_data_id"],
-            "pivot": siret if stdnum_siret.is_valid(siret) else UNKNOWN_PIVOT,
-            "nom": venue.get("name") or "",
-            "commune": venue.get("city") or "",
-            "code_postal": venue.get("zip") or "",
-            "adresse": venue.get("street") or "",
-            "complement_adresse": venue.get("street2") or "",
-            "telephone": normalize_phone(venue.get("phone") or ""),
-            "courriels": venue.get("email") or "",
-            "site_web": venue.get("website") or "",
-            "horaires": venue.get("opening_hours") or "",
             "source": venue.get("source") or "",
             "date_maj": venue.get("date_maj") or "",
-            "services": services_cell(venue.get("categories") or []),
         }
     )
-    latitude, longitude = venue.get("latitude"), venue.get("longitude")
-    if latitude or longitude:
-        row["latitude"] = _format_coordinate(latitude)
-        row["longitude"] = _format_coordinate(longitude)
+    if not row["pivot"]:
+        kept = extra.get("pivot", "")
+        row["pivot"] = kept if PIVOT_PATTERN.fullmatch(kept) else UNKNOWN_PIVOT
+    # The whole cells of several addresses, as long as the first one is still
+    # the venue's.
+    for column in ("courriels", "site_web"):
+        whole = [value for value in MULTI_VALUE_SPLIT.split(extra.get(column, ""))]
+        if row[column] and whole and _plain(whole[0]) == _plain(row[column]):
+            row[column] = "|".join(value for value in whole if value)
+    row.update(export_extra_cells(extra))
     return row
 
 
-def _format_coordinate(value):
-    return ("%.6f" % value).rstrip("0").rstrip(".")
+# Columns whose values come from a closed list (their pattern in schema.json).
+ENUMERATED_COLUMNS = {
+    "itinerance": ("Itinérant", "Fixe"),
+    "publics_specifiquement_adresses": (
+        "Jeunes",
+        "Étudiants",
+        "Familles et/ou enfants",
+        "Seniors",
+        "Femmes",
+    ),
+    "prise_en_charge_specifique": (
+        "Surdité",
+        "Handicaps moteurs",
+        "Handicaps mentaux",
+        "Illettrisme",
+        "Langues étrangères (anglais)",
+        "Langues étrangères (autres)",
+        "Déficience visuelle",
+    ),
+    "frais_a_charge": ("Gratuit", "Gratuit sous condition", "Payant"),
+    "dispositif_programmes_nationaux": (
+        "Aidants Connect",
+        "Bibliothèques numérique de référence",
+        "Certification PIX",
+        "Conseillers numériques",
+        "Emmaüs Connect",
+        "France Services",
+        "Grande école du numérique",
+        "La Croix Rouge",
+        "Point d'accès numérique CAF",
+        "Promeneurs du net",
+        "Relais numérique (Emmaüs Connect)",
+    ),
+    "formations_labels": (
+        "Formé à « Mon Espace Santé »",
+        "Formé à « DUPLEX » (illettrisme)",
+        "Arnia/MedNum BFC (Bourgogne-Franche-Comté)",
+        "Collectif ressources et acteurs réemploi (Normandie)",
+        "Étapes numériques(La Poste)",
+        "Fabriques de Territoire",
+        "Les Éclaireurs du numérique (Drôme)",
+        "Mes Papiers (Métropole de Lyon)",
+        "ORDI 3.0",
+        "SUD LABS (PACA)",
+    ),
+    "modalites_acces": (
+        "Se présenter",
+        "Téléphoner",
+        "Contacter par mail",
+        "Prendre un RDV en ligne",
+        "Ce lieu n'accueille pas de public",
+        "Envoyer un mail avec une fiche de prescription",
+    ),
+    "modalites_accompagnement": (
+        "En autonomie",
+        "Accompagnement individuel",
+        "Dans un atelier collectif",
+        "À distance",
+    ),
+}
+CODE_INSEE_PATTERN = re.compile(r"([013-9]\d|2[AB1-9])\d{3}")
+PRESENTATION_RESUME_MAX = 280
+
+
+def _enumerated_values(column, cell):
+    """``[(column, value)]`` of a cell of a closed-list column in the current
+    vocabulary: values of older versions mapped through the table (possibly
+    onto another column), values with no equivalent left out."""
+    allowed = {_plain(value): value for value in ENUMERATED_COLUMNS[column]}
+    old_values = vocabulary()["values"]
+    found = []
+    for piece in re.split(r"\s*[|;]\s*", cell):
+        # Code-made files of 2022 joined values with ",", but old values may
+        # themselves hold a comma: try the whole piece first.
+        for value in [piece] if _known(column, piece) else piece.split(","):
+            value = value.strip()
+            key = _plain(value)
+            if key in allowed:
+                found.append((column, allowed[key]))
+            elif (column, key) in old_values:
+                new_column, new_value = old_values[(column, key)]
+                if new_column:
+                    found.append((new_column, new_value))
+    return found
+
+
+def _known(column, value):
+    key = _plain(value)
+    allowed = {_plain(v) for v in ENUMERATED_COLUMNS[column]}
+    return key in allowed or (column, key) in vocabulary()["values"]
+
+
+def export_extra_cells(extra):
+    """The cells of the columns the product does not use, from the values
+    kept as they came, written as the current schema wants them: older
+    vocabularies mapped, values with no equivalent left out, the summary cut
+    to its maximum length, a code INSEE of the wrong shape left out."""
+    cells = {column: "" for column in EXTRA_COLUMNS}
+    collected = {}
+    for column in EXTRA_COLUMNS:
+        value = (extra.get(column) or "").strip()
+        if not value:
+            continue
+        if column in ENUMERATED_COLUMNS:
+            for target, item in _enumerated_values(column, value):
+                collected.setdefault(target, [])
+                if item not in collected[target]:
+                    collected[target].append(item)
+        elif column == "code_insee":
+            cells[column] = value if CODE_INSEE_PATTERN.fullmatch(value) else ""
+        elif column == "presentation_resume" and len(value) > PRESENTATION_RESUME_MAX:
+            cells[column] = value[: PRESENTATION_RESUME_MAX - 1].rstrip() + "…"
+        else:
+            cells[column] = value
+    for column, items in collected.items():
+        # In the order they came: a round trip gives the cell back as it was.
+        if column in ENUMERATED_COLUMNS:
+            cells[column] = "|".join(items)
+        else:  # free text (autres_formations_labels)
+            kept = [cells[column]] if cells[column] else []
+            cells[column] = "|".join(kept + [i for i in items if i not in kept])
+    return cells
+
+
+def format_coordinate(value):
+    """A coordinate as stored (7 decimals), without trailing zeros."""
+    return ("%.7f" % (value or 0.0)).rstrip("0").rstrip(".")
+
+
+def department_of_zip(zip_code):
+    """The département a postcode belongs to ("33", "2A/2B" as "20", "971")."""
+    if not zip_code:
+        return ""
+    if zip_code[:2] in ("97", "98"):
+        return zip_code[:3]
+    return zip_code[:2]
+
+
+def distance_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    hav = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(hav)))
 
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP
