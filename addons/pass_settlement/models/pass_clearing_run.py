@@ -1,6 +1,8 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import contextvars
 import logging
+from collections import defaultdict
 
 import psycopg2
 from markupsafe import Markup
@@ -43,6 +45,11 @@ CLEARING_GUARDED_FIELDS = frozenset(
 )
 # The period and company of a run that is done no longer change.
 CLEARING_UNTIL_DONE_FIELDS = frozenset({"company_id", "period_start", "period_end"})
+# Set by the run around OCA's create_payment_line_from_move_line: {journal
+# item id: values} the run puts on the payment line of that item (the trusted
+# IBAN, the communication). A context variable, not a context key: nothing
+# sent over RPC sets it.
+_PAYMENT_LINE_VALS = contextvars.ContextVar("pass_payment_line_vals", default=None)
 
 
 class PassClearingRun(models.Model):
@@ -57,9 +64,11 @@ class PassClearingRun(models.Model):
     (``allow_out_payment``) is held back from the payment order, listed on
     the run with the reason, and paid by a later run once its IBAN is
     trusted. The payment order pays exactly the run's lines in state "paid":
-    the payables of the run's remittances and the open payables of earlier
+    the payables of the run's remittances, the open payables of earlier
     remittances due again (held back before, or whose transfer was
-    returned). A period overlapping a finished run of the company is refused.
+    returned) and the funders' end-of-validity refunds still owed to them
+    (same trusted-IBAN rule). A period overlapping a finished run of the
+    company is refused.
 
     A run is all or nothing: its work happens inside one savepoint, so an
     error midway rolls every remittance, entry and payment line of the run
@@ -126,7 +135,8 @@ class PassClearingRun(models.Model):
     amount_paid = fields.Monetary(
         compute="_compute_totals",
         string="Paid",
-        help="Total of the payables put in the run's payment orders.",
+        help="Total put in the run's payment orders: venue payables and "
+        "refunds to funders.",
     )
     amount_paid_again = fields.Monetary(
         compute="_compute_totals",
@@ -134,10 +144,15 @@ class PassClearingRun(models.Model):
         help="Payables of earlier remittances paid by this run (held back "
         "before, or their transfer returned).",
     )
+    amount_refund_paid = fields.Monetary(
+        compute="_compute_totals",
+        string="Of which refunds to funders",
+        help="End-of-validity refunds paid back to funders by this run.",
+    )
     amount_held = fields.Monetary(
         compute="_compute_totals",
         string="Held back",
-        help="Payables left out of the payment order (no trusted IBAN).",
+        help="Payables and refunds left out of the payment order (no trusted IBAN).",
     )
     payment_order_ids = fields.Many2many(
         "account.payment.order",
@@ -205,33 +220,35 @@ class PassClearingRun(models.Model):
                 ["__count", "voucher_count:sum", "amount_total:sum"],
             )
         }
-        lines = {
-            (run.id, state, origin): amount
-            for run, state, origin, amount in self.env[
-                "pass.clearing.run.line"
-            ]._read_group(
-                [("run_id", "in", self.ids)],
-                ["run_id", "state", "origin"],
-                ["amount:sum"],
-            )
-        }
+        lines = defaultdict(float)
+        for run, role, state, origin, amount in self.env[
+            "pass.clearing.run.line"
+        ]._read_group(
+            [("run_id", "in", self.ids)],
+            ["run_id", "role", "state", "origin"],
+            ["amount:sum"],
+        ):
+            lines[run.id, role, state, origin] = amount
+        keys = [
+            (role, origin)
+            for role in ("venue", "funder")
+            for origin in ("run", "earlier")
+        ]
         for run in self:
             run.remittance_count, run.voucher_count, run.amount_total = groups.get(
                 run.id, (0, 0, 0.0)
             )
             # Returned transfers were paid by this run's orders all the same.
             paid = {
-                origin: sum(
-                    lines.get((run.id, state, origin), 0.0)
-                    for state in ("paid", "returned")
-                )
-                for origin in ("run", "earlier")
+                key: lines[run.id, key[0], "paid", key[1]]
+                + lines[run.id, key[0], "returned", key[1]]
+                for key in keys
             }
-            run.amount_paid = paid["run"] + paid["earlier"]
-            run.amount_paid_again = paid["earlier"]
+            run.amount_paid = sum(paid.values())
+            run.amount_paid_again = paid["venue", "earlier"]
+            run.amount_refund_paid = paid["funder", "run"] + paid["funder", "earlier"]
             run.amount_held = sum(
-                lines.get((run.id, "held", origin), 0.0)
-                for origin in ("run", "earlier")
+                lines[run.id, role, "held", origin] for role, origin in keys
             )
 
     @api.depends("payment_order_ids")
@@ -571,8 +588,9 @@ class PassClearingRun(models.Model):
         ]
 
     def _venue_banks(self, venues):
-        """The bank account each venue is paid on, and why the others are
-        held back: ({venue id: res.partner.bank}, {venue id: reason}).
+        """The bank account each venue (or funder owed a refund) is paid on,
+        and why the others are held back: ({partner id: res.partner.bank},
+        {partner id: reason}).
 
         Only an IBAN trusted for outgoing payments (``allow_out_payment``,
         set by a user of "Validate bank account" after checking it) is paid:
@@ -637,11 +655,59 @@ class PassClearingRun(models.Model):
         )
         return lines, {remittance.move_id.id: remittance for remittance in remittances}
 
+    def _due_refunds(self):
+        """The funders' end-of-validity refunds to pay back: the receivable
+        items of the company's posted end-of-validity credit notes (policy
+        "refund") with an amount still owed to the funder (credit left, not
+        offset against an invoice), in no payment order not yet sent to the
+        bank. A refund of an uploaded order that is open again was returned:
+        it is due again.
+
+        The credit note is offset against the funder's invoices it reverses
+        while they are open (``pass.reconciliation._reconcile_open_invoices``),
+        never against its other invoices: a public funder's accountant pays
+        each invoice as it was committed, and a set-off is theirs to decide.
+        An accountant who letters a credit note with another invoice by hand
+        (agreed with the funder) leaves nothing here to pay.
+
+        Returns (journal items, {move id: reconciliation line})."""
+        refund_lines = self.env["pass.reconciliation.line"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("reconciliation_id.state", "=", "done"),
+                ("reconciliation_id.unused_policy", "=", "refund"),
+                (
+                    "move_id.line_ids",
+                    "any",
+                    [
+                        ("account_type", "=", "asset_receivable"),
+                        ("reconciled", "=", False),
+                        ("parent_state", "=", "posted"),
+                    ],
+                ),
+            ]
+        )
+        lines = refund_lines.move_id.filtered(
+            lambda move: move.move_type == "out_refund"
+        ).line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+            and line.parent_state == "posted"
+            and not line.reconciled
+            and line.company_currency_id.compare_amounts(line.amount_residual, 0) < 0
+            and not any(
+                state in PAYMENT_LINE_IN_FLIGHT_STATES
+                for state in line.payment_line_ids.mapped("state")
+            )
+        )
+        return lines, {line.move_id.id: line for line in refund_lines}
+
     def _prepare_payment_order(self, mode):
-        """Pay the due venue payables with a trusted IBAN in one payment
-        order (its SEPA file generated), hold the others back; list both on
-        the run (``line_ids``)."""
-        lines, remittance_by_move = self._due_payables()
+        """Pay the due venue payables and funder refunds with a trusted IBAN
+        in one payment order (its SEPA file generated), hold the others back;
+        list both on the run (``line_ids``)."""
+        payables, remittance_by_move = self._due_payables()
+        refunds, refund_by_move = self._due_refunds()
+        lines = payables | refunds
         paid_on, held = self._venue_banks(lines.partner_id)
         to_pay = lines.filtered(lambda line: line.partner_id.id in paid_on)
         payment_lines = {}
@@ -653,28 +719,45 @@ class PassClearingRun(models.Model):
                     "description": self.name,
                 }
             )
-            vals_list = []
-            for line in to_pay:
-                # OCA's own preparation (amount, currency, partner), with the
-                # trusted IBAN and the remittance number as communication.
-                vals = line._prepare_payment_line_vals(order)
-                vals.update(
-                    {
+            # OCA's own API builds the lines (amount, currency, partner, and
+            # whatever other addons add); the run puts the trusted IBAN and,
+            # as communication, the remittance number or the credit note's.
+            token = _PAYMENT_LINE_VALS.set(
+                {
+                    line.id: {
                         "partner_bank_id": paid_on[line.partner_id.id].id,
-                        "communication": remittance_by_move[line.move_id.id].name,
+                        "communication": remittance_by_move[line.move_id.id].name
+                        if line.move_id.id in remittance_by_move
+                        else line.move_id.name,
                         "communication_type": "normal",
                     }
-                )
-                vals_list.append(vals)
-            created = self.env["account.payment.line"].create(vals_list)
-            payment_lines = dict(zip(to_pay.ids, created, strict=True))
+                    for line in to_pay
+                }
+            )
+            try:
+                created = to_pay.create_payment_line_from_move_line(order)
+            finally:
+                _PAYMENT_LINE_VALS.reset(token)
+            payment_lines = {line.move_line_id.id: line for line in created}
             expected = sum(-line.amount_residual for line in to_pay)
             currency = self.company_id.currency_id
+            wrong_bank = created.filtered(
+                lambda line: line.partner_bank_id != paid_on.get(line.partner_id.id)
+            )
+            if wrong_bank or set(payment_lines) != set(to_pay.ids):
+                raise UserError(
+                    self.env._(
+                        "L'ordre de paiement %(order)s ne paie pas exactement les "
+                        "dettes prévues sur les comptes bancaires de confiance.",
+                        order=order.name,
+                    )
+                )
             if currency.compare_amounts(order.total_company_currency, expected):
                 raise UserError(
                     self.env._(
                         "L'ordre de paiement %(order)s (%(total)s) ne correspond pas "
-                        "aux dettes envers les lieux qu'il doit payer (%(expected)s).",
+                        "aux dettes envers les lieux et aux remboursements aux "
+                        "financeurs qu'il doit payer (%(expected)s).",
                         order=order.name,
                         total=format_amount(
                             self.env, order.total_company_currency, currency
@@ -686,24 +769,38 @@ class PassClearingRun(models.Model):
             order.open2generated()
             with guarded_write():
                 self.payment_order_ids = [fields.Command.link(order.id)]
-        self._record_lines(lines, remittance_by_move, paid_on, held, payment_lines)
+        self._record_lines(
+            lines,
+            {**remittance_by_move, **refund_by_move},
+            paid_on,
+            held,
+            payment_lines,
+        )
 
-    def _record_lines(self, lines, remittance_by_move, paid_on, held, payment_lines):
-        """List on the run every due payable it paid or held back; the lines
-        of earlier runs for the same payables point to this run."""
+    def _record_lines(self, lines, origin_by_move, paid_on, held, payment_lines):
+        """List on the run every due payable or refund it paid or held back;
+        the lines of earlier runs for the same items point to this run.
+
+        ``origin_by_move``: {move id: pass.remittance (venue payable) or
+        pass.reconciliation.line (funder refund)}."""
         Line = self.env["pass.clearing.run.line"]
         existing = {line.move_line_id.id: line for line in self.line_ids}
+        # Earlier runs' lines of these items (any state).
+        earlier_lines = Line.search(
+            [("move_line_id", "in", lines.ids), ("run_id", "!=", self.id)]
+        )
+        listed_before = set(earlier_lines.move_line_id.ids)
         vals_list = []
         with guarded_write():
             for line in lines:
-                remittance = remittance_by_move[line.move_id.id]
-                venue_id = line.partner_id.id
+                origin = origin_by_move[line.move_id.id]
+                partner_id = line.partner_id.id
                 vals = {
                     "amount": -line.amount_residual,
-                    "state": "paid" if venue_id in paid_on else "held",
-                    "reason": held.get(venue_id, False),
-                    "partner_bank_id": paid_on[venue_id].id
-                    if venue_id in paid_on
+                    "state": "paid" if partner_id in paid_on else "held",
+                    "reason": held.get(partner_id, False),
+                    "partner_bank_id": paid_on[partner_id].id
+                    if partner_id in paid_on
                     else False,
                     "payment_line_id": payment_lines[line.id].id
                     if line.id in payment_lines
@@ -712,27 +809,31 @@ class PassClearingRun(models.Model):
                 if line.id in existing:
                     existing[line.id].write(vals)
                     continue
+                if origin._name == "pass.remittance":
+                    vals.update(
+                        role="venue",
+                        remittance_id=origin.id,
+                        origin="run" if origin.clearing_run_id == self else "earlier",
+                    )
+                else:
+                    vals.update(
+                        role="funder",
+                        reconciliation_id=origin.reconciliation_id.id,
+                        origin="earlier" if line.id in listed_before else "run",
+                    )
                 vals_list.append(
                     {
                         **vals,
                         "run_id": self.id,
-                        "venue_id": venue_id,
+                        "venue_id": partner_id,
                         "move_line_id": line.id,
-                        "remittance_id": remittance.id,
-                        "origin": "run"
-                        if remittance.clearing_run_id == self
-                        else "earlier",
                     }
                 )
             Line.create(vals_list)
-            # Earlier runs' lines of these payables now point to this run: held
+            # Earlier runs' lines of these items now point to this run: held
             # there, carried here; paid there yet due again, returned.
-            earlier = Line.search(
-                [
-                    ("move_line_id", "in", lines.ids),
-                    ("run_id", "!=", self.id),
-                    ("state", "in", ("held", "paid", "returned")),
-                ]
+            earlier = earlier_lines.filtered(
+                lambda line: line.state in ("held", "paid", "returned")
             )
             earlier.filtered(lambda line: line.state == "held").write(
                 {"state": "carried", "later_run_id": self.id}
@@ -741,7 +842,7 @@ class PassClearingRun(models.Model):
                 {"state": "returned", "later_run_id": self.id}
             )
             self.skipped_venue_ids = self.line_ids.filtered(
-                lambda line: line.state == "held"
+                lambda line: line.state == "held" and line.role == "venue"
             ).venue_id
 
     def _summary(self):
@@ -749,7 +850,13 @@ class PassClearingRun(models.Model):
         line), from its remittances, lines and payment orders."""
         self.ensure_one()
         self.invalidate_recordset(
-            ["amount_total", "amount_paid", "amount_paid_again", "amount_held"]
+            [
+                "amount_total",
+                "amount_paid",
+                "amount_paid_again",
+                "amount_refund_paid",
+                "amount_held",
+            ]
         )
         currency = self.company_id.currency_id
 
@@ -779,16 +886,32 @@ class PassClearingRun(models.Model):
                     end=format_date(self.env, self.period_end),
                 )
             )
-        paid = self.line_ids.filtered(lambda line: line.state in ("paid", "returned"))
+        venue_lines = self.line_ids.filtered(lambda line: line.role == "venue")
+        refund_lines = self.line_ids - venue_lines
+        paid = venue_lines.filtered(lambda line: line.state in ("paid", "returned"))
         if paid:
             parts.append(
                 self.env._(
                     "Payé par %(orders)s : %(amount)s à %(venues)s lieu(x), dont "
                     "%(again)s de dettes antérieures à nouveau dues.",
                     orders=", ".join(self.payment_order_ids.mapped("name")),
-                    amount=money(self.amount_paid),
+                    amount=money(sum(paid.mapped("amount"))),
                     venues=len(paid.venue_id),
                     again=money(self.amount_paid_again),
+                )
+            )
+        refunded = refund_lines.filtered(
+            lambda line: line.state in ("paid", "returned")
+        )
+        if refunded:
+            parts.append(
+                self.env._(
+                    "Remboursements de fin de validité versés par %(orders)s : "
+                    "%(amount)s à %(funders)s financeur(s) (avoirs %(credit_notes)s).",
+                    orders=", ".join(self.payment_order_ids.mapped("name")),
+                    amount=money(self.amount_refund_paid),
+                    funders=len(refunded.venue_id),
+                    credit_notes=", ".join(refunded.move_id.mapped("name")),
                 )
             )
         reasons = dict(
@@ -796,21 +919,51 @@ class PassClearingRun(models.Model):
             ._fields["reason"]
             ._description_selection(self.env)
         )
-        held = self.line_ids.filtered(lambda line: line.state == "held")
+
+        def held_list(held):
+            return ", ".join(
+                f"{partner.name} ({reasons[held_lines[0].reason]})"
+                for partner, held_lines in sorted(
+                    held.grouped("venue_id").items(),
+                    key=lambda item: item[0].name,
+                )
+            )
+
+        held = venue_lines.filtered(lambda line: line.state == "held")
         if held:
             parts.append(
                 self.env._(
                     "Retenus, non payés (%(amount)s) : %(venues)s. Leur créance est "
                     "comptabilisée ; ils seront payés par la prochaine compensation "
                     "une fois leur IBAN vérifié (compte bancaire « de confiance »).",
-                    amount=money(self.amount_held),
-                    venues=", ".join(
-                        f"{venue.name} ({reasons[held_lines[0].reason]})"
-                        for venue, held_lines in sorted(
-                            held.grouped("venue_id").items(),
-                            key=lambda item: item[0].name,
-                        )
-                    ),
+                    amount=money(sum(held.mapped("amount"))),
+                    venues=held_list(held),
+                )
+            )
+        held = refund_lines.filtered(lambda line: line.state == "held")
+        if held:
+            parts.append(
+                self.env._(
+                    "Remboursements retenus, non versés (%(amount)s) : "
+                    "%(funders)s. Ils seront versés par la prochaine compensation "
+                    "une fois l'IBAN du financeur vérifié (compte bancaire « de "
+                    "confiance »).",
+                    amount=money(sum(held.mapped("amount"))),
+                    funders=held_list(held),
                 )
             )
         return "\n".join(parts)
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    def _prepare_payment_line_vals(self, payment_order):
+        """OCA's payment line values, with what a clearing run decided for
+        this item (the trusted IBAN, the communication) while it creates its
+        payment lines through ``create_payment_line_from_move_line``."""
+        vals = super()._prepare_payment_line_vals(payment_order)
+        overrides = _PAYMENT_LINE_VALS.get()
+        if overrides and self.id in overrides:
+            vals.update(overrides[self.id])
+        return vals

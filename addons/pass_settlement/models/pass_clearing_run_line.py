@@ -13,15 +13,26 @@ HOLD_REASONS = [
 ]
 
 
+# Who a run line pays: a venue (its remittance payable) or a funder (the
+# end-of-validity refund owed to it).
+LINE_ROLES = [
+    ("venue", "Venue payable"),
+    ("funder", "Refund to a funder"),
+]
+
+
 class PassClearingRunLine(models.Model):
-    """One venue payable a clearing run dealt with: paid in the run's payment
-    order, or held back (and why). A run's payment order pays exactly its
-    lines in state "paid": the payables of the run's own remittances and the
-    open payables of earlier remittances due again (held back before, or
-    whose transfer was returned)."""
+    """One item a clearing run dealt with: paid in the run's payment order, or
+    held back (and why). Either a venue payable (``role`` venue: the payable
+    of a remittance) or a refund owed to a funder (``role`` funder: the
+    receivable item of an end-of-validity credit note still owed to it). A
+    run's payment order pays exactly its lines in state "paid": the payables
+    of the run's own remittances, the open payables of earlier remittances
+    due again (held back before, or whose transfer was returned) and the
+    funders' open refunds."""
 
     _name = "pass.clearing.run.line"
-    _description = "Venue payable of a clearing run"
+    _description = "Venue payable or funder refund of a clearing run"
     _inherit = ["pass.guarded.mixin"]
     _order = "run_id desc, state, venue_id, id"
     _check_company_auto = True
@@ -38,12 +49,27 @@ class PassClearingRunLine(models.Model):
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     period_end = fields.Date(related="run_id.period_end")
+    role = fields.Selection(
+        LINE_ROLES,
+        string="Kind",
+        required=True,
+        readonly=True,
+        default="venue",
+        index=True,
+    )
     venue_id = fields.Many2one(
-        "res.partner", string="Venue", required=True, readonly=True, index=True
+        "res.partner",
+        string="Payee",
+        required=True,
+        readonly=True,
+        index=True,
+        help="The venue paid, or the funder refunded.",
     )
     move_line_id = fields.Many2one(
         "account.move.line",
-        string="Venue payable",
+        string="Journal item",
+        help="The venue's payable, or the funder's receivable item of its "
+        "end-of-validity credit note.",
         required=True,
         readonly=True,
         ondelete="restrict",
@@ -54,13 +80,21 @@ class PassClearingRunLine(models.Model):
     remittance_id = fields.Many2one(
         "pass.remittance", string="Remittance", readonly=True, index="btree_not_null"
     )
+    reconciliation_id = fields.Many2one(
+        "pass.reconciliation",
+        string="End-of-validity reconciliation",
+        readonly=True,
+        index="btree_not_null",
+        help="On a refund line: the reconciliation whose credit note is paid.",
+    )
     origin = fields.Selection(
         [("run", "This run"), ("earlier", "Due again")],
         required=True,
         readonly=True,
-        help="This run: the payable of one of the run's remittances. Due again: "
-        "the open payable of an earlier remittance (held back before, or its "
-        "transfer returned).",
+        help="This run: the payable of one of the run's remittances, or a "
+        "refund listed for the first time. Due again: the open payable of an "
+        "earlier remittance or a refund listed by an earlier run (held back "
+        "before, or its transfer returned).",
     )
     amount = fields.Monetary(readonly=True, help="Amount owed when the run ran.")
     state = fields.Selection(
@@ -96,16 +130,18 @@ class PassClearingRunLine(models.Model):
         (
             "run_move_line_unique",
             "unique(run_id, move_line_id)",
-            "A clearing run lists a venue payable once.",
+            "A clearing run lists a journal item once.",
         ),
     ]
 
     _pass_guarded_fields = frozenset(
         {
             "run_id",
+            "role",
             "venue_id",
             "move_line_id",
             "remittance_id",
+            "reconciliation_id",
             "origin",
             "amount",
             "state",
@@ -119,7 +155,8 @@ class PassClearingRunLine(models.Model):
     def action_record_return(self):
         """The bank returned (rejected) these transfers: reverse each payment's
         entry (the posted entry stays, as the audit trail wants), which
-        reopens the venue's payable; the next clearing run pays it again."""
+        reopens the venue's payable or the funder's refund; the next clearing
+        run pays it again."""
         self.run_id._check_clearing_rights()
         payments = self.env["account.payment"]
         for line in self:
@@ -158,14 +195,27 @@ class PassClearingRunLine(models.Model):
                 {"state": "returned"}
             )
         for run in self.run_id:
-            venues = self.filtered(lambda line, r=run: line.run_id == r).venue_id
-            run._message_log(
-                body=self.env._(
-                    "Virement rejeté par la banque, enregistré par %(user)s : "
-                    "%(venues)s. La dette envers ces lieux est rouverte ; la "
-                    "prochaine compensation la paiera.",
-                    user=self.env.user.name,
-                    venues=", ".join(venues.mapped("name")),
+            run_lines = self.filtered(lambda line, r=run: line.run_id == r)
+            venues = run_lines.filtered(lambda line: line.role == "venue").venue_id
+            funders = run_lines.filtered(lambda line: line.role == "funder").venue_id
+            if venues:
+                run._message_log(
+                    body=self.env._(
+                        "Virement rejeté par la banque, enregistré par %(user)s : "
+                        "%(venues)s. La dette envers ces lieux est rouverte ; la "
+                        "prochaine compensation la paiera.",
+                        user=self.env.user.name,
+                        venues=", ".join(venues.mapped("name")),
+                    )
                 )
-            )
+            if funders:
+                run._message_log(
+                    body=self.env._(
+                        "Virement de remboursement rejeté par la banque, enregistré "
+                        "par %(user)s : %(funders)s. Le remboursement est de "
+                        "nouveau dû ; la prochaine compensation le paiera.",
+                        user=self.env.user.name,
+                        funders=", ".join(funders.mapped("name")),
+                    )
+                )
         return True

@@ -197,7 +197,15 @@ class PassReconciliation(models.Model):
 
     def _reconcile_open_invoices(self, credit_notes):
         """A credit note reverses the funder's invoices it comes from: where
-        those are still open, match them like Odoo's own reversal does."""
+        those are still open, match them like Odoo's own reversal does.
+
+        Never with the funder's other open invoices: a public funder's
+        accountant pays each invoice as it was committed (Chorus Pro attaches
+        the credit note to the invoice it reverses), and a set-off is theirs
+        to agree to. What is left of the credit note is owed to the funder
+        and paid back by the next clearing run, by transfer to its trusted
+        IBAN (``pass.clearing.run._due_refunds``); a set-off agreed with the
+        funder is lettered by hand, and then nothing is left to pay."""
         for credit_note in credit_notes:
             invoices = credit_note.invoice_line_ids.pass_origin_line_id.move_id
             receivable = (credit_note | invoices).line_ids.filtered(

@@ -15,13 +15,26 @@ class PassFunderReport(models.Model):
         """The funder's money for ``programs``, from the first entry to today,
         the same figures as its statement: ``invoiced`` (face value part),
         ``received`` (what it actually paid of it), ``due`` (invoiced and not
-        paid yet), ``spent`` (paid to venues for passes used), ``refunded``
-        (refunded or retained at the end of validity) and ``held`` (received
-        - spent - refunded: its balance on the funders' money account once
-        its invoices are paid)."""
+        paid yet nor offset by a refund), ``spent`` (paid to venues for
+        passes used), ``refunded`` (refunded or retained at the end of
+        validity), of the refunds ``refund_paid`` (paid back by transfer)
+        and ``refund_due`` (still owed to the funder), ``to_invoice``
+        (settled for it before being invoiced, still to invoice) and
+        ``held`` (received - spent - refunded: its balance on the funders'
+        money account once its invoices are paid)."""
         res = super()._funder_money(funder, programs)
         today = fields.Date.context_today(self)
-        keys = ("invoiced", "received", "due", "spent", "refunded", "held")
+        keys = (
+            "invoiced",
+            "received",
+            "due",
+            "spent",
+            "refunded",
+            "refund_paid",
+            "refund_due",
+            "to_invoice",
+            "held",
+        )
         totals = dict.fromkeys(keys, 0.0)
         known = False
         for company, company_programs in programs.grouped("company_id").items():
@@ -36,6 +49,9 @@ class PassFunderReport(models.Model):
             totals["due"] += figures["due"]
             totals["spent"] += figures["settled"]
             totals["refunded"] += figures["refunded"] + figures["retained"]
+            totals["refund_paid"] += figures["refund_paid"]
+            totals["refund_due"] += figures["refund_due"]
+            totals["to_invoice"] += figures["to_invoice"]
             totals["held"] += figures["held"]
         if known:
             res.update(totals)

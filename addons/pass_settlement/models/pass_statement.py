@@ -1,10 +1,11 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Statements for a period: a funder's (invoiced, paid by the funder, passes
-redeemed, settled to venues, refunded or retained, still held) and a venue's (passes
-redeemed, remitted, paid). The money figures come from the ledger (the
-funders' money account and the venues' payables), so a statement always
-agrees with what the accountant sees."""
+redeemed, settled to venues, refunded or retained and how the refunds were
+paid back, still held) and a venue's (passes redeemed, remitted, paid). The
+money figures come from the ledger (the funders' money account and "to
+invoice" receivable, their credit notes, the venues' payables), so a
+statement always agrees with what the accountant sees."""
 
 from collections import defaultdict
 
@@ -31,25 +32,36 @@ class PassStatement(models.AbstractModel):
         """Per programme of the funder, over the period, the face value part
         of the funder's money (its fees are not there):
 
-        - invoiced: posted invoices minus credit notes on them;
+        - invoiced: posted invoices minus credit notes on them (also the
+          invoices of passes settled before being invoiced, on 4181);
         - paid: the part of those invoices the funder actually paid (matched
           with a payment; a credit note or a reversal is no payment), pro
-          rata of each invoice's total; ``due`` = invoiced - paid, what the
-          funder still owes;
+          rata of each invoice's total; ``refund_offset``: its end-of-validity
+          refunds offset against its invoices (matched with them);
+          ``due`` = invoiced - paid - refund_offset, what the funder still
+          owes;
         - settled: its share of the passes remitted to venues (remittance
-          entries, minus their reversals);
-        - refunded / retained at the end of validity;
+          entries, minus their reversals), of which ``settled_to_invoice``
+          on the "to invoice" receivable (4181: passes of books never
+          invoiced to it); ``to_invoice``: what is left on 4181 at the end
+          (settled, not invoiced yet);
+        - refunded / retained at the end of validity; of the refunds,
+          ``refund_paid`` paid back to the funder (credit note matched with
+          an outgoing payment) and ``refund_due`` still owed to it at the end
+          (neither offset nor paid back);
         - other entries on its part of the funders' money account;
-        - held = paid + other - settled - refunded - retained, at the start
-          (``opening``) and at the end of the period. Once the funder has
-          paid all its invoices, ``held`` is its balance on the funders'
-          money account (467)."""
+        - held = paid + refund_offset + other - settled - refunded -
+          retained, at the start (``opening``) and at the end of the period.
+          Once the funder has paid all its invoices, ``held`` is its balance
+          on the funders' money account (467) and "to invoice" receivable
+          (4181), the same figure as the ledger check's."""
         company = company or self.env.company
         partner = partner.commercial_partner_id
         currency = company.currency_id
         date_from = fields.Date.to_date(date_from)
         date_to = fields.Date.to_date(date_to)
         liability = company.pass_liability_account_id
+        to_invoice = company.pass_to_invoice_account_id
         programs = program or self.env["pass.program"].search(
             [
                 ("funding_ids.partner_id", "=", partner.id),
@@ -57,68 +69,21 @@ class PassStatement(models.AbstractModel):
             ]
         )
         AML = self.env["account.move.line"]
-        # One grouped query: the funder's 467 lines up to the end of the
-        # period, per programme and entry.
+        # One grouped query: the funder's 467 and 4181 lines up to the end of
+        # the period, per programme, entry and account.
         groups = AML._read_group(
             [
-                ("account_id", "=", liability.id),
+                ("account_id", "in", (liability | to_invoice).ids),
                 ("partner_id", "=", partner.id),
                 ("parent_state", "=", "posted"),
                 ("company_id", "=", company.id),
                 ("pass_program_id", "in", programs.ids),
                 ("date", "<=", date_to),
             ],
-            ["pass_program_id", "move_id"],
+            ["pass_program_id", "move_id", "account_id"],
             ["balance:sum", "pass_voucher_count:sum"],
         )
-        moves = self.env["account.move"].union(*(m for _p, m, *_rest in groups))
-        remittance_moves = set(
-            self.env["pass.remittance"]
-            .search([("move_id", "in", moves.ids)])
-            .move_id.ids
-        )
-        reconciliation_moves = set(
-            self.env["pass.reconciliation.line"]
-            .search([("move_id", "in", moves.ids)])
-            .move_id.ids
-        )
-        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
-        paid_parts = self._funder_paid_parts(invoices)
-        # before / in the period, per programme and figure
-        figures = {
-            "before": defaultdict(lambda: defaultdict(float)),
-            "period": defaultdict(lambda: defaultdict(float)),
-        }
-        for prog, move, balance, count in groups:
-            amount = -balance  # credit on the liability: money of the funder
-            if move.move_type == "out_invoice":
-                kind = "invoiced"
-            elif move.id in reconciliation_moves:
-                kind = "refunded" if move.move_type == "out_refund" else "retained"
-            elif move.move_type == "out_refund":
-                kind = "invoiced"  # a credit note on an invoice
-                count = -count
-            elif (
-                move.id in remittance_moves
-                or move.reversed_entry_id.id in remittance_moves
-            ):
-                kind = "settled"
-                if move.id not in remittance_moves:
-                    count = -count
-            else:
-                kind = "other"
-            sign = 1 if kind in ("invoiced", "other") else -1
-            bucket = "before" if move.date < date_from else "period"
-            figures[bucket][prog][kind] += sign * amount
-            figures[bucket][prog][kind + "_count"] += count
-            if kind == "invoiced" and move.move_type == "out_invoice":
-                total = move.amount_total_signed
-                for paid_on, paid in paid_parts.get(move.id, ()):
-                    if paid_on > date_to or not total:
-                        continue
-                    part = amount * paid / total
-                    paid_bucket = "before" if paid_on < date_from else "period"
-                    figures[paid_bucket][prog]["paid"] += part
+        figures = self._funder_figures(groups, company, date_from, date_to)
         # Passes redeemed in the period, on books invoiced to this funder.
         books = self.env["pass.book"]
         for (_prog, funder), per_line in funder_books(self.env, programs).items():
@@ -140,56 +105,20 @@ class PassStatement(models.AbstractModel):
         )
         rows = []
         for prog in programs.sorted(lambda p: (p.date_start, p.id)):
-            parts = dict(prog._pass_funder_cents()) if prog.funding_ids else {}
-            unit = parts.get(partner, 0) * prog.currency_id.rounding
-            before = figures["before"].get(prog, {})
-            fig = figures["period"].get(prog, {})
-            row = {
-                "program": prog,
-                "share": sum(
-                    prog.funding_ids.filtered(lambda f: f.partner_id == partner).mapped(
-                        "share"
-                    )
-                ),
-                "unit": unit,
-                "redeemed_count": redeemed.get(prog, 0),
-                "redeemed": currency.round(unit * redeemed.get(prog, 0)),
-            }
-            for key in ("invoiced", "settled", "refunded", "retained", "other"):
-                row[key] = currency.round(fig.get(key, 0.0))
-                row[key + "_count"] = int(fig.get(key + "_count", 0))
-            row.pop("other_count")
-            # Never more paid than invoiced (a credit note on a paid invoice
-            # is owed back to the funder, not held for it).
-            invoiced_before = before.get("invoiced", 0.0)
-            invoiced_end = invoiced_before + fig.get("invoiced", 0.0)
-            paid_before = currency.round(
-                min(before.get("paid", 0.0), max(invoiced_before, 0.0))
-            )
-            paid_end = currency.round(
-                min(before.get("paid", 0.0) + fig.get("paid", 0.0), invoiced_end)
-            )
-            row["paid"] = currency.round(paid_end - paid_before)
-            row["due"] = currency.round(invoiced_end - paid_end)
-            row["opening"] = currency.round(
-                paid_before
-                + before.get("other", 0.0)
-                - before.get("settled", 0.0)
-                - before.get("refunded", 0.0)
-                - before.get("retained", 0.0)
-            )
-            row["held"] = currency.round(
-                row["opening"]
-                + row["paid"]
-                + row["other"]
-                - row["settled"]
-                - row["refunded"]
-                - row["retained"]
-            )
+            row = self._funder_row(prog, partner, figures, redeemed, currency)
             if (
                 any(
                     row[k]
-                    for k in ("opening", "invoiced", "held", "due", "redeemed_count")
+                    for k in (
+                        "opening",
+                        "invoiced",
+                        "held",
+                        "due",
+                        "redeemed_count",
+                        "refund_due",
+                        "refund_paid",
+                        "to_invoice",
+                    )
                 )
                 or program
             ):
@@ -204,8 +133,14 @@ class PassStatement(models.AbstractModel):
             "redeemed_count",
             "settled",
             "settled_count",
+            "settled_to_invoice",
+            "settled_to_invoice_count",
+            "to_invoice",
             "refunded",
             "refunded_count",
+            "refund_offset",
+            "refund_paid",
+            "refund_due",
             "retained",
             "retained_count",
             "other",
@@ -223,6 +158,154 @@ class PassStatement(models.AbstractModel):
             "rows": rows,
             "totals": totals,
         }
+
+    @api.model
+    def _funder_figures(self, groups, company, date_from, date_to):
+        """{"before"|"period"|"end": {programme: {figure: amount}}} from the
+        grouped journal items of a funder's statement (see
+        ``_funder_statement``)."""
+        to_invoice = company.pass_to_invoice_account_id
+        moves = self.env["account.move"].union(*(m for _p, m, *_rest in groups))
+        remittance_moves = set(
+            self.env["pass.remittance"]
+            .search([("move_id", "in", moves.ids)])
+            .move_id.ids
+        )
+        reconciliation_moves = set(
+            self.env["pass.reconciliation.line"]
+            .search([("move_id", "in", moves.ids)])
+            .move_id.ids
+        )
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        paid_parts = self._funder_paid_parts(invoices)
+        refund_parts = self._funder_refund_parts(
+            moves.filtered(
+                lambda m: m.move_type == "out_refund" and m.id in reconciliation_moves
+            )
+        )
+        # before / in the period, per programme and figure
+        figures = {
+            "before": defaultdict(lambda: defaultdict(float)),
+            "period": defaultdict(lambda: defaultdict(float)),
+            "end": defaultdict(lambda: defaultdict(float)),
+        }
+        for prog, move, account, balance, count in groups:
+            bucket = "before" if move.date < date_from else "period"
+            if account == to_invoice:
+                # Debit on 4181: passes settled not invoiced yet.
+                figures["end"][prog]["to_invoice"] += balance
+            amount = -balance  # credit on the liability: money of the funder
+            if move.move_type == "out_invoice":
+                kind = "invoiced"
+            elif move.id in reconciliation_moves:
+                kind = "refunded" if move.move_type == "out_refund" else "retained"
+            elif move.move_type == "out_refund":
+                kind = "invoiced"  # a credit note on an invoice
+                count = -count
+            elif (
+                move.id in remittance_moves
+                or move.reversed_entry_id.id in remittance_moves
+            ):
+                kind = "settled"
+                if move.id not in remittance_moves:
+                    count = -count
+            else:
+                kind = "other"
+            sign = 1 if kind in ("invoiced", "other") else -1
+            figures[bucket][prog][kind] += sign * amount
+            figures[bucket][prog][kind + "_count"] += count
+            if kind == "settled" and account == to_invoice:
+                figures[bucket][prog]["settled_to_invoice"] += sign * amount
+                figures[bucket][prog]["settled_to_invoice_count"] += count
+            for paid_on, part_kind, part in refund_parts.get(move.id, ()):
+                if paid_on > date_to:
+                    continue
+                part_bucket = "before" if paid_on < date_from else "period"
+                figures[part_bucket][prog][part_kind] += part
+            if kind == "invoiced" and move.move_type == "out_invoice":
+                total = move.amount_total_signed
+                for paid_on, paid in paid_parts.get(move.id, ()):
+                    if paid_on > date_to or not total:
+                        continue
+                    part = amount * paid / total
+                    paid_bucket = "before" if paid_on < date_from else "period"
+                    figures[paid_bucket][prog]["paid"] += part
+        return figures
+
+    @api.model
+    def _funder_row(self, prog, partner, figures, redeemed, currency):
+        """One programme's row of a funder's statement."""
+        parts = dict(prog._pass_funder_cents()) if prog.funding_ids else {}
+        unit = parts.get(partner, 0) * prog.currency_id.rounding
+        before = figures["before"].get(prog, {})
+        fig = figures["period"].get(prog, {})
+        row = {
+            "program": prog,
+            "share": sum(
+                prog.funding_ids.filtered(lambda f: f.partner_id == partner).mapped(
+                    "share"
+                )
+            ),
+            "unit": unit,
+            "redeemed_count": redeemed.get(prog, 0),
+            "redeemed": currency.round(unit * redeemed.get(prog, 0)),
+        }
+        for key in (
+            "invoiced",
+            "settled",
+            "settled_to_invoice",
+            "refunded",
+            "retained",
+            "other",
+        ):
+            row[key] = currency.round(fig.get(key, 0.0))
+            row[key + "_count"] = int(fig.get(key + "_count", 0))
+        row.pop("other_count")
+
+        def until_end(key, before=before, fig=fig):
+            return before.get(key, 0.0) + fig.get(key, 0.0)
+
+        # Never more paid than invoiced, less what the end-of-validity
+        # refunds offset (a credit note on a paid invoice is owed back to
+        # the funder, not held for it).
+        offset_before = before.get("refund_offset", 0.0)
+        offset_end = until_end("refund_offset")
+        invoiced_before = before.get("invoiced", 0.0)
+        invoiced_end = until_end("invoiced")
+        paid_before = currency.round(
+            min(before.get("paid", 0.0), max(invoiced_before - offset_before, 0.0))
+        )
+        paid_end = currency.round(
+            min(until_end("paid"), max(invoiced_end - offset_end, 0.0))
+        )
+        row["paid"] = currency.round(paid_end - paid_before)
+        row["refund_offset"] = currency.round(offset_end - offset_before)
+        row["due"] = currency.round(invoiced_end - paid_end - offset_end)
+        row["refund_paid"] = currency.round(fig.get("refund_paid", 0.0))
+        row["refund_due"] = currency.round(
+            until_end("refunded") - offset_end - until_end("refund_paid")
+        )
+        row["to_invoice"] = currency.round(
+            figures["end"].get(prog, {}).get("to_invoice", 0.0)
+        )
+        row["opening"] = currency.round(
+            paid_before
+            + offset_before
+            + before.get("other", 0.0)
+            - before.get("settled", 0.0)
+            - before.get("refunded", 0.0)
+            - before.get("retained", 0.0)
+        )
+        row["held"] = currency.round(
+            row["opening"]
+            + row["paid"]
+            + row["refund_offset"]
+            + row["other"]
+            - row["settled"]
+            - row["refunded"]
+            - row["retained"]
+        )
+        return row
 
     @api.model
     def _funder_paid_parts(self, invoices):
@@ -258,6 +341,52 @@ class PassStatement(models.AbstractModel):
         res = defaultdict(list)
         for move_id, paid_on, amount in self.env.cr.fetchall():
             res[move_id].append((paid_on, amount))
+        return res
+
+    @api.model
+    def _funder_refund_parts(self, credit_notes):
+        """{credit note id: [(date, kind, amount)]}: how each end-of-validity
+        credit note was settled with the funder, in company currency, dated
+        when it was matched: ``refund_offset`` (matched with one of its
+        invoices) or ``refund_paid`` (matched with an outgoing payment; the
+        reversal of a payment, e.g. a returned transfer, pays nothing back).
+        One grouped query."""
+        if not credit_notes:
+            return {}
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move.line"].flush_model(
+            ["move_id", "display_type", "parent_state"]
+        )
+        self.env["account.move"].flush_model(
+            ["move_type", "reversed_entry_id", "state"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT refund.move_id, part.max_date,
+                       CASE WHEN other_move.move_type = 'entry'
+                            THEN 'refund_paid' ELSE 'refund_offset' END,
+                       SUM(part.amount)
+                  FROM account_partial_reconcile part
+                  JOIN account_move_line refund ON refund.id = part.credit_move_id
+                  JOIN account_move_line other ON other.id = part.debit_move_id
+                  JOIN account_move other_move ON other_move.id = other.move_id
+                 WHERE refund.move_id IN %(credit_notes)s
+                   AND refund.display_type = 'payment_term'
+                   AND other_move.state = 'posted'
+                   AND (
+                        other_move.move_type = 'out_invoice'
+                        OR (other_move.move_type = 'entry'
+                            AND other_move.reversed_entry_id IS NULL)
+                   )
+                 GROUP BY refund.move_id, part.max_date, other_move.move_type
+                """,
+                credit_notes=tuple(credit_notes.ids),
+            )
+        )
+        res = defaultdict(list)
+        for move_id, matched_on, kind, amount in self.env.cr.fetchall():
+            res[move_id].append((matched_on, kind, amount))
         return res
 
     # ------------------------------------------------------------------ venue

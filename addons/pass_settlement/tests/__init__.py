@@ -8,6 +8,7 @@ from . import (
     test_ledger_check,
     test_lifecycle,
     test_paris_time,
+    test_refund_payment,
     test_remittance_guard,
     test_remittance_reversal,
     test_security_settlement,
