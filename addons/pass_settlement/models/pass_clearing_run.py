@@ -557,7 +557,24 @@ class PassClearingRun(models.Model):
                     journal=journal.display_name,
                 )
             )
+        holder = journal.bank_account_id.partner_id
+        if self._pass_needs_town(mode) and holder.country_id and not holder.city:
+            raise UserError(
+                self.env._(
+                    "L'adresse de %(holder)s, titulaire du compte d'où partent les "
+                    "virements, n'a pas de ville : le format SEPA pain.001.001.09 "
+                    "l'exige. Renseignez-la.",
+                    holder=holder.display_name,
+                )
+            )
         return mode
+
+    @api.model
+    def _pass_needs_town(self, mode):
+        """SEPA pain.001.001.09 requires the town of every party with an
+        address (OCA refuses the file otherwise)."""
+        version = mode.payment_method_id.pain_version or ""
+        return version.startswith("pain.001.001.09")
 
     def _venues_to_clear(self):
         """Venues with unsettled redeemed passes of the period (in no
@@ -606,12 +623,16 @@ class PassClearingRun(models.Model):
         by_partner = {}
         for bank in banks:
             by_partner.setdefault(bank.partner_id.id, []).append(bank)
+        needs_town = self._pass_needs_town(self.company_id.pass_venue_payment_mode_id)
         paid_on, held = {}, {}
         for venue in venues:
             accounts = by_partner.get(venue.commercial_partner_id.id, [])
             ibans = [bank for bank in accounts if bank.acc_type == "iban"]
             trusted = [bank for bank in ibans if bank.allow_out_payment]
-            if trusted:
+            if trusted and needs_town and venue.country_id and not venue.city:
+                # The bank file would be refused as a whole: hold this one.
+                held[venue.id] = "no_city"
+            elif trusted:
                 paid_on[venue.id] = trusted[0]
             elif ibans:
                 held[venue.id] = "untrusted"

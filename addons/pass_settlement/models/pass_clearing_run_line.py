@@ -10,6 +10,7 @@ HOLD_REASONS = [
     ("no_bank", "No bank account"),
     ("not_iban", "No IBAN"),
     ("untrusted", "IBAN not trusted"),
+    ("no_city", "No town in the address"),
 ]
 
 

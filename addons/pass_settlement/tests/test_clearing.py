@@ -342,6 +342,39 @@ class TestClearing(PassSettlementCommon):
         )
         self.assertLiabilityInvariant(self.programs)
 
+    def test_sepa_needs_towns(self):
+        """pain.001.001.09 refuses a party without a town: a venue without
+        one is held back (the others are paid), and a cooperative without one
+        is told before anything is posted."""
+        self.venue_b.city = False
+        self._redeem_at(self.venue, self.passes_6040[:1])
+        self._redeem_at(self.venue_b, self.passes_6040[1:3])
+        run = self._run()
+        self.assertEqual(run.state, "done", run.last_error)
+        held = run.line_ids.filtered(lambda line: line.state == "held")
+        self.assertEqual(
+            [(line.venue_id, line.reason) for line in held],
+            [(self.venue_b, "no_city")],
+        )
+        self.assertEqual(run.payment_order_id.payment_line_ids.partner_id, self.venue)
+        self.assertLiabilityInvariant(self.programs)
+
+        self.company.partner_id.city = False
+        self._redeem_at(self.venue, self.passes_6040[3:4])
+        moves = self._venue_moves()
+        later = self.env["pass.clearing.run"].create(
+            {
+                "company_id": self.company.id,
+                "period_start": run.period_end + timedelta(days=1),
+                "period_end": run.period_end + timedelta(days=2),
+            }
+        )
+        later.with_user(self.accountant).action_run()
+        self.assertEqual(later.state, "failed")
+        self.assertIn("pain.001.001.09", later.last_error)
+        self.assertEqual(self._venue_moves(), moves, "nothing posted")
+        self.assertLiabilityInvariant(self.programs)
+
     def test_crash_mid_run_leaves_nothing_and_rerun_completes(self):
         self._redeem_at(self.venue, self.passes_6040[:2])
         self._redeem_at(self.venue_b, self.passes_3[:3])
