@@ -54,7 +54,9 @@ class TestPortalFunder(ReportingFixture, HttpCase):
         # share of 180 € is 108 €.
         kpi = re.search(r'o_pass_kpi_used">\s*(\d+)', page.text).group(1)
         self.assertEqual(kpi, "8")
-        self.assertIn("44.4 %", text)
+        # In French: a decimal comma and a (no-break) space before "%".
+        self.assertIn("44,4 %", text)
+        self.assertNotIn("44.4", text)
         self.assertRegex(text, r"108[,.]00")
         # Breakdowns: the venues and services of programme AB only.
         self.assertIn(self.venue_bordeaux.name, text)
@@ -169,8 +171,13 @@ class TestPortalFunder(ReportingFixture, HttpCase):
                 re.search(rf'o_pass_outcome_{name}">\s*(\d+)', page.text).group(1)
             )
 
-        # One book of AB and two of B, 6 passes, none handed to a beneficiary.
+        # One book of AB and two of B, 6 passes, none handed to a beneficiary;
+        # one was used all the same: used, not "to hand" any more, as on the
+        # book cards.
         self.assertEqual(figure("total"), 6)
         self.assertEqual(figure("handed"), 0)
-        self.assertEqual(figure("not_handed"), 6)
+        self.assertEqual(figure("redeemed"), 1)
+        self.assertEqual(figure("not_handed"), 5)
+        cards = sum(int(n) for n in re.findall(r'o_pass_book_used">(\d+)<', page.text))
+        self.assertEqual(cards, 1)
         self.assertNotIn(self.service_mail.name, page.text)
