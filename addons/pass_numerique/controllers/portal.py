@@ -290,14 +290,15 @@ class PassPortal(CustomerPortal):
         service = venue.pass_service_ids.filtered(lambda s: s.code == service_code)[:1]
         if action == "redeem":
             message = request.env._(
-                "Pass accepté : %(amount)s pour « %(service)s ».",
+                "Pass accepté\u00a0: %(amount)s pour «\u00a0%(service)s\u00a0».",
                 amount=amount,
                 service=service.name or service_code,
             )
             level = "success"
         else:
             message = request.env._(
-                "Pass valable : %(amount)s (%(program)s). Vous pouvez l'encaisser.",
+                "Pass valable\u00a0: %(amount)s (%(program)s). "
+                "Vous pouvez l'encaisser.",
                 amount=amount,
                 program=res.get("program") or "",
             )

@@ -19,7 +19,8 @@ def format_number(env, value, digits=0):
     "" for None/False (nothing to show)."""
     if value is None or value is False:
         return ""
-    return formatLang(env, value, digits=digits)
+    # round() first: a tiny negative average reads "0,0", not "-0,0".
+    return formatLang(env, round(value, digits) or 0.0, digits=digits)
 
 
 def format_count(env, value):
