@@ -6,8 +6,9 @@ passes, through HTTP as the restricted users; each sees only its own."""
 import re
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
+from ..tools.formatting import format_count, format_days, format_number, format_percent
 from .test_reporting import ReportingFixture
 
 
@@ -181,3 +182,24 @@ class TestPortalFunder(ReportingFixture, HttpCase):
         cards = sum(int(n) for n in re.findall(r'o_pass_book_used">(\d+)<', page.text))
         self.assertEqual(cards, 1)
         self.assertNotIn(self.service_mail.name, page.text)
+
+
+@tagged("post_install", "-at_install")
+class TestFormatting(TransactionCase):
+    """Numbers as the user's language writes them (tools/formatting.py)."""
+
+    def test_french_and_english(self):
+        self.env["res.lang"]._activate_lang("en_US")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        fr = self.env(context={"lang": "fr_FR"})
+        en = self.env(context={"lang": "en_US"})
+        self.assertEqual(format_percent(fr, 11.56), "11,6\xa0%")
+        self.assertEqual(format_percent(en, 11.56), "11.6%")
+        self.assertEqual(format_percent(fr, 40, 0), "40\xa0%")
+        self.assertEqual(format_days(fr, 0.0), "0,0 j")
+        # A tiny negative average is no "-0,0".
+        self.assertEqual(format_days(fr, -0.01), "0,0 j")
+        # The thousands separator is the language's (a no-break space).
+        self.assertRegex(format_number(fr, 1250.5, 1), r"^1\s250,5$")
+        self.assertEqual(format_count(en, 1250), "1,250")
+        self.assertEqual(format_percent(fr, None), "")
