@@ -58,10 +58,16 @@
     "assets": {
         "web.assets_frontend": [
             "pass_numerique/static/src/js/pass_counter.js",
+            "pass_numerique/static/src/js/pass_public.js",
             "pass_numerique/static/src/scss/pass_counter.scss",
         ],
         "web.assets_tests": [
             "pass_numerique/static/tests/tours/*.js",
+        ],
+        # The counter's barcode decoder for browsers without BarcodeDetector
+        # (static/lib/README.md), loaded on the first scan only.
+        "pass_numerique.assets_scanner": [
+            "pass_numerique/static/lib/barcode-detector/ponyfill.js",
         ],
     },
     "demo": [

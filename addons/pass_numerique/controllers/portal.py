@@ -18,6 +18,7 @@ or as a French message on the page. Messages shown after a redirect travel in
 the session, never in the URL.
 """
 
+import functools
 import re
 from datetime import datetime, time, timedelta
 
@@ -30,8 +31,11 @@ from odoo.http import request
 from odoo.tools import format_amount, format_date, format_datetime
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.web import Home
+from odoo.addons.web.controllers.utils import is_user_internal
 
 from ..models.pass_beneficiary import AGE_BANDS, SITUATIONS
+from ..tools.formatting import format_count
 
 # Longer inputs are not pass codes: cut them before they reach the model.
 MAX_CODE_INPUT = 256
@@ -41,6 +45,9 @@ MAX_ID = 2**31 - 1
 MAX_REASON_INPUT = 200
 # What an <input type="date"> sends.
 DATE_INPUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# References offered in the hand-over form (the most recent beneficiaries);
+# any older one can still be typed.
+MAX_KNOWN_BENEFICIARIES = 500
 # Session key of the confirmation shown once after a hand-over.
 SESSION_HANDED = "pass_books_handed"
 
@@ -194,24 +201,43 @@ class PassPortal(CustomerPortal):
             "total": format_amount(env, total, currency),
         }
 
+    def _pass_counter_services(self, venue):
+        return venue.pass_service_ids.sorted(lambda s: (s.name or "").lower())
+
+    def _pass_default_service(self, venue):
+        """The service chosen when the page opens: none ("Choisir le
+        service"), unless the venue offers a single one."""
+        services = self._pass_counter_services(venue)
+        return services.code if len(services) == 1 else ""
+
     def _pass_counter_values(self, venue, **extra):
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "pass_counter",
                 "venue": venue,
-                "services": venue.pass_service_ids.sorted(
-                    lambda s: (s.name or "").lower()
-                ),
+                "services": self._pass_counter_services(venue),
                 "today": self._pass_today(venue),
                 "cancel_window": self._pass_cancel_window(),
+                "cancel_reasons": self._pass_cancel_reasons(),
                 "result": None,
                 "code": "",
-                "service_code": "",
+                "service_code": self._pass_default_service(venue),
             }
         )
         values.update(extra)
         return values
+
+    def _pass_cancel_reasons(self):
+        """The usual reasons of a cancellation at the counter, offered in
+        the dialog (the last one lets the person type their own)."""
+        env = request.env
+        return [
+            env._("Mauvais service choisi"),
+            env._("Mauvais pass encaissé (erreur de code)"),
+            env._("Le service n'a pas été rendu"),
+            env._("La personne a renoncé au service"),
+        ]
 
     def _pass_counter_answer(self, venue, action, code, service_code):
         """Check or redeem ``code`` for the user's venue; a dict for the page.
@@ -229,15 +255,6 @@ class PassPortal(CustomerPortal):
                 "level": "warning",
                 "reason": "empty",
                 "message": request.env._("Saisissez le code du pass."),
-            }
-        if action == "redeem" and not service_code:
-            return {
-                "ok": False,
-                "level": "warning",
-                "reason": "no_service",
-                "message": request.env._(
-                    "Choisissez le service rendu avant d'encaisser."
-                ),
             }
         Voucher = request.env["pass.voucher"]
         try:
@@ -261,7 +278,8 @@ class PassPortal(CustomerPortal):
             reason = res.get("reason")
             return {
                 "ok": False,
-                "level": "danger",
+                # No service chosen yet: nothing is wrong with the pass.
+                "level": "warning" if reason == "no_service" else "danger",
                 "reason": reason,
                 # The model's sentence: for too_many_attempts it says when to
                 # try again.
@@ -272,14 +290,15 @@ class PassPortal(CustomerPortal):
         service = venue.pass_service_ids.filtered(lambda s: s.code == service_code)[:1]
         if action == "redeem":
             message = request.env._(
-                "Pass accepté : %(amount)s pour « %(service)s ».",
+                "Pass accepté\u00a0: %(amount)s pour «\u00a0%(service)s\u00a0».",
                 amount=amount,
                 service=service.name or service_code,
             )
             level = "success"
         else:
             message = request.env._(
-                "Pass valable : %(amount)s (%(program)s). Vous pouvez l'encaisser.",
+                "Pass valable\u00a0: %(amount)s (%(program)s). "
+                "Vous pouvez l'encaisser.",
                 amount=amount,
                 program=res.get("program") or "",
             )
@@ -300,6 +319,8 @@ class PassPortal(CustomerPortal):
         public = request.env.user._is_public()
         values["pass_is_venue"] = bool(partner.is_pass_venue) and not public
         values["pass_is_prescriber"] = bool(partner.is_pass_prescriber) and not public
+        # Counts as the user's language writes them ("1 250" in French).
+        values["pass_n"] = functools.partial(format_count, request.env)
         return values
 
     def _prepare_home_portal_values(self, counters):
@@ -332,13 +353,15 @@ class PassPortal(CustomerPortal):
         if request.httprequest.method == "POST":
             action = "redeem" if pass_action == "redeem" else "check"
             result = self._pass_counter_answer(venue, action, code, service_code)
+            done = result["ok"] and action == "redeem"
             extra = {
                 "result": result,
-                # Keep the code on the screen unless it was just redeemed.
-                "code": ""
-                if result["ok"] and action == "redeem"
-                else clean_text(code, MAX_CODE_INPUT),
-                "service_code": clean_text(service_code, MAX_CODE_INPUT),
+                # Keep the code and the service on the screen unless the pass
+                # was just redeemed: the next person starts from scratch.
+                "code": "" if done else clean_text(code, MAX_CODE_INPUT),
+                "service_code": self._pass_default_service(venue)
+                if done
+                else clean_text(service_code, MAX_CODE_INPUT),
             }
         return request.render(
             "pass_numerique.portal_pass_counter",
@@ -468,6 +491,13 @@ class PassPortal(CustomerPortal):
                 }
             )
         age_bands, situations = self._pass_beneficiary_choices()
+        # As the portal user: the organisation's own beneficiaries, offered
+        # when a person who already has passes comes back for more.
+        known = request.env["pass.beneficiary"].search_fetch(
+            [("prescriber_id", "=", prescriber.id)],
+            ["reference"],
+            limit=MAX_KNOWN_BENEFICIARIES,
+        )
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -476,6 +506,7 @@ class PassPortal(CustomerPortal):
                 "book_rows": rows,
                 "age_bands": age_bands,
                 "situations": situations,
+                "beneficiary_references": known.mapped("reference"),
                 "today": fields.Date.context_today(request.env.user),
                 "message": None,
                 "error": None,
@@ -522,9 +553,17 @@ class PassPortal(CustomerPortal):
         methods=["POST"],
     )
     def pass_book_hand(
-        self, book_id, age_band=None, zip=None, situation=None, consent_date=None, **kw
+        self,
+        book_id,
+        reference=None,
+        age_band=None,
+        zip=None,
+        situation=None,
+        consent_date=None,
+        **kw,
     ):
-        """Hand a held book's passes to a new pseudonymous beneficiary."""
+        """Hand a held book's passes to a beneficiary: one the organisation
+        registered before (its ``reference``), or a new pseudonymous one."""
         prescriber = self._pass_prescriber()
         book_id = parse_id(book_id)
         if not book_id:
@@ -535,37 +574,32 @@ class PassPortal(CustomerPortal):
         )
         if not book:
             raise NotFound()
+        reference = clean_text(reference, MAX_REASON_INPUT)
         error = None
-        # Checked as typed, not cleaned: a NUL or a space inside is wrong.
-        zip_code = zip.strip() if isinstance(zip, str) else ""
-        if age_band not in dict(AGE_BANDS):
-            error = request.env._("Choisissez la tranche d'âge du bénéficiaire.")
-        elif situation not in dict(SITUATIONS):
-            error = request.env._("Choisissez la situation du bénéficiaire.")
-        elif not (len(zip_code) == 5 and zip_code.isascii() and zip_code.isdigit()):
-            error = request.env._("Le code postal compte 5 chiffres.")
-        consent = None
-        if not error:
-            consent = parse_date(consent_date)
-            if not consent or consent > fields.Date.context_today(request.env.user):
-                error = request.env._(
-                    "Indiquez la date du consentement (aujourd'hui ou avant)."
-                )
-        if not error:
-            # As the portal user: the record rules check that the passes are
-            # the prescriber's own.
-            to_give = request.env["pass.voucher"].search_count(
-                [
-                    ("book_id", "=", book.id),
-                    ("state", "=", "distributed"),
-                    ("beneficiary_id", "=", False),
-                ]
-            )
-            if not to_give:
-                error = request.env._(
-                    "Le carnet %(book)s n'a plus de pass à remettre à un bénéficiaire.",
-                    book=book.name,
-                )
+        values = None
+        if not reference:
+            # Checked as typed, not cleaned: a NUL or a space inside is wrong.
+            zip_code = zip.strip() if isinstance(zip, str) else ""
+            if age_band not in dict(AGE_BANDS):
+                error = request.env._("Choisissez la tranche d'âge du bénéficiaire.")
+            elif situation not in dict(SITUATIONS):
+                error = request.env._("Choisissez la situation du bénéficiaire.")
+            elif not (len(zip_code) == 5 and zip_code.isascii() and zip_code.isdigit()):
+                error = request.env._("Le code postal compte 5 chiffres.")
+            consent = None
+            if not error:
+                consent = parse_date(consent_date)
+                if not consent or consent > fields.Date.context_today(request.env.user):
+                    error = request.env._(
+                        "Indiquez la date du consentement (aujourd'hui ou avant)."
+                    )
+            values = {
+                "prescriber_id": prescriber.id,
+                "age_band": age_band,
+                "zip": zip_code,
+                "situation": situation,
+                "consent_date": consent,
+            }
         if error:
             return request.render(
                 "pass_numerique.portal_pass_books",
@@ -573,21 +607,12 @@ class PassPortal(CustomerPortal):
             )
         try:
             with request.env.cr.savepoint():
-                # As the portal user: create is allowed to portal users and the
-                # record rule checks the beneficiary is this prescriber's.
-                beneficiary = request.env["pass.beneficiary"].create(
-                    {
-                        "prescriber_id": prescriber.id,
-                        "age_band": age_band,
-                        "zip": zip_code,
-                        "situation": situation,
-                        "consent_date": consent,
-                    }
+                # As the portal user: the model finds the organisation's own
+                # beneficiary (or registers the new one), checks that the
+                # organisation holds the book, then hands its passes.
+                beneficiary = request.env["pass.beneficiary"]._hand_book(
+                    book, reference=reference, values=values
                 )
-                # As the portal user: the model checks that the user's
-                # organisation holds the book and registered the beneficiary,
-                # then writes the passes (its sudo is commented there).
-                book.hand_to_beneficiary(beneficiary.id)
         except (UserError, ValidationError, AccessError) as exc:
             return request.render(
                 "pass_numerique.portal_pass_books",
@@ -597,3 +622,30 @@ class PassPortal(CustomerPortal):
             )
         request.session[SESSION_HANDED] = beneficiary.id
         return request.redirect("/my/pass-books")
+
+
+class PassHome(Home):
+    """A venue's user lands on the counter after logging in: it is what the
+    person at the desk opens the portal for."""
+
+    def _pass_venue_landing(self, uid):
+        if not uid or is_user_internal(uid):
+            return None
+        # sudo: whether the user who just logged in belongs to a venue; only
+        # that flag of their own organisation is read.
+        user = request.env["res.users"].sudo().browse(uid)
+        if user.partner_id.commercial_partner_id.is_pass_venue:
+            return "/my/pass-counter"
+        return None
+
+    def _login_redirect(self, uid, redirect=None):
+        if not redirect:
+            redirect = self._pass_venue_landing(uid)
+        return super()._login_redirect(uid, redirect=redirect)
+
+    @http.route()
+    def index(self, *args, **kw):
+        landing = self._pass_venue_landing(request.session.uid)
+        if landing:
+            return request.redirect_query(landing, query=request.params)
+        return super().index(*args, **kw)

@@ -18,6 +18,8 @@ other cells as it takes for no masked cell to come back by subtracting the
 shown ones from the total (``tools.disclosure.suppress``).
 """
 
+from datetime import timedelta
+
 from werkzeug.exceptions import NotFound
 
 from odoo import fields, http
@@ -26,6 +28,7 @@ from odoo.tools import format_amount, format_date
 
 from ..models.pass_report import SMALL_NUMBER, USED_STATES, people_display
 from ..tools.disclosure import is_small, suppress
+from ..tools.formatting import format_days, format_percent
 from .portal import PassPortal
 
 # The month chart shows at most this many months (the most recent).
@@ -236,12 +239,14 @@ class PassFunderPortal(PassPortal):
             program_rows.append(
                 {
                     "program": program,
-                    "share": share,
+                    "share": format_percent(
+                        env, share, 0 if float(share).is_integer() else 2
+                    ),
                     "books_ordered": book["ordered"],
                     "books_distributed": book["distributed"],
                     "passes": row,
-                    "rate": _rate(row["used"], row["distributed_total"]),
-                    "delay": _days(delays.get(program)),
+                    "rate": _percent(env, _rate(row["used"], row["distributed_total"])),
+                    "delay": _duration(env, delays.get(program)),
                     "people": self._pass_people(
                         people.get(program, 0), program_hidden[program.id]
                     ),
@@ -250,8 +255,10 @@ class PassFunderPortal(PassPortal):
                     "url": f"/my/pass-funding/{program.id}",
                 }
             )
-        totals["rate"] = _rate(totals["used"], totals["distributed_total"])
-        totals["delay"] = _days(all_delay)
+        totals["rate"] = _percent(
+            env, _rate(totals["used"], totals["distributed_total"])
+        )
+        totals["delay"] = _duration(env, all_delay)
         totals["people"] = self._pass_people(all_people)
         totals["value_funded"] = money(totals["value_funded"])
 
@@ -283,7 +290,9 @@ class PassFunderPortal(PassPortal):
             ),
             all_people,
         )
-        months = self._pass_month_chart(Report, used)
+        months = self._pass_month_chart(
+            Report, used, min(programs.mapped("date_start"), default=None)
+        )
         cells = self._pass_people_cells(Report, domain)
         choices = self._pass_beneficiary_choices()
         age_bands, ages_total_hidden = self._pass_people_breakdown(cells, 0, choices[0])
@@ -326,12 +335,26 @@ class PassFunderPortal(PassPortal):
             "small_number": SMALL_NUMBER,
         }
 
-    def _pass_month_chart(self, Report, domain):
-        """Passes redeemed per month, as bars of an inline SVG chart."""
-        groups = Report._read_group(
-            domain, groupby=["month:month"], aggregates=["__count"]
-        )
-        groups = [(month, count) for month, count in groups if month][-CHART_MONTHS:]
+    def _pass_month_chart(self, Report, domain, start=None):
+        """Passes redeemed per month, as bars of an inline SVG chart: every
+        month from ``start`` (the first programme's) to this one, months
+        without a redemption included (at most the last CHART_MONTHS)."""
+        counts = {
+            month: count
+            for month, count in Report._read_group(
+                domain, groupby=["month:month"], aggregates=["__count"]
+            )
+            if month
+        }
+        today = fields.Date.context_today(request.env.user)
+        first = min([*counts, start or today, today])
+        month = first.replace(day=1)
+        last = max([*counts, today]).replace(day=1)
+        groups = []
+        while month <= last:
+            groups.append((month, counts.get(month, 0)))
+            month = (month + timedelta(days=32)).replace(day=1)
+        groups = groups[-CHART_MONTHS:]
         top = max((c for _m, c in groups), default=0)
         bar, gap, height = 44, 14, 140
         bars = []
@@ -403,9 +426,14 @@ class PassFunderPortal(PassPortal):
         return values
 
     def _pass_prescriber_outcome(self, prescriber):
-        """What became of the passes of the books the prescriber holds: handed
-        to a beneficiary or not, redeemed, still valid, expired, cancelled;
-        the services they paid for. Counts only, no beneficiary's data."""
+        """What became of the passes of the books the prescriber holds.
+
+        One definition per figure, the same as the book cards': "used" is
+        every pass of the held books in a used state (redeemed or settled),
+        handed to a registered beneficiary or not, so the headline is the sum
+        of the cards; "to hand" is a distributed pass not yet given to a
+        beneficiary (the cards' "Remettre à un bénéficiaire (n pass)").
+        Counts only, no beneficiary's data."""
         env = request.env
         # As the portal user: the record rules keep the passes of the books
         # the organisation holds; the domain says so too.
@@ -426,14 +454,8 @@ class PassFunderPortal(PassPortal):
             aggregates=["__count"],
         ):
             outcome["total"] += count
-            if not handed:
-                outcome["not_handed"] += count
-                if state in USED_STATES:
-                    outcome["redeemed_unhanded"] = (
-                        outcome.get("redeemed_unhanded", 0) + count
-                    )
-                continue
-            outcome["handed"] += count
+            if handed:
+                outcome["handed"] += count
             if state in USED_STATES:
                 outcome["redeemed"] += count
                 # sudo: the name of the service the pass paid for (pass.service
@@ -441,12 +463,15 @@ class PassFunderPortal(PassPortal):
                 name = service.sudo().name or env._("Sans service")
                 services[name] = services.get(name, 0) + count
             elif state in ("available", "distributed"):
-                outcome["waiting"] += count
+                if handed:
+                    outcome["waiting"] += count
+                elif state == "distributed":
+                    outcome["not_handed"] += count
             elif state == "expired":
                 outcome["expired"] += count
             else:
                 outcome["cancelled"] += count
-        outcome["rate"] = _rate(outcome["redeemed"], outcome["handed"])
+        outcome["rate"] = _percent(env, _rate(outcome["redeemed"], outcome["total"]))
         outcome["services"] = sorted(services.items(), key=lambda kv: (-kv[1], kv[0]))
         return outcome
 
@@ -471,5 +496,11 @@ def _rate(part, whole):
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _days(value):
-    return round(value, 1) if value is not None and value is not False else None
+def _percent(env, value):
+    """A rate for the page ("44,4 %" in French), or None."""
+    return None if value is None else format_percent(env, value)
+
+
+def _duration(env, value):
+    """An average delay in days for the page ("2,5 j"), or None."""
+    return None if value is None or value is False else format_days(env, value)

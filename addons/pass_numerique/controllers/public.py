@@ -9,10 +9,12 @@ import re
 from odoo import http
 from odoo.http import request
 
-from .portal import parse_id
+from .portal import clean_text, parse_id
 
 # Tokens are short ASCII hex strings.
 MAX_TOKEN = 64
+# A town or a service code chosen in the filters.
+MAX_FILTER = 100
 
 OSM_DAYS = {
     "Mo": "lun.",
@@ -43,6 +45,12 @@ def french_opening_hours(value):
 
 
 class PassPublicController(http.Controller):
+    def _not_found(self):
+        """The French "not found" page, with a hint for whoever scanned a
+        damaged QR code (Odoo's own 404 is in English without the website
+        module)."""
+        return request.render("pass_numerique.pass_public_not_found", {}, status=404)
+
     @http.route(
         # Strings, parsed below: werkzeug's int converter fails with a 500 on
         # a number of thousands of digits, before any controller runs.
@@ -52,7 +60,9 @@ class PassPublicController(http.Controller):
         methods=["GET"],
         sitemap=False,
     )
-    def program_venues(self, program_id, token, **kwargs):
+    def program_venues(self, program_id, token, ville=None, service=None, **kwargs):
+        """The venues of a programme; ``ville`` (a town) and ``service`` (a
+        service code) filter them, as chosen in the page's form."""
         # Anything that cannot be a programme id or a token is not found
         # (a huge id or a non-ASCII token would otherwise fail in the lookup
         # or in the constant-time comparison).
@@ -63,37 +73,30 @@ class PassPublicController(http.Controller):
             or len(token) > MAX_TOKEN
             or not (token.isascii() and token.isalnum())
         ):
-            raise request.not_found()
+            return self._not_found()
         # sudo: the page is public; the token (an HMAC of the programme id)
         # proves the visitor holds a printed pass, and only public facts of
         # qualified venues are shown.
         program = request.env["pass.program"].sudo().browse(program_id).exists()
         if not program or not program._check_venues_token(token):
-            raise request.not_found()
+            return self._not_found()
         if program.state != "active":
             return request.render(
                 "pass_numerique.pass_public_venues",
                 {"program": program, "closed": True},
             )
-        venues = program._public_venues()
-        rows = [
-            {
-                "name": venue.name,
-                "street": " ".join(filter(None, [venue.street, venue.street2])),
-                "city": " ".join(filter(None, [venue.zip, venue.city])),
-                "services": ", ".join(
-                    (
-                        venue.pass_service_ids & program.service_ids
-                        or venue.pass_service_ids
-                    )
-                    .sorted(lambda s: (s.sequence, s.name))
-                    .mapped("name")
-                ),
-                "hours": french_opening_hours(venue.pass_opening_hours),
-            }
-            for venue in venues
-        ]
+        page = program._public_venue_page(
+            town=clean_text(ville, MAX_FILTER),
+            service_code=clean_text(service, MAX_FILTER),
+        )
+        for row in page["venues"]:
+            row["hours"] = french_opening_hours(row["hours"])
         return request.render(
             "pass_numerique.pass_public_venues",
-            {"program": program, "venues": rows, "closed": False},
+            {
+                "program": program,
+                "closed": False,
+                "url": request.httprequest.path,
+                **page,
+            },
         )

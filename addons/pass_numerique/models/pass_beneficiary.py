@@ -3,7 +3,7 @@
 import re
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 AGE_BANDS = [
     ("under_18", "Under 18"),
@@ -178,3 +178,54 @@ class PassBeneficiary(models.Model):
             )
             references += [ref for ref in wanted if ref not in taken]
         return references
+
+    @api.model
+    def _hand_book(self, book, reference=None, values=None):
+        """Hand ``book``'s passes still to give to one beneficiary of the
+        book's holder, and return that beneficiary: the one registered before
+        with ``reference`` when given (a person who comes back is not counted
+        twice), else a new one registered with ``values``.
+
+        Runs as the caller: the record rules give a prescriber's user only
+        its organisation's beneficiaries, so another organisation's reference
+        is not found; :meth:`pass.book.hand_to_beneficiary` then checks that
+        the organisation holds the book and registered the beneficiary.
+        """
+        book.ensure_one()
+        # As the caller: the record rules keep the passes of the books the
+        # prescriber's organisation holds.
+        if not self.env["pass.voucher"].search_count(
+            [
+                ("book_id", "=", book.id),
+                ("state", "=", "distributed"),
+                ("beneficiary_id", "=", False),
+            ],
+            limit=1,
+        ):
+            raise UserError(
+                self.env._(
+                    "Le carnet %(book)s n'a plus de pass à remettre à un bénéficiaire.",
+                    book=book.name,
+                )
+            )
+        if reference:
+            beneficiary = self.search(
+                [
+                    ("reference", "=", reference.strip().upper()),
+                    ("prescriber_id", "=", book.holder_id.id),
+                ],
+                limit=1,
+            )
+            if not beneficiary:
+                raise UserError(
+                    self.env._(
+                        "Aucun bénéficiaire de votre structure n'a la référence "
+                        "%(reference)s : vérifiez-la, ou enregistrez un nouveau "
+                        "bénéficiaire.",
+                        reference=reference,
+                    )
+                )
+        else:
+            beneficiary = self.create(values or {})
+        book.hand_to_beneficiary(beneficiary.id)
+        return beneficiary

@@ -7,6 +7,7 @@ import hashlib
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..tools.book_pdf import BookSheet
 
@@ -79,7 +80,8 @@ class PassBook(models.Model):
             BookSheet(
                 number=book.name,
                 program_key=str(book.program_id.id),
-                valid_until=book.date_expiry.strftime("%d/%m/%Y")
+                # In the user's language, as every date the users read.
+                valid_until=format_date(self.env, book.date_expiry)
                 if book.date_expiry
                 else "",
                 passes=passes.get(book.id, []),

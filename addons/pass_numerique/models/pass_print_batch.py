@@ -283,13 +283,49 @@ class PassPrintBatch(models.Model):
             pages = writer.close()
         self._finish(books, pages)
 
+    def _file_base(self, books):
+        """File name (without extension) saying which books the files hold:
+        ``carnet-GIR-2026-0000031``, ``carnets-GIR-2026-0000031-0000040``
+        for a run of numbers, ``carnets-GIR-2026-0000031-0000040-3-carnets``
+        when some numbers of the range are not in it, ``-duplicata`` when
+        books are reprinted."""
+        self.ensure_one()
+        names = [name for name in books.mapped("name") if name]
+        if not names:
+            base = self.name or "lot"
+        elif len(names) == 1:
+            base = "carnet-%s" % names[0]
+        else:
+            first, last = names[0], names[-1]
+            head, _sep, first_number = first.rpartition("-")
+            last_head, _sep, last_number = last.rpartition("-")
+            same_series = (
+                head
+                and head == last_head
+                and first_number.isdigit()
+                and last_number.isdigit()
+            )
+            if same_series:
+                base = "carnets-%s-%s" % (first, last_number)
+                contiguous = int(last_number) - int(first_number) + 1 == len(names)
+            else:
+                base = "carnets-%s-%s" % (first, last)
+                contiguous = False
+            if not contiguous:
+                base += "-%d-carnets" % len(names)
+        if self.duplicate_book_ids:
+            base += "-duplicata"
+        return "".join(
+            char if char.isalnum() or char in "-_." else "-" for char in base
+        )
+
     def _finish(self, books, pages):
         """Attach the PDF and the manifest, mark the books printed."""
         path = self._part_path()
         with open(path, "rb") as pdf:
             pdf_data = pdf.read()
         Attachment = self.env["ir.attachment"]
-        base = (self.name or "lot").replace("/", "-")
+        base = self._file_base(books)
         pdf_attachment, csv_attachment = Attachment.create(
             [
                 {

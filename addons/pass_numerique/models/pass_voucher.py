@@ -449,6 +449,20 @@ class PassVoucher(models.Model):
     def _redeem_code(self, code, venue_id, service_code, channel="rpc"):
         if channel not in ("rpc", "portal", "backoffice"):
             channel = "rpc"
+        if channel != "rpc" and not (
+            isinstance(service_code, str) and service_code.strip()
+        ):
+            # The counter and the wizard: no redemption until the person at
+            # the desk has chosen the service given (a default would record
+            # the wrong one). Told before any code is looked at, so nothing is
+            # logged or counted; who may redeem for the venue is checked first.
+            # Over RPC an empty service stays "service_not_allowed" (API.md).
+            self._resolve_venue(venue_id)
+            return {
+                "ok": False,
+                "reason": "no_service",
+                "message": self.env._("Choisissez le service rendu avant d'encaisser."),
+            }
         reason, voucher, service, retry_at = self._attempt(
             code, venue_id, service_code or "", channel, "redeem"
         )

@@ -19,5 +19,6 @@ from . import (
     test_redeem,
     test_reporting,
     test_security,
+    test_tour_counter,
     test_views,
 )

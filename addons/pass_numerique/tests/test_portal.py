@@ -6,6 +6,7 @@ prescriber's books, each user seeing and touching only their organisation's."""
 import re
 
 from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
 from .common import create_guarded, write_guarded
@@ -16,8 +17,10 @@ TOUR_CODE = "3141592653589795"
 OTHER_CODE = "2718281828459040"
 
 
-@tagged("post_install", "-at_install")
-class TestPortalCounter(HttpCase):
+class PortalCounterCase(HttpCase):
+    """Two venues, two prescribers, their portal users and three books of a
+    programme (no test of its own: the counter's tests and tours use it)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -122,6 +125,9 @@ class TestPortalCounter(HttpCase):
             self.make_jsonrpc_request(route, params)
         return caught.exception
 
+
+@tagged("post_install", "-at_install")
+class TestPortalCounter(PortalCounterCase):
     # ------------------------------------------------------------------ venue counter
     def test_counter_tour_redeems_once(self):
         self.start_tour(
@@ -318,7 +324,166 @@ class TestPortalCounter(HttpCase):
         self.assertEqual(res["reason"], "service_not_allowed")
         self.assertEqual(third.state, "distributed")
 
+    def test_counter_no_redemption_without_a_chosen_service(self):
+        self.authenticate(self.user_a.login, self.user_a.login)
+        # Venue A offers two services: none is chosen when the page opens.
+        page = self.url_open("/my/pass-counter").text
+        self.assertRegex(
+            page, r'<option value="" selected="[^"]+">\s*Choisir le service'
+        )
+        self.assertNotRegex(page, r'value="pn_tour_\w+" selected')
+        Attempt = self.env["pass.redemption.attempt"]
+        attempts = Attempt.search_count([])
+        # The model the portal calls refuses, whatever the page sends: no
+        # service, blanks, or no value at all; nothing logged nor counted.
+        Voucher = self.env["pass.voucher"].with_user(self.user_a)
+        for service_code in ("", "   ", None, False):
+            res = Voucher._redeem_code(
+                TOUR_CODE, self.venue_a.id, service_code, channel="portal"
+            )
+            self.assertEqual(res["reason"], "no_service", service_code)
+            self.assertFalse(res["ok"])
+        self.assertEqual(self.tour_voucher.state, "distributed")
+        self.assertEqual(Attempt.search_count([]), attempts)
+        # Who may redeem for the venue is checked first.
+        with self.assertRaises(AccessError):
+            self.env["pass.voucher"].with_user(self.user_b)._redeem_code(
+                TOUR_CODE, self.venue_a.id, "", channel="portal"
+            )
+        # Over RPC the API's reason stays (API.md).
+        res = Voucher.redeem_code(TOUR_CODE, self.venue_a.id, "")
+        self.assertEqual(res["reason"], "service_not_allowed")
+        self.assertEqual(self.tour_voucher.state, "distributed")
+        # The form without JavaScript: refused with the French sentence.
+        token = self._csrf("/my/pass-counter")
+        data = {"csrf_token": token, "code": TOUR_CODE, "pass_action": "redeem"}
+        response = self.url_open("/my/pass-counter", data=data)
+        self.assertIn("Choisissez le service rendu avant d", response.text)
+        self.assertIn("alert-warning", response.text)
+        self.assertEqual(self.tour_voucher.state, "distributed")
+        # Redeemed with its service: the next person starts without one.
+        response = self.url_open(
+            "/my/pass-counter", data={**data, "service_code": "pn_tour_procedure"}
+        )
+        self.assertIn("Pass accepté", response.text)
+        self.assertEqual(self.tour_voucher.service_id, self.procedure)
+        self.assertRegex(response.text, r'<option value="" selected="[^"]+">\s*Choisir')
+        # A venue with a single service has it chosen.
+        self.authenticate(self.user_b.login, self.user_b.login)
+        page = self.url_open("/my/pass-counter").text
+        self.assertRegex(page, r'value="pn_tour_workshop" selected')
+
+    def test_venue_lands_on_the_counter(self):
+        def login(user):
+            self.authenticate(None, None)
+            page = self.url_open("/web/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            response = self.url_open(
+                "/web/login",
+                data={
+                    "login": user.login,
+                    "password": user.login,
+                    "csrf_token": token.group(1),
+                },
+                allow_redirects=False,
+            )
+            self.assertIn(response.status_code, (302, 303))
+            return response.headers["Location"]
+
+        self.assertTrue(login(self.user_a).endswith("/my/pass-counter"))
+        # The site's root too, for a venue.
+        self.authenticate(self.user_a.login, self.user_a.login)
+        response = self.url_open("/", allow_redirects=False)
+        self.assertTrue(
+            response.headers["Location"].endswith("/my/pass-counter"),
+            (response.status_code, response.headers.get("Location")),
+        )
+        # A prescriber lands on its portal home, a link it followed wins.
+        self.assertTrue(login(self.user_p1).endswith("/my"))
+        self.authenticate(None, None)
+        page = self.url_open("/web/login?redirect=/my/pass-books")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        response = self.url_open(
+            "/web/login",
+            data={
+                "login": self.user_a.login,
+                "password": self.user_a.login,
+                "csrf_token": token,
+                "redirect": "/my/account",
+            },
+            allow_redirects=False,
+        )
+        self.assertTrue(response.headers["Location"].endswith("/my/account"))
+
+    def test_portal_pages_say_their_language(self):
+        (self.user_a | self.user_p1).lang = "fr_FR"
+        self.authenticate(self.user_a.login, self.user_a.login)
+        self.assertIn('<html lang="fr-FR"', self.url_open("/my/pass-counter").text)
+        self.authenticate(self.user_p1.login, self.user_p1.login)
+        self.assertIn('<html lang="fr-FR"', self.url_open("/my/pass-books").text)
+
     # ------------------------------------------------------------------ prescriber
+    def test_prescriber_hands_to_a_known_beneficiary(self):
+        """A person who comes back is picked by reference: no second
+        beneficiary; another organisation's reference is not found."""
+        Beneficiary = self.env["pass.beneficiary"]
+        known = Beneficiary.with_user(self.user_p1)._hand_book(
+            self.book_1.with_user(self.user_p1),
+            values={
+                "prescriber_id": self.prescriber_1.id,
+                "age_band": "60_74",
+                "zip": "33000",
+                "situation": "retired",
+                "consent_date": fields.Date.today(),
+            },
+        )
+        count = Beneficiary.search_count([])
+        self.authenticate(self.user_p1.login, self.user_p1.login)
+        page = self.url_open("/my/pass-books").text
+        # Offered in the form of the book that still has passes to give.
+        self.assertIn(f'<option value="{known.reference}"', page)
+        token = self._csrf("/my/pass-books")
+        response = self.url_open(
+            f"/my/pass-books/{self.book_3.id}/hand",
+            data={"csrf_token": token, "reference": known.reference.lower()},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f"Carnet remis au bénéficiaire {known.reference}", response.text)
+        self.assertEqual(Beneficiary.search_count([]), count)
+        self.assertEqual(self.book_3.voucher_ids.beneficiary_id, known)
+        # Prescriber 2 cannot hand its book to prescriber 1's beneficiary.
+        self.authenticate(self.user_p2.login, self.user_p2.login)
+        page = self.url_open("/my/pass-books").text
+        self.assertNotIn(known.reference, page)
+        token = self._csrf("/my/pass-books")
+        response = self.url_open(
+            f"/my/pass-books/{self.book_2.id}/hand",
+            data={"csrf_token": token, "reference": known.reference},
+        )
+        self.assertIn("Aucun bénéficiaire de votre structure", response.text)
+        self.assertFalse(self.book_2.voucher_ids.beneficiary_id)
+        with self.assertRaises(UserError):
+            Beneficiary.with_user(self.user_p2)._hand_book(
+                self.book_2.with_user(self.user_p2), reference=known.reference
+            )
+        self.assertFalse(self.book_2.voucher_ids.beneficiary_id)
+        self.assertEqual(Beneficiary.search_count([]), count)
+
+    def test_prescriber_headline_agrees_with_its_books(self):
+        """Passes used without a registered hand-over count as used in the
+        headline as on the book cards."""
+        Voucher = self.env["pass.voucher"]
+        for voucher in (self.book_1 | self.book_3).voucher_ids[:3]:
+            res = Voucher.redeem_code(voucher.code, self.venue_a.id, "pn_tour_workshop")
+            self.assertTrue(res["ok"], res)
+        self.authenticate(self.user_p1.login, self.user_p1.login)
+        page = self.url_open("/my/pass-books").text
+        cards = sum(int(n) for n in re.findall(r'o_pass_book_used">(\d+)<', page))
+        headline = int(re.search(r'o_pass_outcome_redeemed">\s*(\d+)', page).group(1))
+        self.assertEqual(cards, 3)
+        self.assertEqual(headline, cards)
+        self.assertRegex(page, r"utilisés\s*\(37,5\s%")
+
     def test_prescriber_books_and_hand_over(self):
         # One pass of book 1 is used at venue A.
         self.env["pass.voucher"].redeem_code(
@@ -415,3 +580,8 @@ class TestPortalCounterPhone(TestPortalCounter):
     test_counter_home_entries = None
     test_venue_b_cannot_touch_venue_a = None
     test_prescriber_books_and_hand_over = None
+    test_counter_no_redemption_without_a_chosen_service = None
+    test_venue_lands_on_the_counter = None
+    test_portal_pages_say_their_language = None
+    test_prescriber_hands_to_a_known_beneficiary = None
+    test_prescriber_headline_agrees_with_its_books = None

@@ -6,8 +6,9 @@ passes, through HTTP as the restricted users; each sees only its own."""
 import re
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
+from ..tools.formatting import format_count, format_days, format_number, format_percent
 from .test_reporting import ReportingFixture
 
 
@@ -54,7 +55,9 @@ class TestPortalFunder(ReportingFixture, HttpCase):
         # share of 180 € is 108 €.
         kpi = re.search(r'o_pass_kpi_used">\s*(\d+)', page.text).group(1)
         self.assertEqual(kpi, "8")
-        self.assertIn("44.4 %", text)
+        # In French: a decimal comma and a (no-break) space before "%".
+        self.assertIn("44,4 %", text)
+        self.assertNotIn("44.4", text)
         self.assertRegex(text, r"108[,.]00")
         # Breakdowns: the venues and services of programme AB only.
         self.assertIn(self.venue_bordeaux.name, text)
@@ -169,8 +172,34 @@ class TestPortalFunder(ReportingFixture, HttpCase):
                 re.search(rf'o_pass_outcome_{name}">\s*(\d+)', page.text).group(1)
             )
 
-        # One book of AB and two of B, 6 passes, none handed to a beneficiary.
+        # One book of AB and two of B, 6 passes, none handed to a beneficiary;
+        # one was used all the same: used, not "to hand" any more, as on the
+        # book cards.
         self.assertEqual(figure("total"), 6)
         self.assertEqual(figure("handed"), 0)
-        self.assertEqual(figure("not_handed"), 6)
+        self.assertEqual(figure("redeemed"), 1)
+        self.assertEqual(figure("not_handed"), 5)
+        cards = sum(int(n) for n in re.findall(r'o_pass_book_used">(\d+)<', page.text))
+        self.assertEqual(cards, 1)
         self.assertNotIn(self.service_mail.name, page.text)
+
+
+@tagged("post_install", "-at_install")
+class TestFormatting(TransactionCase):
+    """Numbers as the user's language writes them (tools/formatting.py)."""
+
+    def test_french_and_english(self):
+        self.env["res.lang"]._activate_lang("en_US")
+        self.env["res.lang"]._activate_lang("fr_FR")
+        fr = self.env(context={"lang": "fr_FR"})
+        en = self.env(context={"lang": "en_US"})
+        self.assertEqual(format_percent(fr, 11.56), "11,6\xa0%")
+        self.assertEqual(format_percent(en, 11.56), "11.6%")
+        self.assertEqual(format_percent(fr, 40, 0), "40\xa0%")
+        self.assertEqual(format_days(fr, 0.0), "0,0 j")
+        # A tiny negative average is no "-0,0".
+        self.assertEqual(format_days(fr, -0.01), "0,0 j")
+        # The thousands separator is the language's (a no-break space).
+        self.assertRegex(format_number(fr, 1250.5, 1), r"^1\s250,5$")
+        self.assertEqual(format_count(en, 1250), "1,250")
+        self.assertEqual(format_percent(fr, None), "")

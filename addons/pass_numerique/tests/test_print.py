@@ -15,7 +15,7 @@ import zxingcpp
 from barcode.codex import Code128
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..models import pass_print_batch
@@ -185,6 +185,53 @@ class TestBookPdf(PrintCase):
         self.assertIn("feuille 2/2", pages[1][1])
         self.assertIn("Pass 12/12", pages[1][1])
 
+    def test_print_text_printed_whole(self):
+        """The programme's print text (here a legal mention of 260
+        characters) is on every pass whole, not cut with an ellipsis, beside
+        long facts; the barcodes still scan."""
+        legal = (
+            "Ce pass est offert par vos financeurs. Il ne peut être ni vendu ni "
+            "échangé contre de l'argent. Il est valable une seule fois, dans un lieu "
+            "qualifié, pour le service choisi. Informations et réclamations : "
+            "contact@pass-numerique.coop ou au 05 56 00 00 00, du lundi au vendredi."
+        )
+        self.assertGreater(len(legal), 250)
+        services = self.env["pass.service"].create(
+            [
+                {
+                    "code": f"pn_print_long_{index}",
+                    "name": f"Service au nom assez long numéro {index}",
+                    "category": "daily_tools",
+                }
+                for index in range(6)
+            ]
+        )
+        self.program.write(
+            {
+                "print_text": legal,
+                "service_ids": [Command.link(service.id) for service in services],
+            }
+        )
+        book = self.books[0]
+        [(image, text)] = rasterise(base64.b64decode(book.render_pdf()))
+        flat = " ".join(text.split())
+        self.assertEqual(flat.count(legal), 10, "the whole text on each of 10 passes")
+        self.assertEqual(
+            sorted(decode(image, zxingcpp.BarcodeFormat.Code128)),
+            sorted(book.voucher_ids.mapped("code")),
+        )
+
+    def test_print_text_too_long_refused_at_save(self):
+        self.program.print_text = "Conditions d'utilisation."
+        too_long = "Mention légale très détaillée. " * 20
+        with self.assertRaisesRegex(ValidationError, "trop long"), self.cr.savepoint():
+            self.program.write({"print_text": too_long})
+        self.program.invalidate_recordset(["print_text"])
+        self.assertEqual(self.program.print_text, "Conditions d'utilisation.")
+        # The longest text a pass has room for is accepted.
+        self.assertIsNone(book_pdf.print_text_overflow("Mention légale. " * 15))
+        self.program.write({"print_text": "Mention légale. " * 15})
+
     def test_code128_matches_python_barcode(self):
         for code in [*generate_codes(50), "0000000000000000", "9999999999999999"]:
             self.assertEqual(book_pdf.code128_modules(code), Code128(code).build()[0])
@@ -327,6 +374,33 @@ class TestPrintBatch(PrintCase):
             self.env["ir.attachment"].search([("res_model", "=", "pass.print.batch")])
         )
 
+    def test_file_names_say_which_books(self):
+        books = self.books.sorted("name")
+        first, last = books[0].name, books[-1].name
+        head, _sep, last_number = last.rpartition("-")
+        batch = self._batch(books)
+        batch.action_print()
+        self.assertEqual(
+            batch.pdf_attachment_id.name, f"carnets-{first}-{last_number}.pdf"
+        )
+        self.assertEqual(
+            batch.csv_attachment_id.name,
+            f"carnets-{first}-{last_number}-manifeste.csv",
+        )
+        self.assertTrue(first.startswith(head))
+        # One book; then two books with a gap between them, reprinted.
+        batch = self._batch(books[1])
+        batch.action_print()
+        self.assertEqual(
+            batch.pdf_attachment_id.name, f"carnet-{books[1].name}-duplicata.pdf"
+        )
+        batch = self._batch(books[0] | books[2])
+        batch.action_print()
+        self.assertEqual(
+            batch.pdf_attachment_id.name,
+            f"carnets-{first}-{last_number}-2-carnets-duplicata.pdf",
+        )
+
     def test_book_in_running_batch_refused(self):
         batch = self._batch(self.books)
         with patch.object(pass_print_batch, "SYNC_PRINT_LIMIT", 2):
@@ -423,6 +497,70 @@ class TestPublicVenues(HttpCase):
         for name in ("Lieu suspendu", "Lieu de Montpellier", "Atelier réparation"):
             self.assertNotIn(name, page)
         self.assertNotIn("secret-", page, "no e-mail address on the public page")
+
+    def test_public_page_filters_and_groups_services(self):
+        """Filter by town and by service; each venue's services grouped by
+        category, folded in a <details> (unfolded by the script on wide
+        screens)."""
+        Partner = self.env["res.partner"]
+        mail = self.env["pass.service"].create(
+            {
+                "code": "pn_public_mail",
+                "name": "Envoyer un courriel",
+                "category": "admin",
+            }
+        )
+        self.program.service_ids = [Command.link(mail.id)]
+        palavas = create_guarded(
+            Partner,
+            {
+                "name": "Espace numérique de Palavas",
+                "is_company": True,
+                "is_pass_venue": True,
+                "pass_venue_state": "qualified",
+                "zip": "34250",
+                "city": "Palavas-les-Flots",
+                "pass_service_ids": [Command.set(mail.ids)],
+            },
+        )
+        url = "/pass/lieux/%d/%s" % (self.program.id, self.program._venues_token())
+        page = self.url_open(url).text
+        self.assertIn(self.good.name, page)
+        self.assertIn(palavas.name, page)
+        self.assertIn('<html lang="fr-FR"', page)
+        self.assertIn("o_pass_public_services", page)
+        self.assertIn("Maîtrise des outils numériques du quotidien", page)
+        self.assertIn("Aide aux démarches administratives", page)
+        # By town (any case).
+        page = self.url_open(url + "?ville=palavas-les-flots").text
+        self.assertIn(palavas.name, page)
+        self.assertNotIn(self.good.name, page)
+        self.assertRegex(page, r"1 lieu\s+sur 2")
+        # By service.
+        page = self.url_open(url + "?service=pn_public_web").text
+        self.assertIn(self.good.name, page)
+        self.assertNotIn(palavas.name, page)
+        # A service the programme does not pay for, or an unknown town: no
+        # filter on it.
+        page = self.url_open(url + "?service=pn_public_other&ville=Paris").text
+        self.assertIn(self.good.name, page)
+        self.assertIn(palavas.name, page)
+        # Both filters, nothing matches: said so.
+        page = self.url_open(url + "?service=pn_public_web&ville=Palavas-les-Flots")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Aucun lieu ne correspond", page.text)
+
+    def test_public_page_not_found_in_french(self):
+        for url in (
+            "/pass/lieux/%d/%s" % (self.program.id, "0" * 24),
+            "/pass/lieux/abc/def",
+        ):
+            response = self.url_open(url)
+            self.assertEqual(response.status_code, 404)
+            self.assertIn("Page introuvable", response.text)
+            self.assertIn("Scannez à nouveau le QR code", response.text)
+            self.assertNotIn("Not Found", response.text)
+            self.assertIn('<html lang="fr-FR"', response.text)
 
     def test_public_page_needs_the_token(self):
         for url in (

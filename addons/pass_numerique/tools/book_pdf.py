@@ -71,6 +71,24 @@ BAR_H = 11 * mm
 # Width of the bars of a 16-digit code: start, 8 symbols, check, stop.
 BARS_W = (11 * 10 + 13) * MODULE
 
+# The text block of a pass: below the programme's name, left of the QR code,
+# above the barcode. Programme facts (funders, where, services) come first in
+# 6.5 pt, then the programme's print text (conditions, legal mention), which is
+# never cut: the facts give up lines (the QR page lists them in full), then the
+# text shrinks from 5.5 pt down to 4.5 pt; a text too long even then is refused
+# when the programme is saved (:func:`print_text_max_lines`).
+INFO_SIZE = 6.5
+INFO_LEADING = 2.75 * mm
+PRINT_TEXT_SIZE = 5.5
+PRINT_TEXT_MIN_SIZE = 4.5
+PRINT_TEXT_SIZES = (5.5, 5.25, 5.0, 4.75, 4.5)
+# Baseline of the first fact line and lowest baseline above the barcode's
+# bars (measured from the pass's lower edge).
+TEXT_TOP = PASS_H - PAD - 12 * mm
+TEXT_LOWEST = PAD + 4.2 * mm + BAR_H + 0.8 * mm
+# Lines of facts at most (funders, where, services), most to fewest.
+INFO_LAYOUTS = ((2, 1, 2), (2, 1, 1), (1, 1, 1))
+
 GREY = Color(0.35, 0.35, 0.35)
 LIGHT = Color(0.75, 0.75, 0.75)
 RED = Color(0.75, 0.05, 0.05)
@@ -248,6 +266,80 @@ def fit_lines(text, font, size, width, max_lines):
     return lines
 
 
+def _print_leading(size):
+    return size * 1.2
+
+
+def _print_lines_room(info_lines, size):
+    """Lines of print text at ``size`` that fit under ``info_lines`` lines
+    of programme facts."""
+    first = TEXT_TOP - info_lines * INFO_LEADING
+    if first < TEXT_LOWEST:
+        return 0
+    return 1 + int((first - TEXT_LOWEST) / _print_leading(size) + 1e-9)
+
+
+def text_width():
+    """Width of the text block of a pass (left of the QR code)."""
+    return PASS_W - 2 * PAD - 19 * mm - 2 * mm
+
+
+def layout_pass_text(facts, print_text):
+    """Lay out the facts (three texts: funders, where, services) and the
+    print text of a pass. Returns (fact lines, print text lines, print text
+    size); the print text is whole whenever :func:`print_text_max_lines`
+    allows it, the facts lose lines first."""
+    register_fonts()
+    width = text_width()
+    wrapped = (
+        simpleSplit(print_text or "", "PassSans", size, width)
+        for size in PRINT_TEXT_SIZES
+    )
+    wrapped = dict(zip(PRINT_TEXT_SIZES, wrapped, strict=True))
+    candidates = [(layout, PRINT_TEXT_SIZE) for layout in INFO_LAYOUTS] + [
+        (INFO_LAYOUTS[-1], size) for size in PRINT_TEXT_SIZES[1:]
+    ]
+    for layout, size in candidates:
+        facts_lines = []
+        for text, most in zip(facts, layout, strict=True):
+            facts_lines += fit_lines(text, "PassSans", INFO_SIZE, width, most)
+        if len(wrapped[size]) <= _print_lines_room(len(facts_lines), size):
+            return facts_lines, wrapped[size], size
+    # Too long (refused at save; an old programme): cut, with an ellipsis.
+    facts_lines = []
+    for text, most in zip(facts, INFO_LAYOUTS[-1], strict=True):
+        facts_lines += fit_lines(text, "PassSans", INFO_SIZE, width, most)
+    room = _print_lines_room(len(facts_lines), PRINT_TEXT_MIN_SIZE)
+    return (
+        facts_lines,
+        fit_lines(print_text, "PassSans", PRINT_TEXT_MIN_SIZE, width, room),
+        PRINT_TEXT_MIN_SIZE,
+    )
+
+
+def print_text_max_lines():
+    """Lines of print text a pass always has room for (at the smallest
+    size, under the fewest fact lines)."""
+    return _print_lines_room(len(INFO_LAYOUTS[-1]), PRINT_TEXT_MIN_SIZE)
+
+
+def print_text_overflow(print_text):
+    """None when ``print_text`` fits every pass whole; else (its lines at
+    the smallest size, the lines there is room for, about how many
+    characters fit)."""
+    if not print_text:
+        return None
+    register_fonts()
+    width = text_width()
+    lines = simpleSplit(print_text, "PassSans", PRINT_TEXT_MIN_SIZE, width)
+    room = print_text_max_lines()
+    if len(lines) <= room:
+        return None
+    per_char = pdfmetrics.stringWidth(print_text, "PassSans", PRINT_TEXT_MIN_SIZE)
+    per_char /= max(len(print_text), 1)
+    return len(lines), room, int(room * width / per_char * 0.95)
+
+
 def fit_size(text, font, size, width, min_size=5):
     """The largest font size <= ``size`` at which ``text`` fits ``width``."""
     while size > min_size and pdfmetrics.stringWidth(text, font, size) > width:
@@ -305,39 +397,24 @@ class _Document:
             top - 8.7 * mm,
             fit_lines(program.name, "PassSans-Bold", size, text_w, 1)[0],
         )
-        y = top - 12 * mm
-        c.setFont("PassSans", 6.5)
-        lines = fit_lines(
+        facts = (
             "%s : %s" % (labels["financed_by"], ", ".join(program.funders)),
-            "PassSans",
-            6.5,
-            text_w,
-            2,
-        )
-        lines += fit_lines(
             "%s : %s" % (labels["where"], program.territory or labels["anywhere"]),
-            "PassSans",
-            6.5,
-            text_w,
-            1,
-        )
-        lines += fit_lines(
             "%s : %s"
             % (labels["services"], program.services or labels["all_services"]),
-            "PassSans",
-            6.5,
-            text_w,
-            2,
         )
+        lines, print_lines, print_size = layout_pass_text(facts, program.print_text)
+        y = TEXT_TOP
+        c.setFont("PassSans", INFO_SIZE)
         for line in lines:
             c.drawString(PAD, y, line)
-            y -= 2.75 * mm
-        if program.print_text:
+            y -= INFO_LEADING
+        if print_lines:
             c.setFillColor(GREY)
-            c.setFont("PassSans", 5.5)
-            c.drawString(
-                PAD, y, fit_lines(program.print_text, "PassSans", 5.5, text_w, 1)[0]
-            )
+            c.setFont("PassSans", print_size)
+            for line in print_lines:
+                c.drawString(PAD, y, line)
+                y -= _print_leading(print_size)
             c.setFillColor(black)
         if program.qr_url:
             qr_x = PASS_W - PAD - qr_size

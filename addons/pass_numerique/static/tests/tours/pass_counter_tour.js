@@ -49,6 +49,11 @@ registry.category("web_tour.tours").add("pass_counter_tour", {
             run: "edit 3141-5926-5358-9795",
         },
         {
+            content: "The service is to be chosen again for the next pass",
+            trigger: ".o_pass_counter select.o_pass_service",
+            run: "select pn_tour_workshop",
+        },
+        {
             content: "Redeem again",
             trigger: ".o_pass_counter .o_pass_redeem:enabled",
             run: "click",
