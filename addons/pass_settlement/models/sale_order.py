@@ -137,8 +137,7 @@ class SaleOrder(models.Model):
             kept = self.env["sale.order.line"]
             for program, total in totals.items():
                 fee_cents = round(
-                    currency.round(total * program.fee_rate / 100.0)
-                    / currency.rounding
+                    currency.round(total * program.fee_rate / 100.0) / currency.rounding
                 )
                 fundings = program.funding_ids.sorted(lambda f: (-f.share, f.id))
                 for (funder, cents), funding in zip(
@@ -228,9 +227,7 @@ class SaleOrder(models.Model):
     def _pass_is_orderer(self, funder):
         """Whether this funder is the one who placed the order."""
         self.ensure_one()
-        return (
-            funder.commercial_partner_id == self.partner_id.commercial_partner_id
-        )
+        return funder.commercial_partner_id == self.partner_id.commercial_partner_id
 
     def _pass_fiscal_position(self, funder):
         """The fiscal position of this funder's invoices: the order's for the

@@ -174,9 +174,7 @@ class SaleOrderLine(models.Model):
             if done >= 1 or currency.is_zero(self.price_subtotal):
                 return result
             funding = fundings.filtered(lambda f: f.partner_id == funder)[:1]
-            vals = self.with_context(lang=funder.lang)._prepare_invoice_line(
-                quantity=1
-            )
+            vals = self.with_context(lang=funder.lang)._prepare_invoice_line(quantity=1)
             # Price, discount and taxes are the order line's: the fee of
             # this funder, with the taxes of its fiscal position.
             vals.update(
