@@ -326,6 +326,8 @@ class SaleOrder(models.Model):
                 program = line.pass_program_id or line.pass_fee_program_id
                 for funder, _cents in program._pass_funder_cents():
                     rank.setdefault(funder, len(rank))
+            for funder, _kind in documents:
+                rank.setdefault(funder, len(rank))
             for funder, kind in sorted(
                 documents, key=lambda key: (rank[key[0]], kinds.index(key[1]))
             ):
