@@ -1,5 +1,7 @@
 from . import (
     account_chart_template,
+    account_edi_common,
+    account_edi_xml_cii,
     account_move,
     account_move_line,
     account_payment_order,

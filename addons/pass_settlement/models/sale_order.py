@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from collections import defaultdict
 
-from odoo import Command, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_is_zero
 
@@ -11,6 +11,64 @@ from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    pass_funder_breakdown = fields.Html(
+        string="Co-funders' shares",
+        compute="_compute_pass_funder_breakdown",
+        sanitize=False,
+        help="What each co-funder of the programmes will be invoiced: its part "
+        "of the face value of the books (out of the scope of VAT) on one invoice, "
+        "its part of the fee with VAT on another.",
+    )
+
+    @api.depends(
+        "order_line.product_uom_qty",
+        "order_line.price_subtotal",
+        "order_line.price_tax",
+        "order_line.pass_fee_funder_id",
+    )
+    def _compute_pass_funder_breakdown(self):
+        QWeb = self.env["ir.qweb"]
+        for order in self:
+            rows = order._pass_funder_breakdown()
+            order.pass_funder_breakdown = rows and QWeb._render(
+                "pass_settlement.sale_order_funder_breakdown",
+                {"rows": rows, "currency": order.currency_id},
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        orders._pass_sync_quotation_fees()
+        return orders
+
+    def write(self, vals):
+        res = super().write(vals)
+        if not self.env.context.get("pass_syncing_fees") and any(
+            fname in vals for fname in self._pass_fee_trigger_fields()
+        ):
+            self._pass_sync_quotation_fees()
+        return res
+
+    def _pass_fee_trigger_fields(self):
+        """Fields of an order whose change changes its fee lines."""
+        return (
+            "order_line",
+            "partner_id",
+            "partner_invoice_id",
+            "partner_shipping_id",
+            "fiscal_position_id",
+        )
+
+    def _pass_sync_quotation_fees(self):
+        """Keep the fee lines of pass quotations up to date, so that each
+        co-funder's share and fee show before confirmation."""
+        quotations = self.filtered(
+            lambda o: o.state in ("draft", "sent")
+            and o.company_id.pass_fee_product_id
+            and (o._pass_lines() or o.order_line.filtered("pass_fee_program_id"))
+        )
+        quotations._pass_sync_fee_lines()
 
     def _pass_lines(self):
         return self.order_line.filtered("pass_program_id")
@@ -59,41 +117,142 @@ class SaleOrder(models.Model):
                 order.company_id._pass_check_settlement_config()
 
     def _pass_sync_fee_lines(self):
-        """One fee line per programme: the programme's fee rate on the face value
-        of the books ordered (excl. VAT), with the fee product's VAT."""
-        for order in self:
+        """The cooperative's fee on the books of each programme (the
+        programme's fee rate on their face value, excl. VAT), split per
+        co-funder before VAT like the face value: one fee line per programme
+        and funder, with the fee product's taxes mapped by THAT funder's
+        fiscal position. Each funder's fee line is what its fee invoice
+        carries, so the order's VAT is the sum of the funders' invoices' VAT
+        (rounded per document, not once on the order's total).
+
+        Quotations only (draft or sent): a confirmed order keeps the fee lines
+        it was confirmed with."""
+        for order in self.filtered(lambda o: o.state in ("draft", "sent")):
             fee_product = order.company_id.pass_fee_product_id
+            currency = order.currency_id
             totals = defaultdict(float)
             for line in order._pass_lines():
                 totals[line.pass_program_id] += line.price_subtotal
             commands = []
+            kept = self.env["sale.order.line"]
             for program, total in totals.items():
-                fee = order.currency_id.round(total * program.fee_rate / 100.0)
-                existing = order.order_line.filtered(
-                    lambda sol, p=program: sol.pass_fee_program_id == p
+                fee_cents = round(
+                    currency.round(total * program.fee_rate / 100.0) / currency.rounding
                 )
-                vals = {
-                    "product_id": fee_product.id,
-                    "name": self.env._(
-                        "Management fee %(rate)s %% - %(program)s",
-                        rate=program.fee_rate,
-                        program=program.name,
-                    ),
-                    "product_uom_qty": 1,
-                    "price_unit": fee,
-                    "pass_fee_program_id": program.id,
-                }
-                if existing:
-                    commands.append(Command.update(existing[0].id, vals))
-                elif fee:
-                    commands.append(Command.create(vals))
-            stale = order.order_line.filtered(
-                lambda sol, t=totals: sol.pass_fee_program_id
-                and sol.pass_fee_program_id not in t
-            )
+                fundings = program.funding_ids.sorted(lambda f: (-f.share, f.id))
+                for (funder, cents), funding in zip(
+                    program._pass_split_amount(fee_cents), fundings, strict=True
+                ):
+                    existing = order.order_line.filtered(
+                        lambda sol, p=program, f=funder: sol.pass_fee_program_id == p
+                        and sol.pass_fee_funder_id == f
+                    )[:1]
+                    if not cents and not existing:
+                        continue
+                    vals = {
+                        "product_id": fee_product.id,
+                        "name": self.env._(
+                            "Management fee %(rate)s %% - %(program)s - "
+                            "share of %(funder)s (%(share)s %%)",
+                            rate=program.fee_rate,
+                            program=program.name,
+                            funder=funder.name,
+                            share=funding.share,
+                        ),
+                        "product_uom_qty": 1,
+                        "price_unit": cents * currency.rounding,
+                        "tax_id": [Command.set(order._pass_fee_taxes(funder).ids)],
+                        "pass_fee_program_id": program.id,
+                        "pass_fee_funder_id": funder.id,
+                    }
+                    if existing:
+                        kept |= existing
+                        commands.append(Command.update(existing.id, vals))
+                    else:
+                        commands.append(Command.create(vals))
+            stale = order.order_line.filtered("pass_fee_program_id") - kept
             commands += [Command.delete(line.id) for line in stale]
             if commands:
-                order.write({"order_line": commands})
+                order.with_context(pass_syncing_fees=True).write(
+                    {"order_line": commands}
+                )
+
+    def _pass_funder_breakdown(self):
+        """Per co-funder, what its two invoices for this order will say: its
+        part of the face value of the books (its cents of a pass times the
+        passes, as invoiced), its fee (its own fee line, VAT rounded as on its
+        invoice) and the VAT of it. A list of dicts (funder, face, fee, tax,
+        total), in the order of the programmes' shares."""
+        self.ensure_one()
+        currency = self.currency_id
+        rows = {}
+
+        def row(funder):
+            return rows.setdefault(
+                funder, {"funder": funder, "face": 0.0, "fee": 0.0, "tax": 0.0}
+            )
+
+        for line in self._pass_lines():
+            passes = (
+                round(line.product_uom_qty)
+                * line.product_id.product_tmpl_id.pass_passes_per_book
+            )
+            for funder, cents in line.pass_program_id._pass_funder_cents():
+                row(funder)["face"] += cents * passes * currency.rounding
+        for line in self.order_line.filtered("pass_fee_program_id"):
+            if line.pass_fee_funder_id:
+                fee_row = row(line.pass_fee_funder_id)
+                fee_row["fee"] += line.price_subtotal
+                fee_row["tax"] += line.price_tax
+                continue
+            # A fee line of the whole programme (quoted before the split).
+            program = line.pass_fee_program_id
+            fees = program._pass_split_amount(
+                round(line.price_subtotal / currency.rounding)
+            )
+            taxes = program._pass_split_amount(
+                round(line.price_tax / currency.rounding)
+            )
+            for (funder, fee), (_funder, tax) in zip(fees, taxes, strict=True):
+                row(funder)["fee"] += fee * currency.rounding
+                row(funder)["tax"] += tax * currency.rounding
+        for values in rows.values():
+            for key in ("face", "fee", "tax"):
+                values[key] = currency.round(values[key])
+            values["total"] = currency.round(
+                values["face"] + values["fee"] + values["tax"]
+            )
+        return list(rows.values())
+
+    def _pass_is_orderer(self, funder):
+        """Whether this funder is the one who placed the order."""
+        self.ensure_one()
+        return funder.commercial_partner_id == self.partner_id.commercial_partner_id
+
+    def _pass_fiscal_position(self, funder):
+        """The fiscal position of this funder's invoices: the order's for the
+        funder who placed it, the funder's own for the co-funders."""
+        self.ensure_one()
+        if self._pass_is_orderer(funder):
+            return self.fiscal_position_id
+        addresses = funder.address_get(["invoice", "delivery"])
+        Partner = self.env["res.partner"]
+        return (
+            self.env["account.fiscal.position"]
+            .with_company(self.company_id)
+            ._get_fiscal_position(
+                Partner.browse(addresses["invoice"]),
+                delivery=Partner.browse(addresses["delivery"]),
+            )
+        )
+
+    def _pass_fee_taxes(self, funder):
+        """The taxes of this funder's fee: the fee product's (VAT on the
+        cooperative's service), mapped by the funder's fiscal position."""
+        self.ensure_one()
+        company = self.company_id
+        taxes = company.pass_fee_product_id.taxes_id._filter_taxes_by_company(company)
+        return self._pass_fiscal_position(funder).map_tax(taxes)
 
     def action_pass_update_fees(self):
         self._pass_sync_fee_lines()
@@ -133,8 +292,17 @@ class SaleOrder(models.Model):
         return moves
 
     def _pass_create_funder_invoices(self, date=None):
-        """One invoice per co-funder: its part of the face value of the books on
-        the funders' money account (no VAT), and its part of the fee (VAT).
+        """Two invoices per co-funder and order, built from sale's own
+        ``_prepare_invoice`` / ``_prepare_invoice_line`` (payment terms,
+        salesperson, team, origin, other addons' values survive) and then
+        given to the funder:
+
+        - the face value: its part of the books, on the funders' money
+          account, out of the scope of VAT (multi-purpose vouchers, art. 30
+          ter of directive 2006/112/EC, art. 257 ter CGI: VAT category O,
+          which EN 16931 (BR-O-11 to 14) forbids mixing with other
+          categories on one invoice);
+        - the fee: its part of the cooperative's fee, with VAT.
 
         Each funder is invoiced what is left of its share of each line: all of
         it the first time; again after a credit note gave its share back (a
@@ -142,97 +310,96 @@ class SaleOrder(models.Model):
         or posted invoice covers it."""
         self._pass_check_order()
         moves_vals = []
+        kinds = ("face", "fee")
         for order in self:
-            company = order.company_id
-            currency = order.currency_id
-            per_funder = defaultdict(list)
+            order = order.with_company(order.company_id)
+            documents = defaultdict(list)
             for line in order.order_line.filtered(
                 lambda sol: sol.pass_program_id or sol.pass_fee_program_id
             ):
-                invoiced = line._pass_funder_invoiced()
-                if line.pass_program_id:
-                    program = line.pass_program_id
-                    ppb = line.product_id.product_tmpl_id.pass_passes_per_book
-                    books = round(line.product_uom_qty)
-                    for (funder, cents), funding in zip(
-                        program._pass_funder_cents(),
-                        program.funding_ids.sorted(lambda f: (-f.share, f.id)),
-                        strict=True,
-                    ):
-                        todo = books - round(invoiced.get(funder, (0.0, 0.0))[0])
-                        if todo <= 0:
-                            continue
-                        per_funder[funder].append(
-                            {
-                                "product_id": line.product_id.id,
-                                "name": self.env._(
-                                    "%(line)s - share of %(funder)s (%(share)s %%)",
-                                    line=line.name,
-                                    funder=funder.name,
-                                    share=funding.share,
-                                ),
-                                "quantity": todo,
-                                "price_unit": cents * ppb * currency.rounding,
-                                "account_id": company.pass_liability_account_id.id,
-                                # No VAT: at most the 0 % tax of vouchers.
-                                "tax_ids": [
-                                    Command.set(company.pass_voucher_tax_id.ids)
-                                ],
-                                "sale_line_ids": [Command.link(line.id)],
-                                "pass_share": funding.share,
-                                "pass_program_id": program.id,
-                                "pass_voucher_count": todo * ppb,
-                            }
-                        )
-                else:
-                    program = line.pass_fee_program_id
-                    cents_total = round(line.price_subtotal / currency.rounding)
-                    for (funder, cents), funding in zip(
-                        program._pass_split_amount(cents_total),
-                        program.funding_ids.sorted(lambda f: (-f.share, f.id)),
-                        strict=True,
-                    ):
-                        # The fee is given back and invoiced again whole
-                        # (a partial credit note is a discount, not reopened).
-                        done = round(invoiced.get(funder, (0.0, 0.0))[0])
-                        if not cents or done >= 1:
-                            continue
-                        per_funder[funder].append(
-                            {
-                                "product_id": line.product_id.id,
-                                "name": line.name,
-                                "quantity": 1,
-                                "price_unit": cents * currency.rounding,
-                                "tax_ids": [Command.set(line.tax_id.ids)],
-                                "sale_line_ids": [Command.link(line.id)],
-                                "pass_share": funding.share,
-                                "pass_program_id": program.id,
-                            }
-                        )
-            for funder, lines in per_funder.items():
-                moves_vals.append(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": funder.id,
-                        "journal_id": company.pass_sale_journal_id.id,
-                        "company_id": company.id,
-                        "currency_id": order.currency_id.id,
-                        "invoice_origin": order.name,
-                        "ref": order.client_order_ref or order.name,
-                        "invoice_date": date or False,
-                        "invoice_line_ids": [Command.create(vals) for vals in lines],
-                    }
-                )
+                for funder, kind, vals in line._pass_prepare_funder_invoice_lines():
+                    documents[funder, kind].append(vals)
+            rank = {}
+            for line in order._pass_lines() | order.order_line.filtered(
+                "pass_fee_program_id"
+            ):
+                program = line.pass_program_id or line.pass_fee_program_id
+                for funder, _cents in program._pass_funder_cents():
+                    rank.setdefault(funder, len(rank))
+            for funder, _kind in documents:
+                rank.setdefault(funder, len(rank))
+            for funder, kind in sorted(
+                documents, key=lambda key: (rank[key[0]], kinds.index(key[1]))
+            ):
+                vals = order._pass_prepare_funder_invoice(funder, date=date)
+                vals["invoice_line_ids"] += [
+                    Command.create(line_vals) for line_vals in documents[funder, kind]
+                ]
+                moves_vals.append(vals)
         if not moves_vals:
             raise UserError(
                 self.env._("There is nothing left to invoice on these orders.")
             )
-        # sudo: as in sale's own _create_invoices, salespeople invoice orders
-        # without being accountants.
-        return (
-            self.env["account.move"]
-            .sudo()
-            .with_context(default_move_type="out_invoice")
-            .create(moves_vals)
-            .sudo(False)
+        # sudo (in sale's _create_account_invoices): as in sale's own
+        # _create_invoices, salespeople invoice orders without being
+        # accountants; _pass_check_order checked the orders first.
+        moves = self._create_account_invoices(moves_vals, final=False)
+        for move in moves:
+            move.message_post_with_source(
+                "mail.message_origin_link",
+                render_values={
+                    "self": move,
+                    "origin": move.line_ids.sale_line_ids.order_id,
+                },
+                subtype_xmlid="mail.mt_note",
+            )
+        return moves.sudo(False)
+
+    def _pass_prepare_funder_invoice(self, funder, date=None):
+        """The values of one of this funder's invoices for this order: sale's
+        own ``_prepare_invoice`` (salesperson, team, payment term, origin,
+        narration, what other addons add), then the funder as customer, the
+        pass sales journal, the funder's fiscal position and reference. The
+        funder who placed the order keeps the order's addresses, fiscal
+        position, payment term and purchase reference; a co-funder gets its
+        own addresses, fiscal position and payment term (the order's if it
+        has none), and the order's number as reference: another funder's
+        purchase reference is not its own."""
+        self.ensure_one()
+        company = self.company_id
+        order = self.with_context(lang=funder.lang)
+        vals = order._prepare_invoice()
+        vals.update(
+            {
+                "journal_id": company.pass_sale_journal_id.id,
+                "fiscal_position_id": self._pass_fiscal_position(funder).id,
+                "ref": self._pass_funder_ref(funder),
+                "invoice_date": date or False,
+            }
         )
+        if not self._pass_is_orderer(funder):
+            addresses = funder.address_get(["invoice", "delivery"])
+            term = funder.with_company(company).property_payment_term_id
+            vals.update(
+                {
+                    "partner_id": addresses["invoice"],
+                    "partner_shipping_id": addresses["delivery"],
+                    "invoice_payment_term_id": (
+                        term.id or vals.get("invoice_payment_term_id")
+                    ),
+                    # The order's payment reference and online payments are
+                    # the orderer's.
+                    "payment_reference": False,
+                    "transaction_ids": [Command.clear()],
+                }
+            )
+        return vals
+
+    def _pass_funder_ref(self, funder):
+        """The reference on this funder's invoices (its purchase order or
+        legal commitment): the order's customer reference for the funder who
+        placed it, the order's number for the other co-funders."""
+        self.ensure_one()
+        if self._pass_is_orderer(funder):
+            return self.client_order_ref or self.name
+        return self.name

@@ -1,11 +1,16 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Funders' invoices sent as Factur-X (CII): the face value of the books is
-classified as exempt (0 % tax of multi-purpose vouchers), the fee carries the
-standard VAT, and the 0 % tax changes no amount of the journal entry."""
+"""Funders' invoices sent as Factur-X (CII), EN 16931: the face value of the
+books and the fee are two documents, because the face value is out of the
+scope of VAT (category O, multi-purpose vouchers) and BR-O-11..14 forbid
+mixing O with another category; the fee carries the standard VAT (S), due on
+payment. Both XML files pass the Factur-X XSD of the ``factur-x`` package and
+the EN 16931 business rules on VAT categories checked here."""
 
+from facturx import xml_check_xsd
 from lxml import etree
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import PassSettlementCommon
@@ -25,6 +30,7 @@ class TestFacturX(PassSettlementCommon):
         cls.company.write(
             {
                 "vat": "FR23334175221",
+                "company_registry": "33417522100017",
                 "email": "compta@pass-numerique.example",
                 "phone": "+33 5 56 00 00 00",
             }
@@ -40,15 +46,73 @@ class TestFacturX(PassSettlementCommon):
             }
         )
         (cls.state_funder | cls.dept_funder).write(
-            {"country_id": cls.env.ref("base.fr").id, "is_company": True}
+            {
+                "country_id": cls.env.ref("base.fr").id,
+                "is_company": True,
+                "vat": "FR40303265045",
+            }
         )
+        # The fee's VAT is due on payment (services, art. 269-2-c CGI): the
+        # French chart's "20 % S" sale tax (chart data of the fee product).
+        cls.fee_tax = (
+            cls.env["account.chart.template"]
+            .with_company(cls.company)
+            .ref("tva_normale_encaissement")
+        )
+        cls.company.pass_fee_product_id.taxes_id = [Command.set(cls.fee_tax.ids)]
 
     def _text(self, node, path):
         return node.findtext(path, namespaces=NS)
 
+    def _export(self, invoice):
+        xml, errors = self.env["account.edi.xml.cii"]._export_invoice(invoice)
+        self.assertEqual(errors, set())
+        self.assertTrue(xml_check_xsd(xml, flavor="factur-x", level="en16931"))
+        self.assertTrue(xml_check_xsd(xml))  # the level it declares
+        return etree.fromstring(xml)
+
+    def _categories(self, tree):
+        """Per line: (category, rate or None, net amount); per breakdown:
+        category -> (basis, tax, rate, reason, reason code, point code)."""
+        lines = []
+        for item in tree.findall(".//ram:IncludedSupplyChainTradeLineItem", NS):
+            taxes = item.findall(
+                ".//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax", NS
+            )
+            self.assertEqual(len(taxes), 1, "one VAT category per line")
+            rate = self._text(taxes[0], "ram:RateApplicablePercent")
+            lines.append(
+                (
+                    self._text(taxes[0], "ram:CategoryCode"),
+                    rate and float(rate),
+                    float(self._text(item, ".//ram:LineTotalAmount")),
+                )
+            )
+        settlement = tree.find(".//ram:ApplicableHeaderTradeSettlement", NS)
+        breakdown = {}
+        for tax in settlement.findall("ram:ApplicableTradeTax", NS):
+            rate = self._text(tax, "ram:RateApplicablePercent")
+            breakdown[self._text(tax, "ram:CategoryCode")] = (
+                float(self._text(tax, "ram:BasisAmount")),
+                float(self._text(tax, "ram:CalculatedAmount")),
+                rate and float(rate),
+                self._text(tax, "ram:ExemptionReason"),
+                self._text(tax, "ram:ExemptionReasonCode"),
+                self._text(tax, "ram:DueDateTypeCode"),
+            )
+        return lines, breakdown
+
+    def _vat_ids(self, tree, party):
+        return [
+            node.text
+            for node in tree.iterfind(
+                f".//ram:{party}/ram:SpecifiedTaxRegistration/ram:ID", NS
+            )
+            if node.get("schemeID") == "VA"
+        ]
+
     def test_voucher_tax_is_a_zero_sale_tax(self):
         tax = self.company.pass_voucher_tax_id
-        self.assertEqual(tax.name, "TVA 0 % - bons à usages multiples (hors champ)")
         self.assertEqual((tax.type_tax_use, tax.amount_type), ("sale", "percent"))
         self.assertEqual(tax.amount, 0.0)
         self.assertFalse(
@@ -57,85 +121,109 @@ class TestFacturX(PassSettlementCommon):
         )
         program = self._program([(self.state_funder, 100)], "TAX0")
         self.assertEqual(program.product_id.taxes_id, tax)
-        # Defaults are idempotent: running them again creates no second tax.
-        self.company._pass_setup_settlement_defaults()
-        self.assertEqual(
-            self.env["account.tax"].search_count(
-                [("company_id", "=", self.company.id), ("name", "=", tax.name)]
-            ),
-            1,
+        codes = self.env["account.edi.xml.cii"]._get_tax_unece_codes(
+            self.state_funder, self.company.partner_id, tax
         )
+        self.assertEqual(
+            (codes["tax_category_code"], codes["tax_exemption_reason_code"]),
+            ("O", "VATEX-EU-O"),
+            "out of the scope of VAT, not exempt",
+        )
+        # A category set on the tax itself (Odoo's tax extension) wins.
+        tax.ubl_cii_tax_category_code = "E"
+        codes = self.env["account.edi.xml.cii"]._get_tax_unece_codes(
+            self.state_funder, self.company.partner_id, tax
+        )
+        self.assertEqual(codes["tax_category_code"], "E")
 
-    def test_cofunded_invoice_exports_facturx(self):
+    def test_face_value_and_fee_export_as_two_documents(self):
         program = self._program(
             [(self.state_funder, 60), (self.dept_funder, 40)], "FACTX"
         )
         voucher_tax = self.company.pass_voucher_tax_id
-        fee_tax = self.company.pass_fee_product_id.taxes_id
-        self.assertEqual(fee_tax.amount, 20.0)
         order = self._order(program, books=2)
         invoices = self._invoice(order)
-        invoice = invoices.filtered(lambda m: m.partner_id == self.state_funder)
-        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(len(invoices), 4, "two documents per funder")
+        state_invoices = invoices.filtered(lambda m: m.partner_id == self.state_funder)
+        face = state_invoices.filtered(
+            lambda m: m.invoice_line_ids.account_id
+            == self.company.pass_liability_account_id
+        )
+        fee = state_invoices - face
+        self.assertEqual((len(face), len(fee)), (1, 1))
+        self.assertEqual(face.invoice_line_ids.tax_ids, voucher_tax)
+        self.assertEqual(fee.invoice_line_ids.tax_ids, self.fee_tax)
+        self.assertEqual(self.fee_tax.tax_exigibility, "on_payment")
 
-        # The 0 % tax changes nothing in the entry: no tax line for it, the
-        # face value stays on the funders' money account, VAT on the fee only.
-        face = invoice.invoice_line_ids.filtered(
-            lambda aml: aml.account_id == self.company.pass_liability_account_id
+        # The face value: 120.00 on the funders' money account, no tax line.
+        self.assertEqual((face.amount_untaxed, face.amount_tax), (120.0, 0.0))
+        self.assertFalse(face.line_ids.filtered("tax_line_id"))
+        # The fee: 4.80 + 0.96 VAT, on the VAT-awaiting-payment account.
+        self.assertEqual((fee.amount_untaxed, fee.amount_tax), (4.8, 0.96))
+        self.assertEqual(
+            fee.line_ids.filtered("tax_line_id").account_id,
+            self.fee_tax.cash_basis_transition_account_id,
         )
-        fee = invoice.invoice_line_ids - face
-        self.assertEqual(face.tax_ids, voucher_tax)
-        self.assertEqual(fee.tax_ids, fee_tax)
-        self.assertFalse(
-            invoice.line_ids.filtered(lambda aml: aml.tax_line_id == voucher_tax)
-        )
-        self.assertEqual(face.credit, 120.0)
-        self.assertEqual(invoice.amount_tax, 0.96)
-        self.assertAlmostEqual(invoice.amount_total, 125.76, places=2)
         self.assertLiabilityInvariant(program)
 
-        xml, errors = self.env["account.edi.xml.cii"]._export_invoice(invoice)
-        self.assertEqual(errors, set())
-        tree = etree.fromstring(xml)
-
-        items = tree.findall(".//ram:IncludedSupplyChainTradeLineItem", NS)
-        self.assertEqual(len(items), 2)
-        by_category = {}
-        for item in items:
-            tax = item.find(
-                ".//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax", NS
-            )
-            by_category[self._text(tax, "ram:CategoryCode")] = (
-                float(self._text(tax, "ram:RateApplicablePercent")),
-                float(self._text(item, ".//ram:LineTotalAmount")),
-            )
-        self.assertEqual(by_category, {"E": (0.0, 120.0), "S": (20.0, 4.8)})
-
-        settlement = tree.find(".//ram:ApplicableHeaderTradeSettlement", NS)
-        breakdown = {}
-        for tax in settlement.findall("ram:ApplicableTradeTax", NS):
-            breakdown[self._text(tax, "ram:CategoryCode")] = (
-                float(self._text(tax, "ram:BasisAmount")),
-                float(self._text(tax, "ram:CalculatedAmount")),
-                self._text(tax, "ram:ExemptionReason"),
-            )
-        self.assertEqual(breakdown["E"][:2], (120.0, 0.0))
-        self.assertTrue(breakdown["E"][2], "an exempt category states its reason")
-        self.assertEqual(breakdown["S"][:2], (4.8, 0.96))
-        self.assertEqual(set(breakdown), {"E", "S"})
-
-        totals = settlement.find(
-            "ram:SpecifiedTradeSettlementHeaderMonetarySummation", NS
-        )
-        self.assertEqual(
-            float(self._text(totals, "ram:GrandTotalAmount")), invoice.amount_total
-        )
-        self.assertEqual(
-            float(self._text(totals, "ram:TaxTotalAmount")), invoice.amount_tax
-        )
+        # Face value: category O only, no rate, the O reason, no VAT ids.
+        tree = self._export(face)
+        lines, breakdown = self._categories(tree)
+        self.assertEqual(lines, [("O", None, 120.0)])
+        self.assertEqual(list(breakdown), ["O"], "BR-O-11: O alone")
+        basis, tax, rate, reason, code, _point = breakdown["O"]
+        self.assertEqual((basis, tax, rate), (120.0, 0.0, None))  # BR-O-08/09
+        self.assertEqual(code, "VATEX-EU-O")  # BR-O-10
+        self.assertNotIn("226", reason or "", "no exemption article for O")
+        self.assertEqual(self._vat_ids(tree, "SellerTradeParty"), [])  # BR-O-02
+        self.assertEqual(self._vat_ids(tree, "BuyerTradeParty"), [])
         self.assertEqual(
             self._text(
-                tree, ".//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"
+                tree, ".//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
             ),
-            "FR23334175221",
+            "33417522100017",
+            "the seller is identified by its SIRET (BR-CO-26)",
         )
+        self.assertEqual(
+            float(self._text(tree, ".//ram:GrandTotalAmount")), face.amount_total
+        )
+
+        # Fee: category S at 20 %, VAT due on payment (code 72), VAT ids.
+        tree = self._export(fee)
+        lines, breakdown = self._categories(tree)
+        self.assertEqual(lines, [("S", 20.0, 4.8)])
+        self.assertEqual(list(breakdown), ["S"])
+        basis, tax, rate, reason, code, point = breakdown["S"]
+        self.assertEqual(
+            (basis, tax, rate, reason, code), (4.8, 0.96, 20.0, None, None)
+        )
+        self.assertEqual(point, "72", "VAT on payment: paid to date")
+        self.assertEqual(self._vat_ids(tree, "SellerTradeParty"), [self.company.vat])
+        self.assertEqual(
+            float(self._text(tree, ".//ram:TaxTotalAmount")), fee.amount_tax
+        )
+
+        # No document of the order is category E.
+        for invoice in invoices:
+            _lines, breakdown = self._categories(self._export(invoice))
+            self.assertNotIn("E", breakdown)
+
+    def test_fee_vat_is_due_when_paid(self):
+        """Before payment the fee's VAT waits on 44574; the payment makes it
+        due (cash basis entry to 44571)."""
+        program = self._program([(self.state_funder, 100)], "CABA")
+        invoices = self._invoice(self._order(program, books=1))
+        fee = invoices.filtered(lambda m: m.amount_tax)
+        self.assertEqual(len(fee), 1)
+        self.assertFalse(fee.tax_cash_basis_created_move_ids)
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=fee.ids
+        ).create({})._create_payments()
+        caba = fee.tax_cash_basis_created_move_ids
+        self.assertEqual(len(caba), 1)
+        due = caba.line_ids.filtered(lambda aml: aml.tax_line_id == self.fee_tax)
+        self.assertAlmostEqual(-sum(due.mapped("balance")), fee.amount_tax, places=2)
+        self.assertNotEqual(
+            due.account_id, self.fee_tax.cash_basis_transition_account_id
+        )
+        self.assertLedgerOk()

@@ -57,25 +57,35 @@ class TestSettlement(PassSettlementCommon):
         self.assertEqual(len(books), 2)
         self.assertEqual(set(books.mapped("holder_id")), {self.state_funder})
         self.assertEqual(set(books.voucher_ids.mapped("state")), {"distributed"})
-        fee_line = order.order_line.filtered("pass_fee_program_id")
-        self.assertEqual(fee_line.price_subtotal, 8.0, "4 % of 200 EUR")
+        fee_lines = order.order_line.filtered("pass_fee_program_id")
+        self.assertEqual(
+            {line.pass_fee_funder_id: line.price_subtotal for line in fee_lines},
+            {self.state_funder: 4.8, self.dept_funder: 3.2},
+            "4 % of 200 EUR, split per funder",
+        )
 
         invoices = self._invoice(order)
         self.assertEqual(
             set(invoices.partner_id), {self.state_funder, self.dept_funder}
         )
-        state_invoice = invoices.filtered(lambda m: m.partner_id == self.state_funder)
-        face = state_invoice.invoice_line_ids.filtered("pass_program_id").filtered(
+        state_invoices = invoices.filtered(lambda m: m.partner_id == self.state_funder)
+        face = state_invoices.invoice_line_ids.filtered("pass_program_id").filtered(
             lambda sol: sol.account_id == self.company.pass_liability_account_id
         )
+        # Face value and fee on two documents (VAT categories O and S).
+        state_invoice = face.move_id
+        state_fee_invoice = state_invoices - state_invoice
+        self.assertEqual(len(state_fee_invoice), 1)
         self.assertEqual(face.price_subtotal, 120.0)
         self.assertEqual(face.tax_ids, voucher_tax, "0 %: no VAT on vouchers")
         self.assertFalse(
             state_invoice.line_ids.filtered(lambda aml: aml.tax_line_id == voucher_tax),
             "the 0 % tax adds no line to the entry",
         )
-        self.assertEqual(state_invoice.amount_untaxed, 120.0 + 4.8)
-        self.assertEqual(state_invoice.amount_tax, 0.96, "VAT on the fee only")
+        self.assertEqual(state_invoice.amount_untaxed, 120.0)
+        self.assertEqual(state_invoice.amount_tax, 0.0, "no VAT on the face value")
+        self.assertEqual(state_fee_invoice.amount_untaxed, 4.8)
+        self.assertEqual(state_fee_invoice.amount_tax, 0.96, "VAT on the fee only")
         self.assertEqual(order.invoice_status, "invoiced")
         balances = self.assertLiabilityInvariant(program)
         self.assertEqual(balances[self.state_funder], 120.0)
