@@ -4,7 +4,7 @@
     "name": "Pass Numérique: settlement",
     "summary": "Funder orders and invoices, venue remittances, clearing into the "
     "ledger, payouts, expiry",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting",
     "website": "https://github.com/pass-numerique/pass-numerique",
     "author": "Pass Numérique cooperative",

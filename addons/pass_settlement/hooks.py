@@ -3,5 +3,9 @@
 
 
 def post_init_hook(env):
-    """Default settlement configuration for the companies that have a chart."""
+    """Companies whose chart of accounts was loaded before the module was
+    installed get the settlement's chart records (accounts, journals, tax:
+    chart-template data, see models/account_chart_template.py), the fee
+    product and the venue payment mode. Companies without a chart get them
+    with their chart (``account.chart.template._load``)."""
     env["res.company"].search([])._pass_setup_settlement_defaults()

@@ -60,11 +60,12 @@ invoiced to F shows as a difference.
     paid(V)     = balance of those items in bank and cash journals (payments,
                   bank statement lines, returned transfers)
 
-The venues' payable accounts are those of the payable lines of the
-remittance entries (``_venue_payable_accounts``, to extend when the company
-gets an account of its own for venues). Those accounts should hold nothing
-else: a trade supplier's bill of a venue on the same account would show as a
-difference.
+The venues' payable accounts are the company's venue payable account
+(``company.pass_venue_payable_account_id``, 401800 in the French chart) and
+those of the payable lines of earlier remittance entries
+(``_venue_payable_accounts``: a database older than that account credited the
+venue's own payable). Those accounts should hold nothing else: a trade
+supplier's bill of a venue on the same account would show as a difference.
 
 On a difference the check opens one to-do activity, for the accountants, on
 its own record, listing the partners and amounts and what explains them: the
@@ -513,8 +514,9 @@ class PassLedgerCheck(models.Model):
     # ------------------------------------------------------------------ venues
     @api.model
     def _venue_payable_accounts(self, company):
-        """The payable accounts venues' claims are booked on: those of the
-        payable lines of the company's remittance entries."""
+        """The payable accounts venues' claims are booked on: the company's
+        venue payable account, and those of the payable lines of the
+        company's remittance entries (older ones may use another)."""
         self.env.cr.execute(
             SQL(
                 """
@@ -528,9 +530,9 @@ class PassLedgerCheck(models.Model):
                 company=company.id,
             )
         )
-        return self.env["account.account"].browse(
-            [row[0] for row in self.env.cr.fetchall()]
-        )
+        return company.pass_venue_payable_account_id | self.env[
+            "account.account"
+        ].browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
     def _venue_figures(self, company):

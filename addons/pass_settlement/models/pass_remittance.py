@@ -1003,8 +1003,9 @@ class PassRemittance(models.Model):
     def _prepare_move_vals(self, program_counts):
         """Debit the funders' money account per funder (partner = funder, its
         per-pass part times the passes of each programme), credit the venue's
-        payable with the face value of the passes. The passes never invoiced
-        to a funder debit its "to invoice" receivable (4181) instead.
+        payable (the company's venue payable account) with the face value of
+        the passes. The passes never invoiced to a funder debit its "to
+        invoice" receivable (4181) instead.
 
         program_counts: [(program, count, amount)] of this remittance. The
         passes never invoiced to each funder, {(program id, funder id):
@@ -1015,14 +1016,16 @@ class PassRemittance(models.Model):
         company = self.company_id
         currency = self.currency_id
         venue = self.venue_id.commercial_partner_id
-        payable = venue.with_company(company).property_account_payable_id
+        # The venues' own payable sub-account (401800 in the French chart),
+        # not the venue's trade payable (401100): see account_chart_template.
+        payable = company.pass_venue_payable_account_id
         if not payable:
             raise UserError(
                 self.env._(
-                    "Le lieu %(venue)s n'a pas de compte fournisseur (401) : "
-                    "renseignez-le sur sa fiche avant de valider le bordereau "
-                    "%(name)s.",
-                    venue=venue.name,
+                    "Le compte fournisseur des lieux (401) de %(company)s n'est "
+                    "pas configuré : renseignez-le dans Paramètres > Pass "
+                    "Numérique avant de valider le bordereau %(name)s.",
+                    company=company.name,
                     name=self.name,
                 )
             )

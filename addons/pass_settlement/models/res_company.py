@@ -5,6 +5,8 @@ import logging
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
+from .account_chart_template import PASS_CHART_RECORDS, PASS_COMPANY_FIELDS
+
 _logger = logging.getLogger(__name__)
 
 # The settlement's records a branch shares with its root company, as Odoo
@@ -14,11 +16,19 @@ SHARED_WITH_BRANCHES = (
     "pass_liability_account_id",
     "pass_to_invoice_account_id",
     "pass_retained_account_id",
+    "pass_venue_payable_account_id",
     "pass_sale_journal_id",
     "pass_venue_journal_id",
     "pass_fee_product_id",
     "pass_voucher_tax_id",
 )
+
+# Upgrade: the chart accounts the settlement used before it had accounts of
+# its own, {company field: (its own account's xml id, former code)}.
+OLD_DEFAULT_ACCOUNTS = {
+    "pass_retained_account_id": ("pass_retained", "758100"),
+    "pass_to_invoice_account_id": ("pass_to_invoice", "418100"),
+}
 
 
 class ResCompany(models.Model):
@@ -80,7 +90,17 @@ class ResCompany(models.Model):
         string="Retained unused value account",
         check_company=True,
         help="Revenue account crediting the face value of expired passes that the "
-        "programme lets the cooperative keep.",
+        "programme lets the cooperative keep (758900 in the French chart).",
+    )
+    pass_venue_payable_account_id = fields.Many2one(
+        "account.account",
+        string="Venues' payable account",
+        check_company=True,
+        domain=[("account_type", "=", "liability_payable")],
+        help="Payable account credited per venue by the remittances with the "
+        "face value of the passes it redeemed, and debited by the transfers "
+        "(a 401 sub-account of its own, 401800 in the French chart, apart from "
+        "the trade suppliers).",
     )
 
     def _pass_check_settlement_config(self):
@@ -118,87 +138,26 @@ class ResCompany(models.Model):
             )
 
     def _pass_setup_settlement_defaults(self):
-        """Create the default accounts, journals and fee product of the settlement
-        for companies with a chart of accounts (idempotent)."""
-        for company in self:
+        """The settlement's defaults of the companies with a chart of accounts
+        (idempotent): the chart records (accounts, journals, the 0 % voucher
+        tax: chart-template data, see account_chart_template.py) where they
+        are missing, then what is no chart data: the fee product and the
+        venue payment mode. A company field already set is left alone; a
+        branch reuses its root's records."""
+        ChartTemplate = self.env["account.chart.template"]
+        # Roots first: a branch takes its root's records.
+        for company in self.sorted(lambda c: c.parent_path or ""):
             if not company.chart_template:
                 continue
             company = company.with_company(company)
             if company.parent_id:
                 company._pass_setup_branch_defaults()
                 continue
-            Account = self.env["account.account"].with_company(company)
+            if company._pass_chart_data_missing():
+                ChartTemplate._pass_load_settlement_chart_data(company)
             vals = {}
-            if not company.pass_liability_account_id:
-                vals["pass_liability_account_id"] = company._pass_account(
-                    "467100", "Fonds des financeurs Pass Numérique", "liability_current"
-                ).id
-            if not company.pass_to_invoice_account_id:
-                vals["pass_to_invoice_account_id"] = company._pass_account(
-                    "418100",
-                    "Clients - factures à établir (Pass Numérique)",
-                    "asset_current",
-                ).id
-            if not company.pass_retained_account_id:
-                vals["pass_retained_account_id"] = company._pass_account(
-                    "758100", "Pass Numérique non utilisés conservés", "income"
-                ).id
-            Journal = self.env["account.journal"]
-            if not company.pass_sale_journal_id:
-                vals["pass_sale_journal_id"] = (
-                    Journal.search(
-                        [("code", "=", "PASS"), ("company_id", "=", company.id)],
-                        limit=1,
-                    )
-                    or Journal.create(
-                        {
-                            "name": "Ventes Pass Numérique",
-                            "code": "PASS",
-                            "type": "sale",
-                            "company_id": company.id,
-                        }
-                    )
-                ).id
-            if not company.pass_venue_journal_id:
-                vals["pass_venue_journal_id"] = (
-                    Journal.search(
-                        [("code", "=", "RLMN"), ("company_id", "=", company.id)],
-                        limit=1,
-                    )
-                    or Journal.create(
-                        {
-                            "name": "Remboursements lieux de médiation",
-                            "code": "RLMN",
-                            "type": "purchase",
-                            "company_id": company.id,
-                        }
-                    )
-                ).id
             if not company.pass_fee_product_id:
-                income = Account.search(
-                    [("code", "=like", "706%"), ("company_ids", "in", company.id)],
-                    limit=1,
-                )
-                vals["pass_fee_product_id"] = (
-                    self.env["product.product"]
-                    .create(
-                        {
-                            "name": "Frais de gestion Pass Numérique",
-                            "type": "service",
-                            "invoice_policy": "order",
-                            "list_price": 0.0,
-                            "company_id": company.id,
-                            "taxes_id": [Command.set(company.account_sale_tax_id.ids)],
-                            "supplier_taxes_id": [Command.clear()],
-                            "property_account_income_id": income.id or False,
-                            "sale_ok": False,
-                            "purchase_ok": False,
-                        }
-                    )
-                    .id
-                )
-            if not company.pass_voucher_tax_id:
-                vals["pass_voucher_tax_id"] = company._pass_voucher_tax().id
+                vals["pass_fee_product_id"] = company._pass_create_fee_product().id
             if not company.pass_venue_payment_mode_id:
                 mode = company._pass_default_venue_payment_mode()
                 if mode:
@@ -207,6 +166,51 @@ class ResCompany(models.Model):
                 company.write(vals)
                 _logger.info("Pass settlement defaults set for %s", company.name)
             company._pass_link_payout_bank_account()
+
+    def _pass_chart_data_missing(self):
+        """Whether a settlement field chart data sets is empty, or (on a
+        root company) one of the settlement's chart records has no xml id."""
+        self.ensure_one()
+        if any(not self[fname] for fname in PASS_COMPANY_FIELDS):
+            return True
+        if self.parent_id:
+            return False
+        xmlids = [
+            f"{self.id}_{xmlid}"
+            for xmlids in PASS_CHART_RECORDS.values()
+            for xmlid in xmlids
+        ]
+        # sudo: ir.model.data is readable by administrators only; this only
+        # counts the settlement's own xml ids of the company.
+        found = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search_count([("module", "=", "account"), ("name", "in", xmlids)])
+        )
+        return found < len(xmlids)
+
+    def _pass_create_fee_product(self):
+        """The service invoiced to the funders for the cooperative's fee,
+        with the company's sale VAT, on the first 706 account (services)."""
+        self.ensure_one()
+        Account = self.env["account.account"].with_company(self)
+        income = Account.search(
+            [("code", "=like", "706%"), ("company_ids", "in", self.id)], limit=1
+        )
+        return self.env["product.product"].create(
+            {
+                "name": "Frais de gestion Pass Numérique",
+                "type": "service",
+                "invoice_policy": "order",
+                "list_price": 0.0,
+                "company_id": self.id,
+                "taxes_id": [Command.set(self.account_sale_tax_id.ids)],
+                "supplier_taxes_id": [Command.clear()],
+                "property_account_income_id": income.id or False,
+                "sale_ok": False,
+                "purchase_ok": False,
+            }
+        )
 
     def _pass_setup_branch_defaults(self):
         """A branch shares its root company's chart of accounts: it reuses the
@@ -217,6 +221,10 @@ class ResCompany(models.Model):
         self.ensure_one()
         root = self.root_id
         root._pass_setup_settlement_defaults()
+        if self._pass_chart_data_missing():
+            self.env["account.chart.template"]._pass_load_settlement_chart_data(self)
+        # Fields the root has without the chart's xml ids (a database older
+        # than the chart data) and the fee product.
         vals = {
             fname: root[fname].id
             for fname in SHARED_WITH_BRANCHES
@@ -229,6 +237,49 @@ class ResCompany(models.Model):
         if vals:
             self.write(vals)
             _logger.info("Pass settlement defaults set for branch %s", self.name)
+
+    def _pass_adopt_settlement_chart_accounts(self):
+        """Upgrade of a database older than the settlement's chart data: the
+        retained-value account was the chart's 758100 (*Dédits et pénalités
+        perçus*, wrong) and the passes-to-invoice account its 418100 (shared
+        with the other year-end accruals). A root company (and its branches)
+        still on one of them moves to the settlement's own account (758900,
+        418110) when no journal item uses the old one yet; otherwise it is
+        left alone (the entries stay where they are; the accountant may
+        switch in the settings) and a warning is logged."""
+        ChartTemplate = self.env["account.chart.template"]
+        # sudo: an upgrade step run by the server; it only counts items.
+        Line = self.env["account.move.line"].sudo()
+        for company in self.filtered(lambda c: c.chart_template and not c.parent_id):
+            # Account codes are read in the company's own context.
+            company = company.with_company(company)
+            Template = ChartTemplate.with_company(company)
+            for fname, (xmlid, old_code) in OLD_DEFAULT_ACCOUNTS.items():
+                own = Template.ref(xmlid, raise_if_not_found=False)
+                old = company[fname]
+                if not own or not old or old == own or old.code != old_code:
+                    continue
+                if Line.search_count([("account_id", "=", old.id)], limit=1):
+                    _logger.warning(
+                        "Pass settlement: %s keeps account %s for %s (it has "
+                        "journal items); the settlement's own account is %s.",
+                        company.name,
+                        old.code,
+                        fname,
+                        own.code,
+                    )
+                    continue
+                companies = self.search(
+                    [("id", "child_of", company.id), (fname, "=", old.id)]
+                )
+                companies.write({fname: own.id})
+                _logger.info(
+                    "Pass settlement: %s now uses account %s instead of %s for %s",
+                    company.name,
+                    own.code,
+                    old.code,
+                    fname,
+                )
 
     def _pass_link_payout_bank_account(self):
         """The venues' transfers leave from the bank account of the payment
@@ -251,43 +302,6 @@ class ResCompany(models.Model):
         )
         if len(banks) == 1:
             journal.bank_account_id = banks
-
-    def _pass_voucher_tax(self):
-        """The 0 % sale tax of multi-purpose vouchers (found or created): no
-        tax amount, no tax report tag (the sale of a voucher is no taxable
-        operation), in the chart's 0 % tax group."""
-        self.ensure_one()
-        name = "TVA 0 % - bons à usages multiples (hors champ)"
-        Tax = self.env["account.tax"].with_company(self)
-        tax = Tax.search(
-            [
-                ("company_id", "=", self.id),
-                ("type_tax_use", "=", "sale"),
-                ("name", "=", name),
-            ],
-            limit=1,
-        )
-        if tax:
-            return tax
-        vals = {
-            "name": name,
-            "description": "0 % BUM",
-            "invoice_label": "TVA 0 % (bons à usages multiples)",
-            "amount_type": "percent",
-            "amount": 0.0,
-            "type_tax_use": "sale",
-            "tax_scope": "service",
-            "company_id": self.id,
-            "country_id": self.account_fiscal_country_id.id,
-        }
-        group = (
-            self.env["account.chart.template"]
-            .with_company(self)
-            .ref("tax_group_tva_0", raise_if_not_found=False)
-        )
-        if group:
-            vals["tax_group_id"] = group.id
-        return Tax.create(vals)
 
     def _pass_default_venue_payment_mode(self):
         """SEPA credit-transfer payment mode on the company's first bank
@@ -339,21 +353,5 @@ class ResCompany(models.Model):
                 "fixed_journal_id": journal.id,
                 "default_date_prefered": "now",
                 "group_lines": True,
-            }
-        )
-
-    def _pass_account(self, code, name, account_type):
-        self.ensure_one()
-        Account = self.env["account.account"].with_company(self)
-        account = Account.search(
-            [("code", "=", code), ("company_ids", "in", self.id)], limit=1
-        )
-        return account or Account.create(
-            {
-                "code": code,
-                "name": name,
-                "account_type": account_type,
-                "reconcile": False,
-                "company_ids": [Command.set(self.ids)],
             }
         )

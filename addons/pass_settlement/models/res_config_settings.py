@@ -27,6 +27,9 @@ class ResConfigSettings(models.TransientModel):
     pass_retained_account_id = fields.Many2one(
         related="company_id.pass_retained_account_id", readonly=False
     )
+    pass_venue_payable_account_id = fields.Many2one(
+        related="company_id.pass_venue_payable_account_id", readonly=False
+    )
 
     pass_venue_payment_mode_id = fields.Many2one(
         related="company_id.pass_venue_payment_mode_id", readonly=False
