@@ -21,7 +21,7 @@ class TestLifecycle(PassExpiryCommon):
         cls.vat_account = tax.invoice_repartition_line_ids.filtered(
             lambda r: r.repartition_type == "tax"
         ).account_id.code
-        cls.payable = cls.venue.property_account_payable_id.code
+        cls.payable = company.pass_venue_payable_account_id.code
 
     def _receivable(self, partner):
         return partner.property_account_receivable_id.code
@@ -30,7 +30,7 @@ class TestLifecycle(PassExpiryCommon):
         counterpart = (
             self._receivable(partner)
             if inbound
-            else partner.property_account_payable_id.code
+            else self.company.pass_venue_payable_account_id.code
         )
         outstanding = payment.outstanding_account_id.code
         if inbound:

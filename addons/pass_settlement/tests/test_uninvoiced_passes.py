@@ -82,7 +82,7 @@ class TestUninvoicedPasses(PassSettlementCommon):
 
     # ------------------------------------------------------------------ tests
     def test_account_is_a_4181_of_the_settlement_defaults(self):
-        self.assertEqual(self.to_invoice.code, "418100")
+        self.assertEqual(self.to_invoice.code, "418110")
         self.assertEqual(self.to_invoice.account_type, "asset_current")
 
     def test_never_invoiced_book_settles_on_4181(self):
@@ -187,8 +187,8 @@ class TestUninvoicedPasses(PassSettlementCommon):
                 if line.debit
             ),
             [
-                ("418100", "Département", 12.0),
-                ("418100", "État", 18.0),
+                ("418110", "Département", 12.0),
+                ("418110", "État", 18.0),
                 ("467100", "Département", 8.0),
                 ("467100", "État", 12.0),
             ],
