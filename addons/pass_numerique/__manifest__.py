@@ -56,6 +56,10 @@
         "views/pass_print_batch_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "pass_numerique/static/src/views/pass_report_freshness.js",
+            "pass_numerique/static/src/views/pass_report_freshness.xml",
+        ],
         "web.assets_frontend": [
             "pass_numerique/static/src/js/pass_counter.js",
             "pass_numerique/static/src/js/pass_public.js",

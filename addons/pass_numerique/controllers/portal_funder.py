@@ -183,35 +183,53 @@ class PassFunderPortal(PassPortal):
                 row["ordered"] += count
             if state == "distributed":
                 row["distributed"] += count
+        # Passes per programme and state, live (sudo: as above, restricted
+        # to ``programs``); used, settled and people through the one
+        # definition the statements use too (pass.program._pass_figures).
+        Voucher = env["pass.voucher"].sudo()
+        distributed = dict(
+            Voucher._read_group(
+                [*domain, ("book_id.holder_id", "!=", False)],
+                groupby=["program_id"],
+                aggregates=["__count"],
+            )
+        )
+        shared = programs._pass_figures()
         passes = {}
-        for program, state, count, amount, distributed in Report._read_group(
+        for program, state, count, amount in Voucher._read_group(
             domain,
             groupby=["program_id", "state"],
-            aggregates=["__count", "amount:sum", "distributed_count:sum"],
+            aggregates=["__count", "amount:sum"],
         ):
             row = passes.setdefault(program.id, {s: 0 for s in _STATE_KEYS})
             row[state] += count
-            row["distributed_total"] += distributed
             row["value"] += amount if state != "cancelled" else 0.0
             if state != "cancelled":
                 row["ordered"] += count
             if state in USED_STATES:
-                row["used"] += count
                 row["value_used"] += amount
-        delays, people = {}, {}
-        for program, delay, count in Report._read_group(
-            used,
-            groupby=["program_id"],
-            aggregates=["delay_days:avg", "people_count:count_distinct"],
+        for program in programs:
+            row = passes.setdefault(program.id, {s: 0 for s in _STATE_KEYS})
+            row["distributed_total"] = distributed.get(program, 0)
+            row["used"] = shared[program]["used"]
+            row["settled"] = shared[program]["settled"]
+        delays = {}
+        for program, delay in Report._read_group(
+            used, groupby=["program_id"], aggregates=["delay_days:avg"]
         ):
-            delays[program], people[program] = delay, count
+            delays[program] = delay
+        people = {program: shared[program]["people"] for program in programs}
         shares = {
             f.program_id.id: f.share
             for f in programs.funding_ids.filtered(lambda f: f.partner_id == funder)
         }
-        [(all_delay, all_people)] = Report._read_group(
+        # The breakdowns below are of used passes: their people total is the
+        # used passes' (for the suppression), the headline is every person
+        # helped (pass.program._pass_figures).
+        [(all_delay, used_people)] = Report._read_group(
             used, aggregates=["delay_days:avg", "people_count:count_distinct"]
         )
+        all_people = programs._pass_people_count()
         # People per programme: a person may have passes of two programmes.
         program_hidden = dict(
             zip(
@@ -267,14 +285,14 @@ class PassFunderPortal(PassPortal):
             used,
             "service_id",
             lambda s: s.name or env._("Sans service"),
-            all_people,
+            used_people,
         )
         venues, venues_total = self._pass_breakdown(
             Report,
             used,
             "venue_id",
             lambda v: v.name or env._("Sans lieu"),
-            all_people,
+            used_people,
         )
         territories, territories_total = self._pass_breakdown(
             Report,
@@ -288,7 +306,7 @@ class PassFunderPortal(PassPortal):
                 )
                 if x
             ),
-            all_people,
+            used_people,
         )
         months = self._pass_month_chart(
             Report, used, min(programs.mapped("date_start"), default=None)

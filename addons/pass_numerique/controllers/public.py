@@ -4,44 +4,16 @@
 code printed on every pass points here. No website module, no login; only
 what a venue publishes anyway (name, address, services, opening hours)."""
 
-import re
-
 from odoo import http
 from odoo.http import request
 
+from ..tools.opening_hours import french_opening_hours
 from .portal import clean_text, parse_id
 
 # Tokens are short ASCII hex strings.
 MAX_TOKEN = 64
 # A town or a service code chosen in the filters.
 MAX_FILTER = 100
-
-OSM_DAYS = {
-    "Mo": "lun.",
-    "Tu": "mar.",
-    "We": "mer.",
-    "Th": "jeu.",
-    "Fr": "ven.",
-    "Sa": "sam.",
-    "Su": "dim.",
-    "PH": "jours fériés",
-}
-
-
-def french_opening_hours(value):
-    """OpenStreetMap ``opening_hours`` ("Mo-Fr 09:00-12:00; Sa 10:00-12:00")
-    as lines readable in French ("lun. to ven. 09:00 to 12:00", with en dashes)."""
-    lines = []
-    for rule in (value or "").split(";"):
-        rule = rule.strip()
-        if not rule:
-            continue
-        rule = re.sub(
-            r"\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b", lambda m: OSM_DAYS[m.group(1)], rule
-        )
-        rule = rule.replace("-", "\u2013").replace(",", ", ").replace(" off", " fermé")
-        lines.append(rule)
-    return lines
 
 
 class PassPublicController(http.Controller):

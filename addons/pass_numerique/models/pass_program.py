@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_date
 
+from ..tools import period
 from ..tools.pass_code import generate_codes
 
 _logger = logging.getLogger(__name__)
@@ -146,6 +147,12 @@ class PassProgram(models.Model):
     voucher_count = fields.Integer(compute="_compute_counts", string="Passes")
     voucher_redeemed_count = fields.Integer(compute="_compute_counts")
     amount_issued = fields.Monetary(compute="_compute_counts")
+    venues_public_url = fields.Char(
+        compute="_compute_venues_public_url",
+        string="Public venue page",
+        help="The page the QR code of every pass opens: where the passes of this "
+        "programme are accepted.",
+    )
     note = fields.Html()
 
     _sql_constraints = [
@@ -215,6 +222,12 @@ class PassProgram(models.Model):
             )
             program.amount_issued = sum(
                 a for state, (_c, a) in counts.items() if state != "cancelled"
+            )
+
+    def _compute_venues_public_url(self):
+        for program in self:
+            program.venues_public_url = (
+                program._venues_url() if program.id and program.state != "draft" else ""
             )
 
     @api.constrains("funding_ids")
@@ -399,6 +412,78 @@ class PassProgram(models.Model):
         action["domain"] = [("program_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------ figures
+    def _pass_figures(self, date_from=None, date_to=None):
+        """The figures every page shows about these programmes, one
+        definition each (funder dashboard, funder statement, portal):
+
+        - ``used``: passes redeemed at a venue, settled or not (states
+          redeemed and settled), redeemed in the period when one is given;
+        - ``settled``: of those, the passes on a validated remittance (state
+          settled): the venue was paid or is about to be;
+        - ``people``: distinct beneficiaries a pass of the programme was
+          handed to (used or not yet; cancelled passes aside), whatever the
+          period: the people the programme helps.
+
+        ``date_from``/``date_to``: days in the company's timezone (Paris).
+        Read live from the passes (one grouped query per figure), not from
+        the hourly analysis. Returns {programme: {"used", "settled",
+        "people"}}, every programme of ``self`` present.
+        """
+        Voucher = self.env["pass.voucher"]
+        domain = [("program_id", "in", self.ids)]
+        used_domain = [*domain, ("state", "in", ("redeemed", "settled"))]
+        if date_from or date_to:
+            tz = period.company_tz(self.company_id[:1] or self.env.company)
+            if date_from:
+                used_domain.append(
+                    (
+                        "redeemed_at",
+                        ">=",
+                        period.day_start_utc(fields.Date.to_date(date_from), tz),
+                    )
+                )
+            if date_to:
+                used_domain.append(
+                    (
+                        "redeemed_at",
+                        "<",
+                        period.period_end_utc(fields.Date.to_date(date_to), tz),
+                    )
+                )
+        figures = {p: {"used": 0, "settled": 0, "people": 0} for p in self}
+        for program, state, count in Voucher._read_group(
+            used_domain, groupby=["program_id", "state"], aggregates=["__count"]
+        ):
+            figures[program]["used"] += count
+            if state == "settled":
+                figures[program]["settled"] += count
+        for program, people in Voucher._read_group(
+            [
+                *domain,
+                ("beneficiary_id", "!=", False),
+                ("state", "!=", "cancelled"),
+            ],
+            groupby=["program_id"],
+            aggregates=["beneficiary_id:count_distinct"],
+        ):
+            figures[program]["people"] = people
+        return figures
+
+    def _pass_people_count(self):
+        """Distinct people helped by these programmes together (a person
+        holding passes of two programmes counts once): the ``people`` of
+        ``_pass_figures`` over the set."""
+        [(people,)] = self.env["pass.voucher"]._read_group(
+            [
+                ("program_id", "in", self.ids),
+                ("beneficiary_id", "!=", False),
+                ("state", "!=", "cancelled"),
+            ],
+            aggregates=["beneficiary_id:count_distinct"],
+        )
+        return people
 
     # ------------------------------------------------------------------ issuing
     def _voucher_expiry_date(self, issue_date):

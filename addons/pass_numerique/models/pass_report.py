@@ -21,9 +21,11 @@ query does not use: a count by programme reads ``pass_voucher`` alone.
 """
 
 from odoo import api, fields, models, tools
-from odoo.tools import SQL
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, format_datetime
 
 from ..tools.period import DEFAULT_TZ
+from ..tools.period import company_tz as period_company_tz
 from .pass_beneficiary import AGE_BANDS, SITUATIONS
 from .pass_service import SERVICE_CATEGORIES
 from .pass_voucher import VOUCHER_STATES
@@ -37,6 +39,8 @@ USED_STATES = ("redeemed", "settled")
 # The month of redemption is cut in the company's timezone, as every period
 # (tools/period.py): its contact's timezone if PostgreSQL knows it, else this.
 REPORT_TZ = DEFAULT_TZ
+# When the analyses were last brought up to date (UTC, ISO), a system parameter.
+REFRESHED_AT_PARAM = "pass_numerique.report_refreshed_at"
 
 
 def _order_terms(model, order, groupby):
@@ -153,9 +157,77 @@ class PassReportSortedGroups(models.AbstractModel):
         )
 
 
+class PassReportFreshness(models.AbstractModel):
+    """How fresh the analyses are, and bringing them up to date on demand:
+    the pivots and graphs show "Données au <time>" and, to Pass staff and
+    managers, a refresh button (static/src/js/pass_report_freshness.js)."""
+
+    _name = "pass.report.freshness"
+    _description = "Analysis freshness"
+
+    @api.model
+    def _pass_refreshed_at(self):
+        """The UTC datetime of the last refresh, or None."""
+        # sudo: a system parameter; the callers' rights are checked first.
+        value = self.env["ir.config_parameter"].sudo().get_param(REFRESHED_AT_PARAM)
+        return fields.Datetime.to_datetime(value) if value else None
+
+    @api.model
+    def _pass_mark_refreshed(self):
+        # sudo: set by the refresh itself (cron, install, or a staff member
+        # whose rights were checked in ``action_refresh_analysis``).
+        self.env["ir.config_parameter"].sudo().set_param(
+            REFRESHED_AT_PARAM, fields.Datetime.to_string(fields.Datetime.now())
+        )
+
+    @api.model
+    def get_freshness(self):
+        """For the analyses' control panel: {"refreshed_at": "12/03/2026
+        14:05:00" in the user's language and timezone (or False), "label":
+        the sentence to show, "can_refresh": bool}. Readers of the analysis
+        only."""
+        self.check_access("read")
+        moment = self._pass_refreshed_at()
+        when = (
+            format_datetime(
+                self.env,
+                moment,
+                tz=self.env.user.tz or period_company_tz(self.env.company),
+                dt_format="short",
+            )
+            if moment
+            else False
+        )
+        return {
+            "refreshed_at": when,
+            "label": self.env._("Données au %(time)s", time=when)
+            if when
+            else self.env._("Données pas encore calculées"),
+            "can_refresh": self._pass_may_refresh(),
+        }
+
+    @api.model
+    def _pass_may_refresh(self):
+        return self.env.user.has_group("pass_numerique.pass_numerique_group_user")
+
+    @api.model
+    def action_refresh_analysis(self):
+        """Bring the analyses up to date now (Pass staff and managers): the
+        same refresh as the hourly cron. Returns ``get_freshness()``."""
+        if not self._pass_may_refresh():
+            raise AccessError(
+                self.env._(
+                    "Seuls l'équipe Pass et ses responsables peuvent actualiser "
+                    "les analyses."
+                )
+            )
+        self.env["pass.report"]._refresh()
+        return self.get_freshness()
+
+
 class PassReport(models.Model):
     _name = "pass.report"
-    _inherit = ["pass.report.sorted.groups"]
+    _inherit = ["pass.report.sorted.groups", "pass.report.freshness"]
     _description = "Pass analysis"
     _auto = False
     _rec_name = "voucher_id"
@@ -309,6 +381,8 @@ class PassReport(models.Model):
         tools.create_index(
             cr, "pass_report_program_state_idx", self._table, ["program_id", "state"]
         )
+        # Built just now: as fresh as after a refresh.
+        self._pass_mark_refreshed()
 
     @api.model
     def _refresh(self):
@@ -322,6 +396,7 @@ class PassReport(models.Model):
                     SQL.identifier(table),
                 )
             )
+        self._pass_mark_refreshed()
         self.env.invalidate_all()
         return True
 
@@ -377,7 +452,7 @@ class PassReport(models.Model):
 
 class PassFunderReport(models.Model):
     _name = "pass.funder.report"
-    _inherit = ["pass.report.sorted.groups"]
+    _inherit = ["pass.report.sorted.groups", "pass.report.freshness"]
     _description = "Funders analysis"
     _auto = False
     _order = "id desc"

@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount, format_datetime
+from odoo.tools import SQL, format_amount, format_date, format_datetime
 
 from ..tools import period
 from ..tools.guard import guarded_write
@@ -190,7 +190,7 @@ class PassVoucher(models.Model):
                 "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
             ),
             "not_activated": self.env._(
-                "Ce pass n'est pas encore actif (son dispositif n'a pas commencé "
+                "Ce pass n'est pas encore actif (son programme n'a pas commencé "
                 "ou son financement n'est pas encore payé)."
             ),
             "venue_not_qualified": self.env._(
@@ -423,7 +423,14 @@ class PassVoucher(models.Model):
         return {
             "ok": True,
             "reason": None,
-            "message": self.env._("Pass valable."),
+            # What the person at the desk checks against the paper pass.
+            "message": self.env._(
+                "Pass valable\u00a0: %(amount)s, programme «\u00a0%(program)s\u00a0», "
+                "valable jusqu'au %(date)s.",
+                amount=format_amount(self.env, voucher.amount, voucher.currency_id),
+                program=voucher.program_id.name,
+                date=format_date(self.env, voucher.date_expiry),
+            ),
             "amount": voucher.amount,
             "program": voucher.program_id.name,
         }

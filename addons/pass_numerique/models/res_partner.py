@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import open_data
 from ..tools.guard import guarded_write
+from ..tools.opening_hours import french_opening_hours
 
 FUNDER_TYPES = [
     ("state", "State"),
@@ -59,6 +60,11 @@ class ResPartner(models.Model):
         string="Opening hours",
         help="OpenStreetMap opening_hours syntax, e.g. 'Mo-Fr 09:00-12:00'.",
     )
+    pass_opening_hours_display = fields.Text(
+        string="Opening hours (as read)",
+        compute="_compute_pass_opening_hours_display",
+        help="The opening hours as the public venue page shows them.",
+    )
     pass_open_data_id = fields.Char(
         string="Open-data id",
         index="btree_not_null",
@@ -104,6 +110,18 @@ class ResPartner(models.Model):
     pass_funding_ids = fields.One2many(
         "pass.program.funding", "partner_id", string="Programme shares"
     )
+
+    @api.depends("pass_opening_hours")
+    @api.depends_context("lang")
+    def _compute_pass_opening_hours_display(self):
+        """In French, the days and ranges as the public page writes them
+        ("lun.\u2013ven. 09:00\u201318:00"); in another language the OSM text."""
+        french = (self.env.lang or "").startswith("fr")
+        for partner in self:
+            hours = partner.pass_opening_hours or ""
+            partner.pass_opening_hours_display = (
+                "\n".join(french_opening_hours(hours)) if french else hours
+            )
 
     @api.constrains("siret")
     def _check_pass_siret(self):

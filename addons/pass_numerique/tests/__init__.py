@@ -1,4 +1,5 @@
 from . import (
+    test_backoffice,
     test_beneficiary_rules,
     test_book,
     test_disclosure,

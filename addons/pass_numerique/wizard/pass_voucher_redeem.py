@@ -9,9 +9,8 @@ class PassVoucherRedeem(models.TransientModel):
     _name = "pass.voucher.redeem"
     _description = "Redeem a pass for a venue"
 
-    code = fields.Char(
-        required=True, help="The 16 digits of the pass; spaces are ignored."
-    )
+    # Required in the form (not here): "Redeem another pass" opens an empty one.
+    code = fields.Char(help="The 16 digits of the pass; spaces are ignored.")
     venue_id = fields.Many2one(
         "res.partner",
         required=True,
@@ -35,7 +34,10 @@ class PassVoucherRedeem(models.TransientModel):
     def action_check(self):
         self.ensure_one()
         res = self.env["pass.voucher"]._check_code(
-            self.code, self.venue_id.id, self.service_id.code, channel="backoffice"
+            self.code or "",
+            self.venue_id.id,
+            self.service_id.code,
+            channel="backoffice",
         )
         self.write({"result_ok": res["ok"], "result_message": res["message"]})
         return self._reopen()
@@ -43,7 +45,10 @@ class PassVoucherRedeem(models.TransientModel):
     def action_redeem(self):
         self.ensure_one()
         res = self.env["pass.voucher"]._redeem_code(
-            self.code, self.venue_id.id, self.service_id.code, channel="backoffice"
+            self.code or "",
+            self.venue_id.id,
+            self.service_id.code,
+            channel="backoffice",
         )
         self.write(
             {
@@ -54,11 +59,20 @@ class PassVoucherRedeem(models.TransientModel):
         )
         return self._reopen()
 
+    def action_redeem_another(self):
+        """After a redemption: a fresh form for the next pass, the venue and
+        the service kept (the same caller usually has several)."""
+        self.ensure_one()
+        another = self.create(
+            {"venue_id": self.venue_id.id, "service_id": self.service_id.id}
+        )
+        return another._reopen()
+
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        """The same dialog again, under its own title (a bare window action
+        would be titled "Odoo")."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "pass_numerique.pass_voucher_redeem_action"
+        )
+        action.update({"res_id": self.id, "view_mode": "form", "target": "new"})
+        return action

@@ -114,7 +114,7 @@ class PassStatementPortal(CustomerPortal):
                 .sudo()
                 ._render_qweb_pdf(report, data=data)
             )
-            filename = f"releve-{kind}-{start}-{end}.pdf"
+            filename = "%s.pdf" % Statement._statement_filename(partner, start, end)
             return request.make_response(
                 pdf,
                 headers=[

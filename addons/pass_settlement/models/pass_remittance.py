@@ -1,5 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
@@ -7,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
 from odoo.addons.pass_numerique.models.pass_voucher import MAX_ID
+from odoo.addons.pass_numerique.tools.filename import file_slug
 from odoo.addons.pass_numerique.tools.guard import (
     guarded_write,
     guarded_write_allowed,
@@ -247,9 +249,13 @@ class PassRemittance(models.Model):
         return res
 
     def _get_report_base_filename(self):
-        """File name of the slip downloaded from the portal."""
+        """File name of the slip (portal and back office), saying which venue
+        and which remittance: ``bordereau-<venue>-<number>``."""
         self.ensure_one()
-        return self.env._("Bordereau %(name)s", name=self.name)
+        return "bordereau-%s-%s" % (
+            file_slug(self.venue_id.commercial_partner_id.name),
+            re.sub(r"[^A-Za-z0-9]+", "-", self.name or "").strip("-") or self.id,
+        )
 
     # ------------------------------------------------------------------ filling
     @api.model

@@ -12,9 +12,8 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.pass_numerique.tools.filename import file_slug, period_slug
 from odoo.addons.pass_numerique.tools.period import company_tz, period_bounds_utc
-
-from .pass_expiry import funder_books
 
 
 class PassStatement(models.AbstractModel):
@@ -23,6 +22,17 @@ class PassStatement(models.AbstractModel):
 
     _name = "pass.statement"
     _description = "Pass statements (funder or venue)"
+
+    @api.model
+    def _statement_filename(self, partner, date_from, date_to):
+        """The file name of a statement, without extension:
+        ``releve-<partner>-<period>`` ("releve-departement-de-la-gironde-2026"),
+        the same from the back office and the portal."""
+        partner = partner.commercial_partner_id
+        return "releve-%s-%s" % (
+            file_slug(partner.name),
+            period_slug(fields.Date.to_date(date_from), fields.Date.to_date(date_to)),
+        )
 
     # ------------------------------------------------------------------ funder
     @api.model
@@ -84,25 +94,15 @@ class PassStatement(models.AbstractModel):
             ["balance:sum", "pass_voucher_count:sum"],
         )
         figures = self._funder_figures(groups, company, date_from, date_to)
-        # Passes redeemed in the period, on books invoiced to this funder.
-        books = self.env["pass.book"]
-        for (_prog, funder), per_line in funder_books(self.env, programs).items():
-            if funder == partner:
-                books |= self.env["pass.book"].union(*per_line.values())
-        start, end = _period_bounds(date_from, date_to, company)
-        redeemed = dict(
-            (prog, count)
-            for prog, count in self.env["pass.voucher"]._read_group(
-                [
-                    ("book_id", "in", books.ids),
-                    ("state", "in", ("redeemed", "settled")),
-                    ("redeemed_at", ">=", start),
-                    ("redeemed_at", "<", end),
-                ],
-                ["program_id"],
-                ["__count"],
-            )
-        )
+        # Passes used in the period: the one definition of the dashboard and
+        # the portal (pass.program._pass_figures), every pass of the
+        # programme the funder co-funds, its books invoiced to it or not
+        # (passes of books never invoiced are settled on 4181, counted in
+        # "settled" too).
+        redeemed = {
+            prog: values["used"]
+            for prog, values in programs._pass_figures(date_from, date_to).items()
+        }
         rows = []
         for prog in programs.sorted(lambda p: (p.date_start, p.id)):
             row = self._funder_row(prog, partner, figures, redeemed, currency)
@@ -463,12 +463,18 @@ class PassStatement(models.AbstractModel):
             -line.balance for line in payable_lines if line.date <= date_to
         )
         paid_until_end = sum(paid_by_line.values())
+        # Redeemed, not sent yet: on no remittance, or on one still in draft
+        # (a submitted remittance has been sent, the passes wait for its
+        # validation, not for the venue).
         awaiting = self.env["pass.voucher"].search_count(
             [
                 ("venue_id", "=", venue.id),
                 ("company_id", "=", company.id),
                 ("state", "=", "redeemed"),
                 ("redeemed_at", "<", end),
+                "|",
+                ("remittance_id", "=", False),
+                ("remittance_id.state", "not in", ("submitted", "validated")),
             ]
         )
         return {
