@@ -177,6 +177,10 @@ class AccountChartTemplate(models.AbstractModel):
                 "amount": 0.0,
                 "type_tax_use": "sale",
                 "tax_scope": "service",
+                # EN 16931: outside the scope of VAT (category O, art. 30 ter
+                # of the VAT directive, 257 ter CGI), not exempt (E).
+                "ubl_cii_tax_category_code": "O",
+                "ubl_cii_tax_exemption_reason_code": "VATEX_EU_O",
             },
         }
 

@@ -189,9 +189,24 @@ class ResCompany(models.Model):
         )
         return found < len(xmlids)
 
+    def _pass_fee_tax(self):
+        """The fee is a service: its VAT is due when the funder pays (art.
+        269-2-c CGI), unless the company opted for debits. The French chart's
+        20 % "on payment" sale tax when the chart has it, else the company's
+        default sale tax. A company that opted for debits gives the fee
+        product its 20 % on-invoice tax instead."""
+        self.ensure_one()
+        tax = (
+            self.env["account.chart.template"]
+            .with_company(self)
+            .ref("tva_normale_encaissement", raise_if_not_found=False)
+        )
+        return tax or self.account_sale_tax_id
+
     def _pass_create_fee_product(self):
         """The service invoiced to the funders for the cooperative's fee,
-        with the company's sale VAT, on the first 706 account (services)."""
+        with VAT on payments (``_pass_fee_tax``), on the first 706 account
+        (services)."""
         self.ensure_one()
         Account = self.env["account.account"].with_company(self)
         income = Account.search(
@@ -204,7 +219,7 @@ class ResCompany(models.Model):
                 "invoice_policy": "order",
                 "list_price": 0.0,
                 "company_id": self.id,
-                "taxes_id": [Command.set(self.account_sale_tax_id.ids)],
+                "taxes_id": [Command.set(self._pass_fee_tax().ids)],
                 "supplier_taxes_id": [Command.clear()],
                 "property_account_income_id": income.id or False,
                 "sale_ok": False,

@@ -640,7 +640,7 @@ class TestRemittancePortal(PassSettlementCommon, HttpCase):
         self.authenticate("pass_portal_venue_a", "pass_portal_venue_a")
         page = self.url_open("/my/pass/remittances")
         self.assertEqual(page.status_code, 200)
-        self.assertIn("pass encaissés attendent d'être remis", page.text)
+        self.assertIn("pass encaissés attendent d'être transmis", page.text)
         answer = self.url_open(
             "/my/pass/remittances/new",
             data={"csrf_token": http.Request.csrf_token(self)},

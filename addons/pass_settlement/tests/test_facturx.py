@@ -10,7 +10,6 @@ the EN 16931 business rules on VAT categories checked here."""
 from facturx import xml_check_xsd
 from lxml import etree
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import PassSettlementCommon
@@ -59,7 +58,6 @@ class TestFacturX(PassSettlementCommon):
             .with_company(cls.company)
             .ref("tva_normale_encaissement")
         )
-        cls.company.pass_fee_product_id.taxes_id = [Command.set(cls.fee_tax.ids)]
 
     def _text(self, node, path):
         return node.findtext(path, namespaces=NS)

@@ -20,7 +20,20 @@ class TestSettlement(PassSettlementCommon):
         )
         self.assertEqual(company.pass_sale_journal_id.type, "sale")
         self.assertEqual(company.pass_venue_journal_id.type, "purchase")
-        self.assertTrue(company.pass_fee_product_id.taxes_id, "the fee carries VAT")
+        fee_tax = company.pass_fee_product_id.taxes_id
+        self.assertEqual(
+            (fee_tax.amount, fee_tax.tax_exigibility),
+            (20.0, "on_payment"),
+            "the fee carries VAT, due when the funder pays (art. 269-2-c CGI)",
+        )
+        voucher_tax = company.pass_voucher_tax_id
+        self.assertEqual(
+            (
+                voucher_tax.ubl_cii_tax_category_code,
+                voucher_tax.ubl_cii_tax_exemption_reason_code,
+            ),
+            ("O", "VATEX_EU_O"),
+        )
         self.assertEqual(company.pass_retained_account_id.account_type, "income")
 
     def test_per_pass_split_is_exact(self):
