@@ -10,6 +10,7 @@ from . import (
     test_paris_time,
     test_refund_payment,
     test_remittance_guard,
+    test_readonly_routes,
     test_remittance_reversal,
     test_security_settlement,
     test_settlement,
