@@ -30,11 +30,11 @@ def extra(parser):
 def main():
     args = parse_args(__doc__.splitlines()[0], extra)
     tag = uuid.uuid4().hex[:6]
-    from odoo import Command
-
-    from odoo.addons.pass_numerique.tools.guard import guarded_write
-
     with odoo_env(args) as env:
+        from odoo import Command
+
+        from odoo.addons.pass_numerique.tools.guard import guarded_write
+
         env["ir.config_parameter"].sudo().set_param(
             "pass_numerique.max_refused_attempts_ip", "1000000"
         )
