@@ -257,6 +257,8 @@ case "$cmd" in
     exit $rc ;;
   load)
     replica_running || die "no cluster running: make cluster first"
+    "$PY" -m pip show -q locust >/dev/null 2>&1 ||
+      die "locust is not installed in $VENV: $PY -m pip install locust==2.20.1"
     exec "$PY" scripts/load_run.py --db "$DB" --conf "$CONF" --odoo-src "$ODOO_SRC" \
       --ports "${HTTP_PORTS[@]}" --replica-port "$REPLICA_PORT" "$@" ;;
   *) die "unknown sub-command '$cmd' (start|stop|status|test|load)" ;;
