@@ -31,6 +31,7 @@ class PassPublicController(http.Controller):
         auth="public",
         methods=["GET"],
         sitemap=False,
+        readonly=True,
     )
     def program_venues(self, program_id, token, ville=None, service=None, **kwargs):
         """The venues of a programme; ``ville`` (a town) and ``service`` (a

@@ -63,7 +63,9 @@ class PassStatementPortal(CustomerPortal):
             raise NotFound()
         return partner
 
-    @http.route("/my/pass-statements", type="http", auth="user", website=True)
+    @http.route(
+        "/my/pass-statements", type="http", auth="user", website=True, readonly=True
+    )
     def pass_statements(self, **kw):
         partner = self._pass_statement_partner()
         if not (partner.is_pass_funder or partner.is_pass_venue):
@@ -148,6 +150,7 @@ class PassStatementPortal(CustomerPortal):
         type="http",
         auth="user",
         website=True,
+        readonly=True,
     )
     def pass_statement_funder(
         self,
@@ -180,6 +183,7 @@ class PassStatementPortal(CustomerPortal):
         type="http",
         auth="user",
         website=True,
+        readonly=True,
     )
     def pass_statement_venue(
         self, partner_id, date_from=None, date_to=None, report_type=None, **kw

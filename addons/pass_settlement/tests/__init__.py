@@ -12,6 +12,7 @@ from . import (
     test_lifecycle,
     test_paris_time,
     test_quotation_shares,
+    test_readonly_routes,
     test_refund_payment,
     test_remittance_guard,
     test_remittance_reversal,
