@@ -266,16 +266,21 @@ class TestRefundPayment(PassExpiryCommon):
         self.program = self._ending_program([(self.state_funder, 100)], "REFOFF")
         other = self._program([(self.state_funder, 100)], "REFOTHER")
         order = self._order(self.program, books=1)
-        invoice = self._invoice(order)
-        # The State paid 50.00 of its 104.80 (face value 100, fee 4.80 with
-        # VAT); another programme's invoice of its is open.
+        # Two documents: the face value (100) and the fee (4.80 with VAT).
+        invoice = self._invoice(order).filtered(
+            lambda m: m.invoice_line_ids.filtered("pass_voucher_count")
+        )
+        # The State paid 50.00 of its face-value invoice; another programme's
+        # invoice of its is open.
         (
             self.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=invoice.ids)
             .create({"amount": 50.0})
             ._create_payments()
         )
-        other_invoice = self._invoice(self._order(other, books=1))
+        other_invoice = self._invoice(self._order(other, books=1)).filtered(
+            lambda m: m.invoice_line_ids.filtered("pass_voucher_count")
+        )
         other_residual = other_invoice.amount_residual
         vouchers = order.order_line.pass_book_ids.voucher_ids
         self._redeem(vouchers[:4])
@@ -286,11 +291,11 @@ class TestRefundPayment(PassExpiryCommon):
         self.assertHeldInvariant(self.program | other)
         note = reconciliation.line_ids.move_id
         self.assertEqual(note.amount_total, 60.0)
-        # Offset against the invoice it reverses (54.80 still open there),
-        # not against the other invoice: 5.20 is owed back to the State.
+        # Offset against the invoice it reverses (50.00 still open there),
+        # not against the other invoice: 10.00 is owed back to the State.
         self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
         self.assertEqual(other_invoice.amount_residual, other_residual)
-        self.assertAlmostEqual(note.amount_residual, 5.2, places=2)
+        self.assertAlmostEqual(note.amount_residual, 10.0, places=2)
         totals = self._statement_totals(self.state_funder)
         self.assertEqual(
             (
@@ -299,29 +304,29 @@ class TestRefundPayment(PassExpiryCommon):
                 totals["refund_paid"],
                 totals["refund_due"],
             ),
-            (60.0, 54.8, 0.0, 5.2),
+            (60.0, 50.0, 0.0, 10.0),
         )
-        # Paid 45.20 of face value (the fee is the cooperative's), 54.80
-        # offset: nothing due, nothing held, as on its 467.
+        # Paid 50.00 of face value, 50.00 offset: nothing due, nothing held,
+        # as on its 467.
         self.assertEqual(
-            (totals["paid"], totals["due"], totals["held"]), (45.2, 0.0, 0.0)
+            (totals["paid"], totals["due"], totals["held"]), (50.0, 0.0, 0.0)
         )
         self.assertHeldInvariant(self.program | other)
         self.assertLedgerOk()
 
-        # The run pays the venue's 40.00 and the State's 5.20.
+        # The run pays the venue's 40.00 and the State's 10.00.
         run = self._run()
         self.assertEqual(
             self._lines(run),
             {
                 (self.venue, "venue", "earlier", "paid", 40.0),
-                (self.state_funder, "funder", "run", "paid", 5.2),
+                (self.state_funder, "funder", "run", "paid", 10.0),
             },
         )
         self.assertAlmostEqual(
-            run.payment_order_id.total_company_currency, 45.2, places=2
+            run.payment_order_id.total_company_currency, 50.0, places=2
         )
-        self.assertAlmostEqual(run.amount_refund_paid, 5.2, places=2)
+        self.assertAlmostEqual(run.amount_refund_paid, 10.0, places=2)
         refund_line = run.payment_order_id.payment_line_ids.filtered(
             lambda line: line.partner_id == self.state_funder
         )
@@ -331,7 +336,7 @@ class TestRefundPayment(PassExpiryCommon):
         self.assertTrue(note.currency_id.is_zero(note.amount_residual))
         self.assertEqual(other_invoice.amount_residual, other_residual)
         self.assertEqual(
-            self._refund_figures(self.state_funder), (60.0, 54.8, 5.2, 0.0)
+            self._refund_figures(self.state_funder), (60.0, 50.0, 10.0, 0.0)
         )
         self.assertLedgerOk()
 
