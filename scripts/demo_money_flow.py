@@ -3,7 +3,8 @@
 """Check that the demo database of `make run` lets admin run the whole money
 flow with no extra set-up, as admin (not as the superuser), in Odoo
 Community: order, invoices, payments, redemptions, remittance, clearing with
-its SEPA file, end of validity with the refund.
+its SEPA file, end of validity with the refund paid back by the next clearing
+run, and the ledger check.
 
     bash scripts/setup.sh odoo shell -d pass_demo --no-http < scripts/demo_money_flow.py
 
@@ -145,6 +146,9 @@ order2 = env["sale.order"].create(
 order2.action_confirm()
 invoices2 = order2._create_invoices()
 invoices2.action_post()
+env["account.payment.register"].with_context(
+    active_model="account.move", active_ids=invoices2.ids
+).create({"group_payment": False})._create_payments()
 with guarded_write():
     ended.sudo().write({"date_end": today - timedelta(days=70)})
 ended.action_pass_end_of_validity()
@@ -156,6 +160,27 @@ step(
         for m in reconciliation.line_ids.move_id
     )
 )
+# The funders had paid: the next clearing run pays their refunds back to
+# their checked IBANs, in its payment order.
+refund_run = env["pass.clearing.run"].create(
+    {
+        "company_id": company.id,
+        "period_start": today + timedelta(days=1),
+        "period_end": today + timedelta(days=1),
+    }
+)
+refund_run.action_run()
+assert refund_run.state == "done", refund_run.last_error
+refunds = refund_run.line_ids.filtered(lambda line: line.role == "funder")
+assert refunds and set(refunds.mapped("state")) == {"paid"}, refunds.mapped("reason")
+step(
+    f"refunds paid by {refund_run.name}: "
+    + ", ".join(f"{line.venue_id.name} {line.amount}" for line in refunds)
+    + f" in {refund_run.payment_order_ids.name}"
+)
+check = env["pass.ledger.check"].run(company.id)
+assert check["ok"], check["differences"]
+step("ledger check: ok")
 if os.environ.get("PASS_DEMO_FLOW_COMMIT") == "1":
     env.cr.commit()
     step("committed")

@@ -171,7 +171,10 @@ class TestChartTemplate(PassExpiryCommon):
             for xmlid in xmlids
         }
         self._strip_settlement_chart_data(company)
+        self.assertFalse(company.check_account_audit_trail)
         post_init_hook(self.env(su=True))
+        # Odoo's restrictive audit trail on: a posted entry is never deleted.
+        self.assertTrue(company.check_account_audit_trail)
         for fname, xmlid in PASS_COMPANY_FIELDS.items():
             record = self._ref(company, xmlid)
             self.assertTrue(record, xmlid)
