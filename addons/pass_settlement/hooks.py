@@ -23,8 +23,10 @@ def post_init_hook(env):
     with_chart = companies.filtered(
         lambda company: company.chart_template and not company.check_account_audit_trail
     )
+    # One by one: Odoo's own constraint on the flag reads one company.
+    for company in with_chart:
+        company.check_account_audit_trail = True
     if with_chart:
-        with_chart.write({"check_account_audit_trail": True})
         _logger.info(
             "Restrictive audit trail switched on for %s",
             ", ".join(with_chart.mapped("name")),
