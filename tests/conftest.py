@@ -9,6 +9,7 @@ import importlib.util
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -151,3 +152,27 @@ def make_user(server, admin):
         return login, login, user_id
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The Odoo registry of the test database, loaded in this process (for
+    tests that need real database transactions of their own: two cursors
+    at once, two cron runners). Odoo's configuration is parsed once per
+    process (it cannot be parsed twice)."""
+    missing = [
+        name
+        for name in ("PASS_TEST_DB", "PASS_ODOO_CONF", "PASS_ODOO_SRC")
+        if not os.environ.get(name)
+    ]
+    if missing:
+        pytest.fail("Run these tests with `make test` (missing %s)." % missing)
+    if os.environ["PASS_ODOO_SRC"] not in sys.path:
+        sys.path.insert(0, os.environ["PASS_ODOO_SRC"])
+    import odoo
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(
+        ["-c", os.environ["PASS_ODOO_CONF"], "--log-level=warn"]
+    )
+    return Registry(os.environ["PASS_TEST_DB"])

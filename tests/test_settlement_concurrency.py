@@ -20,7 +20,6 @@ After each scenario `pass.ledger.check` finds no difference.
 
 import datetime
 import os
-import sys
 import threading
 import time
 import uuid
@@ -28,26 +27,6 @@ import uuid
 import pytest
 
 DB = os.environ.get("PASS_TEST_DB")
-
-
-@pytest.fixture(scope="module")
-def registry():
-    missing = [
-        name
-        for name in ("PASS_TEST_DB", "PASS_ODOO_CONF", "PASS_ODOO_SRC")
-        if not os.environ.get(name)
-    ]
-    if missing:
-        pytest.fail("Run these tests with `make test` (missing %s)." % missing)
-    if os.environ["PASS_ODOO_SRC"] not in sys.path:
-        sys.path.insert(0, os.environ["PASS_ODOO_SRC"])
-    import odoo
-    from odoo.modules.registry import Registry
-
-    odoo.tools.config.parse_config(
-        ["-c", os.environ["PASS_ODOO_CONF"], "--log-level=warn"]
-    )
-    return Registry(DB)
 
 
 def _env(cr):
