@@ -3,6 +3,7 @@ from . import (
     account_edi_common,
     account_edi_xml_cii,
     account_move,
+    account_move_funder,
     account_move_line,
     account_payment_order,
     pass_book,
@@ -11,6 +12,7 @@ from . import (
     pass_expiry,
     pass_funder_report,
     pass_ledger_check,
+    pass_order_funder,
     pass_program,
     pass_program_expiry,
     pass_remittance,
@@ -19,6 +21,7 @@ from . import (
     product_template,
     res_company,
     res_config_settings,
+    res_partner,
     sale_order,
     sale_order_line,
 )

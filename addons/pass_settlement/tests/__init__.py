@@ -1,4 +1,5 @@
 from . import (
+    test_chorus,
     test_clearing,
     test_clearing_trust,
     test_community_roles,
