@@ -39,6 +39,7 @@
         "views/pass_clearing_run_views.xml",
         "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",
+        "views/pass_program_views.xml",
         "views/pass_statement_views.xml",
         "views/pass_settlement_portal_templates.xml",
         "views/pass_remittance_portal_templates.xml",

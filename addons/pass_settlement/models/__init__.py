@@ -15,6 +15,7 @@ from . import (
     pass_order_funder,
     pass_program,
     pass_program_expiry,
+    pass_program_funding,
     pass_remittance,
     pass_statement,
     pass_voucher,

@@ -64,8 +64,7 @@ class PassOrderFunder(models.Model):
         (
             "order_funder_unique",
             "unique(order_id, funder_id)",
-            "Un financeur ne figure qu'une fois parmi les cofinanceurs d'une "
-            "commande.",
+            "Un financeur ne figure qu'une fois parmi les cofinanceurs d'une commande.",
         ),
     ]
 

@@ -87,9 +87,10 @@ class SaleOrder(models.Model):
         order of the programmes' shares."""
         self.ensure_one()
         funders = self.env["res.partner"]
-        programs = self._pass_lines().pass_program_id | self.order_line.filtered(
-            "pass_fee_program_id"
-        ).pass_fee_program_id
+        programs = (
+            self._pass_lines().pass_program_id
+            | self.order_line.filtered("pass_fee_program_id").pass_fee_program_id
+        )
         for program in programs:
             for funding in program.funding_ids.sorted(lambda f: (-f.share, f.id)):
                 funders |= funding.partner_id.commercial_partner_id
@@ -118,20 +119,32 @@ class SaleOrder(models.Model):
                     Command.create(order._pass_order_funder_defaults(funder, sequence))
                 )
             if commands:
-                order.with_context(pass_syncing_fees=True).write(
+                order.check_access("write")
+                # sudo: the caller may change this order (checked above); the
+                # co-funder lines follow its programmes whatever the caller's
+                # rights on them (an accountant or Pass user confirming).
+                order.sudo().with_context(pass_syncing_fees=True).write(
                     {"pass_order_funder_ids": commands}
                 )
 
     def _pass_order_funder_defaults(self, funder, sequence=10):
         self.ensure_one()
+        # The commitment of the funder's convention for the programme, when
+        # one was given on its funding line.
+        fundings = (
+            self._pass_lines().pass_program_id | self.order_line.pass_fee_program_id
+        ).funding_ids.filtered(
+            lambda f: f.partner_id.commercial_partner_id == funder
+            and f.pass_commitment_ref
+        )
+        commitment = fundings[:1].pass_commitment_ref or False
         if self._pass_is_orderer(funder):
             contact = self.partner_invoice_id
-            commitment = self.client_order_ref
+            commitment = self.client_order_ref or commitment
         else:
             contact = self.env["res.partner"].browse(
                 funder.address_get(["invoice"])["invoice"]
             )
-            commitment = False
         return {
             "funder_id": funder.id,
             "sequence": sequence,

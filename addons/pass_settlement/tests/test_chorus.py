@@ -8,7 +8,9 @@ transmission path, tested up to the HTTP call (only the HTTP POSTs are
 mocked)."""
 
 import base64
+import io
 import json
+import tarfile
 from unittest.mock import MagicMock, patch
 
 from lxml import etree
@@ -25,8 +27,7 @@ NS = {
     "ram": "urn:un:unece:uncefact:data:standard:"
     "ReusableAggregateBusinessInformationEntity:100",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
-    "cac": "urn:oasis:names:specification:ubl:schema:xsd:"
-    "CommonAggregateComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
 STATE_EJ = "1300012345"
 DEPT_EJ = "EJ-CD15-2026-0042"
@@ -80,9 +81,7 @@ class TestChorus(PassSettlementCommon):
                     "city": "Aurillac",
                     "siret": siret,
                     "invoice_sending_method": "fr_chorus",
-                    "property_inbound_payment_method_line_id": (
-                        cls.inbound_line.id
-                    ),
+                    "property_inbound_payment_method_line_id": (cls.inbound_line.id),
                 }
             )
             funder.fr_chorus_required = required
@@ -178,6 +177,65 @@ class TestChorus(PassSettlementCommon):
         self.assertEqual(state.partner_invoice_id, self.state_contact)
         self.assertFalse(state.commitment_ref)
 
+    def test_programme_commitment_is_the_cofunder_default(self):
+        """A commitment given on the programme's funding line (the funder's
+        convention) is the default of that funder only."""
+        program = self._program(
+            [(self.dept_funder, 50.0), (self.state_funder, 50.0)],
+            "CHORUS2",
+            funding_ids=[
+                Command.create(
+                    {
+                        "partner_id": self.dept_funder.id,
+                        "share": 50.0,
+                        "pass_commitment_ref": "EJ-CONV-CD15",
+                    }
+                ),
+                Command.create(
+                    {
+                        "partner_id": self.state_funder.id,
+                        "share": 50.0,
+                        "pass_commitment_ref": "EJ-CONV-ETAT",
+                    }
+                ),
+            ],
+        )
+        order = self._quotation(
+            client_order_ref=False,
+            order_line=[
+                Command.create(
+                    {"product_id": program.product_id.id, "product_uom_qty": 1}
+                )
+            ],
+        )
+        self.assertEqual(
+            self._funder_line(order, self.state_funder).commitment_ref,
+            "EJ-CONV-ETAT",
+        )
+        self.assertEqual(
+            self._funder_line(order, self.dept_funder).commitment_ref,
+            "EJ-CONV-CD15",
+        )
+
+    def test_credit_note_of_a_chorus_funder_posts(self):
+        """A credit note (a Chorus Pro rejection) goes to the same funder, with
+        its commitment, without a payment method (Chorus Pro refuses one)."""
+        invoices = self._invoices(self._confirmed())
+        state_face = invoices.filtered(
+            lambda m: m.commercial_partner_id == self.state_funder
+        )[:1]
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=state_face.ids)
+            .create({"journal_id": state_face.journal_id.id, "reason": "rejet"})
+        )
+        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        refund.action_post()
+        self.assertEqual(refund.state, "posted")
+        self.assertEqual(refund.partner_id, self.state_contact)
+        self.assertFalse(refund.preferred_payment_method_line_id)
+        self.assertLedgerOk()
+
     def test_each_funder_invoice_carries_its_own_service_and_commitment(self):
         order = self._confirmed()
         invoices = self._invoices(order)
@@ -197,9 +255,7 @@ class TestChorus(PassSettlementCommon):
             # Odoo's Factur-X (CII): BT-10 and BT-13 are this funder's.
             self.assertEqual(self._cii_refs(self._cii(invoice)), (code, commitment))
             # UBL (Peppol BIS 3): the same two references.
-            xml, _errors = self.env["account.edi.xml.ubl_bis3"]._export_invoice(
-                invoice
-            )
+            xml, _errors = self.env["account.edi.xml.ubl_bis3"]._export_invoice(invoice)
             tree = etree.fromstring(xml)
             self.assertEqual(tree.findtext("cbc:BuyerReference", namespaces=NS), code)
             self.assertEqual(
@@ -275,6 +331,15 @@ class TestChorus(PassSettlementCommon):
         payload = json.loads(chorus_post.call_args.kwargs["data"])
         self.assertEqual(payload["syntaxeFlux"], "IN_DP_E1_CII_16B")
         self.assertTrue(payload["nomFichier"].endswith(".tar.gz"))
+        with tarfile.open(
+            fileobj=io.BytesIO(base64.b64decode(payload["fichierFlux"]))
+        ) as tar:
+            files = [tar.extractfile(member).read() for member in tar.getmembers()]
+        self.assertEqual(len(files), 2)
+        for xml in files:
+            refs = self._cii_refs(etree.fromstring(xml))
+            self.assertEqual(refs, ("ETAT-DINUM", STATE_EJ))
+            self.assertNotIn(DEPT_EJ.encode(), xml)
         self.assertEqual(flow.name, "CPP-FLUX-42")
         self.assertEqual(state_invoices.chorus_flow_id, flow)
         self.assertFalse((invoices - state_invoices).chorus_flow_id)
@@ -335,7 +400,9 @@ class TestChorus(PassSettlementCommon):
         )
         self.assertEqual(set(state_invoices.mapped("ref")), {order.name})
         for invoice in state_invoices:
-            self.assertEqual(self._cii_refs(self._cii(invoice)), ("ETAT-DINUM", order.name))
+            self.assertEqual(
+                self._cii_refs(self._cii(invoice)), ("ETAT-DINUM", order.name)
+            )
 
     def test_credit_note_to_another_funder_refused(self):
         invoices = self._invoices(self._confirmed())
@@ -347,9 +414,7 @@ class TestChorus(PassSettlementCommon):
             .with_context(active_model="account.move", active_ids=state_face.ids)
             .create({"journal_id": state_face.journal_id.id, "reason": "test"})
         )
-        refund = self.env["account.move"].browse(
-            reversal.refund_moves()["res_id"]
-        )
+        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
         refund.partner_id = self.dept_contact
         with self.assertRaises(UserError):
             refund.action_post()
@@ -407,7 +472,9 @@ class TestChorus(PassSettlementCommon):
         )
         move.action_post()
         result = (
-            self.env["pass.ledger.check"].with_user(self.accountant).run(self.company.id)
+            self.env["pass.ledger.check"]
+            .with_user(self.accountant)
+            .run(self.company.id)
         )
         self.assertFalse(result["ok"])
         flagged = {
