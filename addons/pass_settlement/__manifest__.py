@@ -40,6 +40,7 @@
         "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",
         "views/pass_program_views.xml",
+        "views/res_partner_views.xml",
         "views/pass_statement_views.xml",
         "views/pass_settlement_portal_templates.xml",
         "views/pass_remittance_portal_templates.xml",
