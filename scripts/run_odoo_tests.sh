@@ -28,6 +28,8 @@ eval "$($SETUP vars)"
 # The modules pass_numerique and pass_settlement depend on (not ours).
 BASE_MODULES="portal,base_geolocalize,l10n_fr,l10n_fr_department,l10n_fr_account"
 BASE_MODULES+=",sale_management,account_banking_sepa_credit_transfer"
+BASE_MODULES+=",account_edi_ubl_cii_tax_extension,l10n_fr_chorus_account"
+BASE_MODULES+=",l10n_fr_chorus_facturx,l10n_fr_chorus_sale"
 OUR_MODULES="pass_numerique,pass_settlement"
 TAGS="/account:TestAccountMoveOutInvoiceOnchanges"
 TAGS+=",/account:TestAccountPaymentRegister,/account:TestAccountMoveReconcile"

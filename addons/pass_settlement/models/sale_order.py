@@ -8,6 +8,10 @@ from odoo.tools import float_is_zero
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
+# Funder types that are public bodies: invoiced through Chorus Pro (the
+# obligation of public procurement), so they need a SIRET and a service code.
+PUBLIC_FUNDER_TYPES = ("state", "region", "departement", "commune", "social")
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -19,6 +23,13 @@ class SaleOrder(models.Model):
         help="What each co-funder of the programmes will be invoiced: its part "
         "of the face value of the books (out of the scope of VAT) on one invoice, "
         "its part of the fee with VAT on another.",
+    )
+    pass_order_funder_ids = fields.One2many(
+        "pass.order.funder",
+        "order_id",
+        string="Co-funders' invoicing",
+        help="Per co-funder of the order: the address of its invoices (its "
+        "Chorus Pro service) and its legal commitment number.",
     )
 
     @api.depends(
@@ -69,6 +80,174 @@ class SaleOrder(models.Model):
             and (o._pass_lines() or o.order_line.filtered("pass_fee_program_id"))
         )
         quotations._pass_sync_fee_lines()
+        quotations._pass_sync_order_funders()
+
+    def _pass_order_funders(self):
+        """The co-funders of this order's books (commercial partners), in the
+        order of the programmes' shares."""
+        self.ensure_one()
+        funders = self.env["res.partner"]
+        programs = (
+            self._pass_lines().pass_program_id
+            | self.order_line.filtered("pass_fee_program_id").pass_fee_program_id
+        )
+        for program in programs:
+            for funding in program.funding_ids.sorted(lambda f: (-f.share, f.id)):
+                funders |= funding.partner_id.commercial_partner_id
+        return funders
+
+    def _pass_sync_order_funders(self):
+        """One co-funder line per funder of the order's programmes, with the
+        funder's invoice address as default (the order's for the funder who
+        placed it, with the order's customer reference as its legal
+        commitment). Quotations only: a confirmed order keeps its lines."""
+        for order in self.filtered(lambda o: o.state in ("draft", "sent")):
+            funders = order._pass_order_funders()
+            lines = order.pass_order_funder_ids
+            commands = [
+                Command.delete(line.id)
+                for line in lines
+                if line.funder_id not in funders
+            ]
+            for sequence, funder in enumerate(funders):
+                line = lines.filtered(lambda sol, f=funder: sol.funder_id == f)
+                if line:
+                    if line.sequence != sequence:
+                        commands.append(Command.update(line.id, {"sequence": sequence}))
+                    continue
+                commands.append(
+                    Command.create(order._pass_order_funder_defaults(funder, sequence))
+                )
+            if commands:
+                order.check_access("write")
+                # sudo: the caller may change this order (checked above); the
+                # co-funder lines follow its programmes whatever the caller's
+                # rights on them (an accountant or Pass user confirming).
+                order.sudo().with_context(pass_syncing_fees=True).write(
+                    {"pass_order_funder_ids": commands}
+                )
+
+    def _pass_order_funder_defaults(self, funder, sequence=10):
+        self.ensure_one()
+        # The commitment of the funder's convention for the programme, when
+        # one was given on its funding line.
+        fundings = (
+            self._pass_lines().pass_program_id | self.order_line.pass_fee_program_id
+        ).funding_ids.filtered(
+            lambda f: f.partner_id.commercial_partner_id == funder
+            and f.pass_commitment_ref
+        )
+        commitment = fundings[:1].pass_commitment_ref or False
+        if self._pass_is_orderer(funder):
+            contact = self.partner_invoice_id
+            commitment = self.client_order_ref or commitment
+        else:
+            contact = self.env["res.partner"].browse(
+                funder.address_get(["invoice"])["invoice"]
+            )
+        return {
+            "funder_id": funder.id,
+            "sequence": sequence,
+            "partner_invoice_id": contact.id,
+            "commitment_ref": commitment,
+        }
+
+    def _pass_funder_invoicing(self, funder):
+        """(invoice contact, legal commitment) of this funder's invoices for
+        this order: its co-funder line, else the defaults."""
+        self.ensure_one()
+        funder = funder.commercial_partner_id
+        line = self.pass_order_funder_ids.filtered(lambda f: f.funder_id == funder)[:1]
+        vals = self._pass_order_funder_defaults(funder)
+        Partner = self.env["res.partner"]
+        if line:
+            contact = line.partner_invoice_id or Partner.browse(
+                vals["partner_invoice_id"]
+            )
+            commitment = (line.commitment_ref or "").strip() or vals["commitment_ref"]
+            return contact, commitment or False
+        return Partner.browse(vals["partner_invoice_id"]), vals["commitment_ref"]
+
+    def _pass_check_chorus(self):
+        """Before confirmation (and invoicing): every co-funder invoiced
+        through Chorus Pro has what Chorus Pro will ask for on ITS invoices,
+        said in French on the order, not when the invoices are sent."""
+        for order in self:
+            company = order.company_id
+            for funder in order._pass_order_funders():
+                funder = funder.with_company(company)
+                if funder.invoice_sending_method != "fr_chorus":
+                    continue
+                contact, commitment = order._pass_funder_invoicing(funder)
+                company_partner = company.partner_id
+                if not company_partner.siren or not company_partner.nic:
+                    raise UserError(
+                        self.env._(
+                            "La société %(company)s n'a pas de SIRET : il est "
+                            "requis pour facturer %(funder)s par Chorus Pro.",
+                            company=company.display_name,
+                            funder=funder.display_name,
+                        )
+                    )
+                if not funder.siren or not funder.nic:
+                    raise UserError(
+                        self.env._(
+                            "Le financeur %(funder)s est facturé par Chorus Pro "
+                            "mais n'a pas de SIRET : renseignez-le sur sa fiche "
+                            "avant de confirmer la commande %(order)s.",
+                            funder=funder.display_name,
+                            order=order.name,
+                        )
+                    )
+                service = contact.fr_chorus_service_id
+                required = funder.fr_chorus_required or (
+                    "service"
+                    if funder.pass_funder_type in PUBLIC_FUNDER_TYPES
+                    else "none"
+                )
+                needs_service = required in ("service", "service_and_engagement") or (
+                    required == "service_or_engagement" and not commitment
+                )
+                if needs_service and not (service and service._is_service_ok()):
+                    raise UserError(
+                        self.env._(
+                            "Le financeur %(funder)s est facturé par Chorus Pro et "
+                            "attend un code service : dans l'onglet « Cofinanceurs » "
+                            "de la commande %(order)s, choisissez comme adresse de "
+                            "facturation le contact de son service (un contact "
+                            "nommé, avec un service Chorus actif).",
+                            funder=funder.display_name,
+                            order=order.name,
+                        )
+                    )
+                needs_commitment = required in (
+                    "engagement",
+                    "service_and_engagement",
+                ) or (service and service.engagement_required)
+                if needs_commitment and not commitment:
+                    raise UserError(
+                        self.env._(
+                            "Le financeur %(funder)s exige un numéro d'engagement "
+                            "juridique dans Chorus Pro : saisissez-le dans l'onglet "
+                            "« Cofinanceurs » de la commande %(order)s.",
+                            funder=funder.display_name,
+                            order=order.name,
+                        )
+                    )
+                # OCA's own checks of the same data (an active service, the
+                # commitment number looked up in Chorus Pro when the company
+                # asks for it), on this funder's contact and commitment.
+                company._chorus_common_validation_checks(
+                    order, contact, commitment, service
+                )
+
+    def _chorus_validation_checks(self):
+        """OCA's check at confirmation looks at the order's invoice address and
+        customer reference only: a pass order is invoiced to each co-funder
+        with its own contact and commitment, checked per funder."""
+        if self._pass_lines():
+            return self._pass_check_chorus()
+        return super()._chorus_validation_checks()
 
     def _pass_lines(self):
         return self.order_line.filtered("pass_program_id")
@@ -115,6 +294,7 @@ class SaleOrder(models.Model):
                     )
             if order._pass_lines():
                 order.company_id._pass_check_settlement_config()
+                order._pass_check_chorus()
 
     def _pass_sync_fee_lines(self):
         """The cooperative's fee on the books of each programme (the
@@ -260,6 +440,7 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         pass_orders = self.filtered(lambda o: o._pass_lines())
+        pass_orders._pass_sync_order_funders()
         pass_orders._pass_check_order()
         pass_orders._pass_sync_fee_lines()
         res = super().action_confirm()
@@ -377,12 +558,27 @@ class SaleOrder(models.Model):
                 "invoice_date": date or False,
             }
         )
-        if not self._pass_is_orderer(funder):
+        # The funder's contact for this order (its Chorus Pro service: the
+        # buyer reference of its invoices), never another funder's.
+        contact, _commitment = self._pass_funder_invoicing(funder)
+        # How the funder pays (Chorus Pro wants it, with the cooperative's
+        # IBAN): its contact's incoming payment method, else the funder's.
+        method = (contact or funder).with_company(
+            company
+        ).property_inbound_payment_method_line_id or funder.with_company(
+            company
+        ).property_inbound_payment_method_line_id
+        if method:
+            vals["preferred_payment_method_line_id"] = method.id
+        if self._pass_is_orderer(funder):
+            if contact:
+                vals["partner_id"] = contact.id
+        else:
             addresses = funder.address_get(["invoice", "delivery"])
             term = funder.with_company(company).property_payment_term_id
             vals.update(
                 {
-                    "partner_id": addresses["invoice"],
+                    "partner_id": contact.id or addresses["invoice"],
                     "partner_shipping_id": addresses["delivery"],
                     "invoice_payment_term_id": (
                         term.id or vals.get("invoice_payment_term_id")
@@ -397,9 +593,13 @@ class SaleOrder(models.Model):
 
     def _pass_funder_ref(self, funder):
         """The reference on this funder's invoices (its purchase order or
-        legal commitment): the order's customer reference for the funder who
-        placed it, the order's number for the other co-funders."""
+        legal commitment): its legal commitment for this order when it gave
+        one, else the order's customer reference for the funder who placed
+        it, the order's number for the other co-funders."""
         self.ensure_one()
+        _contact, commitment = self._pass_funder_invoicing(funder)
+        if commitment:
+            return commitment
         if self._pass_is_orderer(funder):
             return self.client_order_ref or self.name
         return self.name

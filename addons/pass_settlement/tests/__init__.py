@@ -1,5 +1,6 @@
 from . import (
     test_chart_template,
+    test_chorus,
     test_clearing,
     test_clearing_trust,
     test_community_roles,
