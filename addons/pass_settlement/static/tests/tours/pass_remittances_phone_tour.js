@@ -20,6 +20,30 @@ function assertInViewport(element, what) {
                 `outside the ${window.innerWidth} px wide window.`
         );
     }
+    // Not cut by its own cell either (a cell too narrow for a badge).
+    const cell = element.closest("td") || element.parentElement;
+    const box = cell.getBoundingClientRect();
+    if (rect.left < box.left - 1 || rect.right > box.right + 1) {
+        throw new Error(
+            `${what}: from ${rect.left} to ${rect.right} px, ` +
+                `wider than its cell (${box.left} to ${box.right} px).`
+        );
+    }
+}
+
+function assertFullWidthCard(row, what) {
+    // On a phone a card spans the screen, not a column of it.
+    if (window.innerWidth < 768) {
+        const width = row.getBoundingClientRect().width;
+        if (width < 0.8 * window.innerWidth) {
+            throw new Error(`${what}: a card ${width} px wide on a ${window.innerWidth} px screen.`);
+        }
+        for (const cell of row.querySelectorAll("td")) {
+            if (cell.getBoundingClientRect().width < 0.8 * width) {
+                throw new Error(`${what}: a line narrower than its card.`);
+            }
+        }
+    }
 }
 
 registry.category("web_tour.tours").add("pass_remittances_phone_tour", {
@@ -51,6 +75,7 @@ registry.category("web_tour.tours").add("pass_remittances_phone_tour", {
                 const rows = document.querySelectorAll(".o_pass_remittance_row");
                 for (const row of rows) {
                     const name = row.querySelector(".o_pass_stack_title").innerText;
+                    assertFullWidthCard(row, name);
                     assertInViewport(
                         row.querySelector(".o_pass_remittance_state .badge"),
                         `${name}: status`
@@ -101,6 +126,7 @@ registry.category("web_tour.tours").add("pass_remittances_phone_tour", {
                 const rows = document.querySelectorAll(".o_pass_remittance_passes tbody tr");
                 for (const row of rows) {
                     const code = row.querySelector(".o_pass_stack_title").innerText;
+                    assertFullWidthCard(row, `pass ${code}`);
                     assertInViewport(
                         row.querySelector("td[data-label='Valeur'] span"),
                         `pass ${code}: value`
