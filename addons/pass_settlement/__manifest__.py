@@ -51,6 +51,11 @@
         "views/pass_ledger_check_views.xml",
     ],
     "demo": ["demo/pass_settlement_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "pass_settlement/static/tests/tours/*.js",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
 }

@@ -50,7 +50,7 @@ class PassBook(models.Model):
             "qr_caption": self.env._("Lieux qui l'acceptent"),
             "stub_title": self.env._("Talon à conserver par le prescripteur"),
             "passes": self.env._("passes"),
-            "programme": self.env._("Dispositif"),
+            "programme": self.env._("Programme"),
             "beneficiary": self.env._("Référence du bénéficiaire"),
             "handed_on": self.env._("Remis le"),
             "signature": self.env._("Par (nom, structure)"),
@@ -112,7 +112,7 @@ class PassBook(models.Model):
                 book = self.filtered(lambda b, p=program: b.program_id == p)[0]
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s appartient au dispositif %(program)s, qui "
+                        "Le carnet %(book)s appartient au programme %(program)s, qui "
                         "n'est pas actif (%(state)s) : ses carnets ne peuvent pas être "
                         "imprimés.",
                         book=book.name,

@@ -30,6 +30,6 @@ class ResConfigSettings(models.TransientModel):
         string="Venue cancellation window (minutes)",
         config_parameter="pass_numerique.cancel_window_minutes",
         default=30,
-        help="A venue may cancel its own redemption within this delay; later, "
-        "only a manager can.",
+        help="A venue may cancel its own redemption within this many minutes; "
+        "later, only a manager can.",
     )

@@ -572,5 +572,5 @@ class TestPublicVenues(HttpCase):
         self.program.action_close()
         url = "/pass/lieux/%d/%s" % (self.program.id, self.program._venues_token())
         page = self.url_open(url).text
-        self.assertIn("Ce dispositif est terminé", page)
+        self.assertIn("Ce programme est terminé", page)
         self.assertNotIn("Médiathèque François Mitterrand", page)

@@ -107,7 +107,7 @@ DEFAULT_LABELS = {
     "qr_caption": "Lieux qui l'acceptent",
     "stub_title": "Talon à conserver par le prescripteur",
     "passes": "passes",
-    "programme": "Dispositif",
+    "programme": "Programme",
     "beneficiary": "Référence du bénéficiaire",
     "handed_on": "Remis le",
     "signature": "Par (nom, structure)",

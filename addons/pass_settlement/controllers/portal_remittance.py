@@ -126,7 +126,7 @@ class PassRemittancePortal(CustomerPortal):
         groups = self._pass_unremitted_groups(venue)
         if not groups:
             return self._pass_remittances_error(
-                request.env._("Aucun pass encaissé n'attend d'être remis.")
+                request.env._("Aucun pass encaissé n'attend d'être transmis.")
             )
         # sudo: portal users create no records; the remittance is the
         # venue's own and takes only its redeemed passes (checked again on

@@ -94,7 +94,7 @@ class PassReconciliation(models.Model):
     date = fields.Date(required=True, readonly=True)
     unused_policy = fields.Selection(
         [("refund", "Remboursement aux financeurs"), ("retain", "Conservé en produit")],
-        string="Valeur non utilisée",
+        string="Traitement de la valeur inutilisée",
         required=True,
         readonly=True,
     )
@@ -294,7 +294,7 @@ class PassReconciliationLine(models.Model):
                 "company_id": company.id,
                 "date": reconciliation.date,
                 "ref": self.env._(
-                    "%(name)s - valeur non utilisée conservée", name=reconciliation.name
+                    "%(name)s - valeur inutilisée conservée", name=reconciliation.name
                 ),
                 "line_ids": [
                     Command.create(

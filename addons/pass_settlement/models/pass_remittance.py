@@ -52,7 +52,7 @@ REMITTANCE_STATE_BOUND_FIELDS = {
 
 
 class PassRemittance(models.Model):
-    """A venue's remittance slip (bordereau de remise): the redeemed passes it
+    """A venue's remittance slip (bordereau de remboursement): the redeemed passes it
     sends for reimbursement. Validation posts one entry: the funders' money
     account is debited per funder, the venue's payable credited."""
 
@@ -532,7 +532,7 @@ class PassRemittance(models.Model):
                 if not code:
                     raise UserError(
                         self.env._(
-                            "Un pass ne peut pas être remis par %(venue)s : "
+                            "Un pass ne peut pas être transmis par %(venue)s : "
                             "%(problem)s.",
                             venue=remittance.venue_id.name,
                             problem=problem,
@@ -540,7 +540,7 @@ class PassRemittance(models.Model):
                     )
                 raise UserError(
                     self.env._(
-                        "Le pass %(code)s ne peut pas être remis par %(venue)s : "
+                        "Le pass %(code)s ne peut pas être transmis par %(venue)s : "
                         "%(problem)s.",
                         code=code,
                         venue=remittance.venue_id.name,

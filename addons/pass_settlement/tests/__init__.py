@@ -20,6 +20,7 @@ from . import (
     test_security_settlement,
     test_settlement,
     test_statement,
+    test_tour_remittances,
     test_truthful_figures,
     test_uninvoiced_passes,
 )

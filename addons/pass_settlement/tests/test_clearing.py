@@ -656,7 +656,7 @@ class TestRemittancePortal(PassSettlementCommon, HttpCase):
         self.assertIn(remittance.name, answer.text)
         slip = self.url_open(f"/my/pass/remittances/{remittance.id}?report_type=html")
         self.assertEqual(slip.status_code, 200)
-        self.assertIn("Bordereau de remise", slip.text)
+        self.assertIn("Bordereau de remboursement", slip.text)
         self.assertIn(vouchers[0].code_display, slip.text)
         # Nothing left to send: a second slip is refused in French.
         again = self.url_open(
