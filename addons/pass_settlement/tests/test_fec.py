@@ -11,6 +11,7 @@ import io
 from collections import Counter
 from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.pass_settlement.models.l10n_fr_fec import FecExportWizard
@@ -82,6 +83,54 @@ class TestFec(PassExpiryCommon):
         self.assertEqual(
             (self.liability.code, self.to_invoice.code, self.venue_payable.code),
             ("467100", "418110", "401800"),
+        )
+        # The funders' money is lettered (credit notes with their invoices).
+        self.assertTrue(self.liability.reconcile)
+        self.assertTrue(self.venue_payable.reconcile)
+
+    def test_credit_note_lettered_with_its_invoice_on_467(self):
+        """A funder's face-value invoice and its credit note (a Chorus Pro
+        rejection) are lettered on 467100; the FEC shows the letter and the
+        funder on both lines."""
+        order = self._order(self.program, books=1)
+        invoices = self._invoice(order)
+        invoice = invoices.filtered(
+            lambda m: m.partner_id == self.dept_funder
+            and self.liability in m.line_ids.account_id
+        )
+        self.assertEqual(len(invoice), 1)
+        action = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "journal_id": invoice.journal_id.id,
+                    "date": fields.Date.context_today(invoice),
+                    "reason": "Rejet Chorus Pro",
+                }
+            )
+            .refund_moves()
+        )
+        credit_note = self.env["account.move"].browse(action["res_id"])
+        credit_note.action_post()
+        on_467 = (invoice | credit_note).line_ids.filtered(
+            lambda line: line.account_id == self.liability
+        )
+        self.assertEqual(len(on_467), 2)
+        self.assertTrue(all(on_467.mapped("reconciled")))
+        letter = on_467.full_reconcile_id
+        self.assertEqual(len(letter), 1)
+        self.assertLedgerOk()
+        rows = self._rows(self._wizard(*self._year()).generate_fec()["file_content"])
+        lettered = [
+            r[ENTRY]
+            for r in rows
+            if r[ACCOUNT] == "467100"
+            and r[13] == str(letter.id)
+            and (r[AUX_NUM], r[AUX_LIB]) == self._aux(self.dept_funder)
+        ]
+        self.assertEqual(
+            sorted(lettered), sorted((invoice | credit_note).mapped("name"))
         )
 
     def test_period_lines_carry_the_partner(self):
