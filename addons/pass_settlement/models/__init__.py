@@ -6,6 +6,7 @@ from . import (
     account_move_funder,
     account_move_line,
     account_payment_order,
+    l10n_fr_fec,
     pass_book,
     pass_clearing_run,
     pass_clearing_run_line,

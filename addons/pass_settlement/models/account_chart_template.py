@@ -90,7 +90,7 @@ class AccountChartTemplate(models.AbstractModel):
                 "name": "Pass Numérique funders' money",
                 "name@fr": "Fonds des financeurs Pass Numérique",
                 "account_type": "liability_current",
-                "reconcile": False,
+                "reconcile": True,
             },
             "pass_to_invoice": {
                 "code": "1215",

@@ -6,6 +6,7 @@ from . import (
     test_community_roles,
     test_expiry,
     test_facturx,
+    test_fec,
     test_figures_agree,
     test_funder_invoice_prepare,
     test_funder_money,
