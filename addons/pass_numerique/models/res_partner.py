@@ -1,5 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
 from odoo import api, fields, models
@@ -125,8 +126,17 @@ class ResPartner(models.Model):
 
     @api.constrains("siret")
     def _check_pass_siret(self):
+        """A SIRET with a correct check digit; or "<SIREN>*****", which OCA's
+        l10n_fr_siret (installed with the settlement's Chorus support) writes
+        on a contact or an office whose NIC is unknown, with a valid SIREN."""
         for partner in self:
-            if partner.siret and not stdnum_siret.is_valid(partner.siret):
+            siret = partner.siret or ""
+            unknown_nic = (
+                len(siret) == 14
+                and siret.endswith("*****")
+                and stdnum_siren.is_valid(siret[:9])
+            )
+            if siret and not unknown_nic and not stdnum_siret.is_valid(siret):
                 raise ValidationError(
                     self.env._(
                         "Le SIRET %(siret)s de %(partner)s n'est pas valide : il doit "

@@ -23,16 +23,6 @@ class ResPartner(models.Model):
             ):
                 partner.invoice_sending_method = "fr_chorus"
 
-    @api.constrains("siret")
-    def _check_pass_siret(self):
-        """OCA's l10n_fr_siret writes "<SIREN>*****" on a contact or an
-        office whose NIC is unknown (its parent's SIREN): not a SIRET to
-        check; its SIREN is checked by l10n_fr_siret itself."""
-        return super(
-            ResPartner,
-            self.filtered(lambda p: not (p.siret or "").endswith("*****")),
-        )._check_pass_siret()
-
     def _inverse_siret(self):
         """OCA's l10n_fr_siret splits a SIRET into SIREN and NIC and refuses
         an invalid one with its own English sentence; an invalid SIRET is
