@@ -1,5 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import base64
 import logging
 
 from odoo import Command, fields, models
@@ -102,6 +103,17 @@ class ResCompany(models.Model):
         "(a 401 sub-account of its own, 401800 in the French chart, apart from "
         "the trade suppliers).",
     )
+
+    def _compute_facturx_logo(self):
+        """OCA's account_invoice_facturx (a dependency of the Chorus Pro
+        modules) computes this binary field as raw PNG bytes where Odoo
+        expects base64: reading a company over RPC (odoorpc reads every
+        field) then fails with a server error. Give it base64."""
+        super()._compute_facturx_logo()
+        for company in self:
+            logo = company.facturx_logo
+            if isinstance(logo, bytes) and logo.startswith(b"\x89PNG"):
+                company.facturx_logo = base64.b64encode(logo)
 
     def _pass_check_settlement_config(self):
         """Raise a clear error naming what is missing."""
