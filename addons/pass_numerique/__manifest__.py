@@ -56,7 +56,9 @@
         "views/pass_print_batch_menus.xml",
     ],
     "assets": {
-        "web.assets_backend": [
+        # Beside Odoo's graph and pivot views, which Odoo 18 loads lazily
+        # (the analyses' "data as of" banner extends them).
+        "web.assets_backend_lazy": [
             "pass_numerique/static/src/views/pass_report_freshness.js",
             "pass_numerique/static/src/views/pass_report_freshness.xml",
         ],

@@ -5,7 +5,7 @@ are and agree with the live pivot once refreshed, the redemption wizard,
 the programme's shared figures, opening hours read in French."""
 
 from odoo.exceptions import AccessError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from .common import write_guarded
 from .test_reporting import ReportingFixture
@@ -150,3 +150,21 @@ class TestBackOffice(ReportingFixture, TransactionCase):
         url = self.program_ab.venues_public_url
         self.assertTrue(url.endswith(self.program_ab._venues_token()), url)
         self.assertIn(f"/pass/lieux/{self.program_ab.id}/", url)
+
+
+@tagged("post_install", "-at_install")
+class TestBackOfficeWebClient(HttpCase):
+    """The back office as a browser loads it: the web client starts with no
+    JavaScript error. A module of ours in the wrong asset bundle breaks every
+    page of the ERP, not only ours: the analyses' "data as of" banner extends
+    Odoo's pivot and graph views, which Odoo 18 loads lazily, so it belongs
+    to the lazy bundle (found by Odoo's own sale tour in `make test-odoo`)."""
+
+    def test_web_client_loads_without_errors(self):
+        self.browser_js(
+            "/odoo",
+            "console.log('test successful')",
+            "odoo.isReady",
+            login="admin",
+            timeout=120,
+        )
