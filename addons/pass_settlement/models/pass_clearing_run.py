@@ -664,8 +664,16 @@ class PassClearingRun(models.Model):
                 ),
             ]
         )
-        lines = remittances.move_id.line_ids.filtered(
-            lambda line: line.account_type == "liability_payable"
+        lines = self._payable_items(remittances.move_id.line_ids, "liability_payable")
+        return lines, {remittance.move_id.id: remittance for remittance in remittances}
+
+    @api.model
+    def _payable_items(self, lines, account_type):
+        """The items of ``lines`` on ``account_type`` the run may pay: posted,
+        not reconciled, a credit left (owed by the cooperative), in no payment
+        order not yet sent to the bank."""
+        return lines.filtered(
+            lambda line: line.account_type == account_type
             and line.parent_state == "posted"
             and not line.reconciled
             and line.company_currency_id.compare_amounts(line.amount_residual, 0) < 0
@@ -674,7 +682,6 @@ class PassClearingRun(models.Model):
                 for state in line.payment_line_ids.mapped("state")
             )
         )
-        return lines, {remittance.move_id.id: remittance for remittance in remittances}
 
     def _due_refunds(self):
         """The funders' end-of-validity refunds to pay back: the receivable
@@ -708,17 +715,11 @@ class PassClearingRun(models.Model):
                 ),
             ]
         )
-        lines = refund_lines.move_id.filtered(
-            lambda move: move.move_type == "out_refund"
-        ).line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable"
-            and line.parent_state == "posted"
-            and not line.reconciled
-            and line.company_currency_id.compare_amounts(line.amount_residual, 0) < 0
-            and not any(
-                state in PAYMENT_LINE_IN_FLIGHT_STATES
-                for state in line.payment_line_ids.mapped("state")
-            )
+        lines = self._payable_items(
+            refund_lines.move_id.filtered(
+                lambda move: move.move_type == "out_refund"
+            ).line_ids,
+            "asset_receivable",
         )
         return lines, {line.move_id.id: line for line in refund_lines}
 
