@@ -124,19 +124,24 @@ class ResPartner(models.Model):
                 "\n".join(french_opening_hours(hours)) if french else hours
             )
 
+    @api.model
+    def _pass_siret_acceptable(self, siret):
+        """Empty, a SIRET with a correct check digit, or "<SIREN>*****", which
+        OCA's l10n_fr_siret (installed with the settlement's Chorus support)
+        writes on a contact or an office whose NIC is unknown, with a valid
+        SIREN."""
+        if not siret or stdnum_siret.is_valid(siret):
+            return True
+        return (
+            len(siret) == 14
+            and siret.endswith("*****")
+            and stdnum_siren.is_valid(siret[:9])
+        )
+
     @api.constrains("siret")
     def _check_pass_siret(self):
-        """A SIRET with a correct check digit; or "<SIREN>*****", which OCA's
-        l10n_fr_siret (installed with the settlement's Chorus support) writes
-        on a contact or an office whose NIC is unknown, with a valid SIREN."""
         for partner in self:
-            siret = partner.siret or ""
-            unknown_nic = (
-                len(siret) == 14
-                and siret.endswith("*****")
-                and stdnum_siren.is_valid(siret[:9])
-            )
-            if siret and not unknown_nic and not stdnum_siret.is_valid(siret):
+            if not self._pass_siret_acceptable(partner.siret):
                 raise ValidationError(
                     self.env._(
                         "Le SIRET %(siret)s de %(partner)s n'est pas valide : il doit "

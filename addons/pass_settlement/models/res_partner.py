@@ -1,8 +1,5 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from stdnum.fr import siren as stdnum_siren
-from stdnum.fr import siret as stdnum_siret
-
 from odoo import api, models
 
 from .sale_order import PUBLIC_FUNDER_TYPES
@@ -27,9 +24,5 @@ class ResPartner(models.Model):
         """OCA's l10n_fr_siret splits a SIRET into SIREN and NIC and refuses
         an invalid one with its own English sentence; an invalid SIRET is
         left to pass_numerique's constraint, which says it in French."""
-        valid = self.filtered(
-            lambda p: not p.siret
-            or stdnum_siret.is_valid(p.siret)
-            or (stdnum_siren.is_valid(p.siret[:9]) and p.siret[9:] == "*****")
-        )
+        valid = self.filtered(lambda p: self._pass_siret_acceptable(p.siret))
         return super(ResPartner, valid)._inverse_siret()
