@@ -15,6 +15,7 @@ from . import (
     test_pass_code,
     test_period,
     test_portal,
+    test_portal_access,
     test_portal_funder,
     test_print,
     test_program,

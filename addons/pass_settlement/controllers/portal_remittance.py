@@ -23,54 +23,40 @@ SESSION_ERROR_KEY = "pass_remittance_error"
 
 class PassRemittancePortal(CustomerPortal):
     def _pass_remittance_venue(self):
-        """The user's venue, or 404.
-
-        sudo: portal users cannot read the Pass role flags of their own
-        organisation; this is the user's own partner, never one from the URL.
-        """
-        partner = request.env.user.partner_id.commercial_partner_id.sudo()
-        if request.env.user._is_public() or not partner.is_pass_venue:
+        """The user's venue (res.users._pass_portal_context), or 404."""
+        venue = request.env.user._pass_portal_partner("venue")
+        if not venue:
             raise NotFound()
-        return partner
+        return venue
 
     def _pass_unremitted_groups(self, venue):
         """The venue's redeemed passes in no remittance, per company and
-        currency: [(company, currency, count, amount)]."""
-        # sudo: the venue's own redeemed passes, read as figures.
-        return (
-            request.env["pass.voucher"]
-            .sudo()
-            ._read_group(
-                [
-                    ("venue_id", "=", venue.id),
-                    ("state", "=", "redeemed"),
-                    ("remittance_id", "=", False),
-                ],
-                ["company_id", "currency_id"],
-                ["__count", "amount:sum"],
-            )
+        currency: [(company, currency, count, amount)]. As the user: the
+        record rules keep the passes redeemed at the user's venue."""
+        return request.env["pass.voucher"]._read_group(
+            [
+                ("venue_id", "=", venue.id),
+                ("state", "=", "redeemed"),
+                ("remittance_id", "=", False),
+            ],
+            ["company_id", "currency_id"],
+            ["__count", "amount:sum"],
         )
 
     def _prepare_portal_layout_values(self):
         values = super()._prepare_portal_layout_values()
-        partner = (
-            request.env.user.partner_id.commercial_partner_id.sudo()
-        )  # sudo: see above
-        values["pass_remittance_venue"] = (
-            bool(partner.is_pass_venue) and not request.env.user._is_public()
-        )
+        values["pass_remittance_venue"] = request.env.user._pass_portal_context()[
+            "venue"
+        ]
         return values
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "pass_remittance_count" in counters:
-            partner = (
-                request.env.user.partner_id.commercial_partner_id.sudo()
-            )  # sudo: flags
             # As the user: the record rules count only the venue's remittances.
             values["pass_remittance_count"] = (
                 request.env["pass.remittance"].search_count([])
-                if partner.is_pass_venue
+                if request.env.user._pass_portal_context()["venue"]
                 else 0
             )
         return values

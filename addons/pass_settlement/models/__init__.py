@@ -19,6 +19,7 @@ from . import (
     pass_program_funding,
     pass_remittance,
     pass_statement,
+    pass_statement_portal,
     pass_voucher,
     product_template,
     res_company,

@@ -26,7 +26,9 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.pass_numerique.controllers.portal_funder import PassFunderPortal
+from odoo.addons.pass_numerique.models.pass_funder_dashboard import (
+    PassFunderDashboard,
+)
 
 from .test_statement import StatementCommon
 
@@ -146,20 +148,18 @@ class TestReadonlyRoutes(StatementCommon, HttpCase):
 
     def test_readonly_page_that_writes_falls_back(self):
         """The dashboard made to write: served on the primary, write kept."""
-        original = PassFunderPortal._pass_funding_figures
+        original = PassFunderDashboard._figures
 
-        def figures_and_write(controller, funder, programs):
-            from odoo.http import request
-
+        def figures_and_write(dashboard, funder, programs):
             # sudo: the test's own marker, written as the funder's request.
-            request.env["ir.config_parameter"].sudo().set_param(
+            dashboard.env["ir.config_parameter"].sudo().set_param(
                 "pass_numerique.test_readonly_fallback", str(funder.id)
             )
-            return original(controller, funder, programs)
+            return original(dashboard, funder, programs)
 
         self.authenticate("ro_funder", "ro_funder-pwd-2026")
         with (
-            patch.object(PassFunderPortal, "_pass_funding_figures", figures_and_write),
+            patch.object(PassFunderDashboard, "_figures", figures_and_write),
             self.assertLogs("odoo.http", level="WARNING") as logs,
         ):
             response = self.url_open("/my/pass-funding")
