@@ -196,10 +196,12 @@ class PassFunderDashboard(models.AbstractModel):
         return rows, total_hidden
 
     def _program_counts(self, programs):
-        """Books and passes per programme: ({id: books}, {id: passes})."""
+        """Books and passes per programme: ({id: books}, {id: passes}), read
+        in ``programs``' environment (the caller's figures run it sudo)."""
+        env = programs.env
         domain = [("program_id", "in", programs.ids)]
         books = {}
-        for program, state, count in self.env["pass.book"]._read_group(
+        for program, state, count in env["pass.book"]._read_group(
             domain, groupby=["program_id", "state"], aggregates=["__count"]
         ):
             row = books.setdefault(program.id, {"ordered": 0, "distributed": 0})
@@ -207,7 +209,7 @@ class PassFunderDashboard(models.AbstractModel):
                 row["ordered"] += count
             if state == "distributed":
                 row["distributed"] += count
-        Voucher = self.env["pass.voucher"]
+        Voucher = env["pass.voucher"]
         distributed = dict(
             Voucher._read_group(
                 [*domain, ("book_id.holder_id", "!=", False)],
