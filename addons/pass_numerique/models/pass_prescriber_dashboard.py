@@ -15,6 +15,7 @@ from odoo.tools import format_date
 from .pass_beneficiary import ZIP_RE
 from .pass_funder_dashboard import beneficiary_choices, percent, rate
 from .pass_report import USED_STATES
+from .pass_venue_counter import service_name
 
 # References offered in the hand-over form (the most recent beneficiaries);
 # any older one can still be typed.
@@ -138,7 +139,7 @@ class PassPrescriberDashboard(models.AbstractModel):
                 outcome["handed"] += count
             if state in USED_STATES:
                 outcome["redeemed"] += count
-                name = service.name or self.env._("Sans service")
+                name = service_name(service) or self.env._("Sans service")
                 services[name] = services.get(name, 0) + count
             elif state in ("available", "distributed"):
                 if handed:

@@ -18,6 +18,16 @@ from odoo.tools import format_amount, format_datetime
 from ..tools.period import DEFAULT_TZ
 
 
+def service_name(service):
+    """The name of the service a pass paid for ("" for none). Portal users
+    read the active services only (record rule): a service archived since
+    still names the passes it paid for."""
+    if not service or service._filtered_access("read"):
+        return service.name or ""
+    # sudo: only the name of the service of a pass the caller reads.
+    return service.sudo().name or ""
+
+
 class PassVenueCounter(models.AbstractModel):
     _name = "pass.venue.counter"
     _description = "Venue counter (portal)"
@@ -109,7 +119,7 @@ class PassVenueCounter(models.AbstractModel):
                     env, voucher.redeemed_at, tz=tz.zone, dt_format="HH:mm"
                 ),
                 "code": "…" + (voucher.code or "")[-4:],
-                "service": voucher.service_id.name or "",
+                "service": service_name(voucher.service_id),
                 "program": voucher.program_id.name or "",
                 "amount": format_amount(env, voucher.amount, voucher.currency_id),
                 "can_cancel": voucher.state == "redeemed"

@@ -246,3 +246,23 @@ class TestPortalAccess(PortalCounterCase):
         self.assertEqual(today["count"], 1)
         self.assertIn("$", today["total"])
         self.assertEqual(today["rows"][0]["program"], "Pass dollars")
+
+    def test_archived_service_still_names_its_passes(self):
+        voucher = self.book_1.voucher_ids[1]
+        res = self.env["pass.voucher"]._redeem_code(
+            voucher.code, self.venue_a.id, "pn_tour_procedure", channel="backoffice"
+        )
+        self.assertTrue(res["ok"], res)
+        self.procedure.active = False
+        # As on a new request: nothing read before in the cache.
+        self.env.invalidate_all()
+        today = (
+            self.env["pass.venue.counter"].with_user(self.user_a)._today(self.venue_a)
+        )
+        self.assertEqual(today["rows"][0]["service"], "Démarche en ligne")
+        outcome = (
+            self.env["pass.prescriber.dashboard"]
+            .with_user(self.user_p1)
+            ._outcome(self.prescriber_1)
+        )
+        self.assertEqual(outcome["services"], [("Démarche en ligne", 1)])
