@@ -1,12 +1,13 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
 from datetime import date, timedelta
 
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
@@ -358,3 +359,52 @@ class TestVenueSubscription(PassSettlementCommon):
         with self.assertRaises(UserError):
             self.Subscription.create(vals)
         self.assertFalse(self.Subscription.search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestVenueSubscriptionPortal(PassSettlementCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        with guarded_write():
+            cls.other_venue = cls.venue.copy(
+                {"name": "Autre lieu", "pass_venue_state": "qualified"}
+            )
+        (cls.venue | cls.other_venue).pass_subscription_active = True
+        cls.venue_user = new_test_user(
+            cls.env,
+            login="sub_venue",
+            password="sub_venue-pwd-2026",
+            groups="base.group_portal",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.venue_user.partner_id.parent_id = cls.venue
+
+    def _post_consent(self, venue, consent, csrf_token):
+        return self.url_open(
+            f"/my/pass-statements/venue/{venue.id}/offset-consent",
+            data={"consent": consent, "csrf_token": csrf_token},
+            allow_redirects=False,
+        )
+
+    def test_venue_gives_its_own_consent_from_the_statement(self):
+        self.authenticate("sub_venue", "sub_venue-pwd-2026")
+        page = self.url_open(f"/my/pass-statements/venue/{self.venue.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("o_pass_offset_consent", page.text)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+        response = self._post_consent(self.venue, "1", token)
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
+        self.assertTrue(self.venue.pass_subscription_offset)
+        # Another venue's consent: not found, nothing changed.
+        response = self._post_consent(self.other_venue, "1", token)
+        self.assertEqual(response.status_code, 404)
+        self.env.invalidate_all()
+        self.assertFalse(self.other_venue.pass_subscription_offset)
+        # Withdrawn.
+        self._post_consent(self.venue, "0", token)
+        self.env.invalidate_all()
+        self.assertFalse(self.venue.pass_subscription_offset)
