@@ -19,16 +19,19 @@ class ResPartner(models.Model):
 
     pass_subscription_active = fields.Boolean(
         string="Subscription active",
+        copy=False,
         help="The venue pays the yearly venue subscription: it is invoiced "
         "once a year while the venue is qualified.",
     )
     pass_subscription_start = fields.Date(
         string="Subscription start",
+        copy=False,
         help="First day of the subscription: no subscription is invoiced for "
         "a year ending before it.",
     )
     pass_subscription_offset = fields.Boolean(
         string="Offset against payouts",
+        copy=False,
         help="The venue agreed that its open subscription invoices are "
         "deducted from its next reimbursements (the transfer is the net "
         "amount).",
@@ -59,12 +62,21 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------ subscription
     @api.model_create_multi
     def create(self, vals_list):
-        if any(SUBSCRIPTION_FIELDS & set(vals) for vals in vals_list):
+        if any(vals.get(fname) for vals in vals_list for fname in SUBSCRIPTION_FIELDS):
             self._pass_check_subscription_manager()
         return super().create(vals_list)
 
     def write(self, vals):
-        if SUBSCRIPTION_FIELDS & set(vals):
+        changed = [
+            fname
+            for fname in SUBSCRIPTION_FIELDS & set(vals)
+            if any(
+                partner[fname]
+                != self._fields[fname].convert_to_cache(vals[fname], partner)
+                for partner in self
+            )
+        ]
+        if changed:
             self._pass_check_subscription_manager()
         return super().write(vals)
 

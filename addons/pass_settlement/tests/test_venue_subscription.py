@@ -55,22 +55,27 @@ class TestVenueSubscription(PassSettlementCommon):
             # Subscribed but not qualified (candidate, suspended), qualified
             # but not subscribed, subscribed from a later year.
             cls.candidate = cls.venue_b.copy(
-                {"name": "Candidat", "pass_venue_state": "candidate"}
+                {
+                    "name": "Candidat",
+                    "pass_venue_state": "candidate",
+                    "pass_subscription_active": True,
+                }
             )
             cls.suspended = cls.venue_b.copy(
-                {"name": "Suspendu", "pass_venue_state": "suspended"}
+                {
+                    "name": "Suspendu",
+                    "pass_venue_state": "suspended",
+                    "pass_subscription_active": True,
+                }
             )
             cls.unsubscribed = cls.venue_b.copy(
-                {
-                    "name": "Sans abonnement",
-                    "pass_venue_state": "qualified",
-                    "pass_subscription_active": False,
-                }
+                {"name": "Sans abonnement", "pass_venue_state": "qualified"}
             )
             cls.later = cls.venue_b.copy(
                 {
                     "name": "Plus tard",
                     "pass_venue_state": "qualified",
+                    "pass_subscription_active": True,
                     "pass_subscription_start": date(2999, 1, 1),
                 }
             )
@@ -345,9 +350,30 @@ class TestVenueSubscription(PassSettlementCommon):
         )
         with self.assertRaises(AccessError):
             self.venue_b.with_user(staff).pass_set_subscription_offset(True)
+        # Nor may a user who edits contacts (not a Pass manager).
+        clerk = new_test_user(
+            self.env,
+            login="pass_clerk_sub",
+            groups="pass_numerique.pass_numerique_group_user,"
+            "base.group_partner_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
         with self.assertRaises(AccessError):
-            self.venue_b.with_user(staff).write({"pass_subscription_active": False})
+            self.venue_b.with_user(clerk).write({"pass_subscription_active": False})
         self.assertTrue(self.venue_b.pass_subscription_active)
+        # Saving a venue's form unchanged, or a new contact with the default
+        # values, is no change; a venue copied does not inherit the terms.
+        self.venue_b.with_user(clerk).write(
+            {"pass_subscription_active": True, "comment": "Vu"}
+        )
+        self.assertEqual(self.venue_b.comment, "<p>Vu</p>")
+        Partner = self.env["res.partner"].with_user(clerk)
+        Partner.create({"name": "Contact", "pass_subscription_offset": False})
+        with self.assertRaises(AccessError):
+            Partner.create({"name": "Contact", "pass_subscription_offset": True})
+        with guarded_write():  # the copy keeps the (guarded) venue status
+            self.assertFalse(self.venue_b.copy().pass_subscription_active)
         # Neither the venue's user nor a Pass user creates or invoices
         # subscriptions; a manager cannot make one by hand either.
         vals = {"venue_id": self.venue.id, "year": self.year, "amount": 1.0}
