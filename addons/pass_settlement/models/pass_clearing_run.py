@@ -908,8 +908,11 @@ class PassClearingRun(models.Model):
             return self.env["account.move"]
         moves = self.env["account.move"].create(vals_list)
         moves.action_post()
+        # Each offset line lettered with the item it settles (lines were
+        # created in the order of their targets). Through ``reconcile()``,
+        # not Odoo's batch ``_reconcile_plan``, so that the checks other
+        # addons put on reconcile() apply; a handful of pairs a month.
         for move, targets in zip(moves, plans, strict=True):
-            # Lines were created in the order of their targets.
             for line, target in zip(move.line_ids.sorted("id"), targets, strict=True):
                 (line | target).reconcile()
         return moves
