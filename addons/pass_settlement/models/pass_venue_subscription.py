@@ -209,7 +209,16 @@ class PassVenueSubscription(models.Model):
         )
         for company in companies:
             year = period.local_today(period.company_tz(company)).year
-            Subscription.with_company(company)._invoice_year(year, company)
+            try:
+                Subscription.with_company(company)._invoice_year(year, company)
+            except UserError as error:
+                # Another runner is invoicing this company (it does the job),
+                # or the company lacks its product or sales journal.
+                _logger.warning(
+                    "Venue subscriptions of %s not invoiced: %s",
+                    company.name,
+                    error.args[0],
+                )
         return True
 
     # ------------------------------------------------------------------ invoicing
@@ -262,16 +271,25 @@ class PassVenueSubscription(models.Model):
         """Create and post the subscription invoices of ``year`` for the
         company's venues that have none; returns the new subscriptions.
         Callers checked the user's rights."""
-        # One invoicing at a time per company: a second one waits, then finds
-        # the first one's subscriptions (or hits the unique constraint if its
-        # snapshot predates them, and is rolled back).
+        # One invoicing at a time per company: a second one at the same time
+        # is refused (the first invoices every venue). One that starts after
+        # the first committed finds its subscriptions; if its snapshot
+        # predates them, the unique constraint rolls it back.
         self.env.cr.execute(
             SQL(
-                "SELECT pg_advisory_xact_lock(%(key)s, %(company)s)",
+                "SELECT pg_try_advisory_xact_lock(%(key)s, %(company)s)",
                 key=SUBSCRIPTION_LOCK_KEY,
                 company=company.id,
             )
         )
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                self.env._(
+                    "The venue subscriptions of %(company)s are being invoiced "
+                    "right now: try again in a few minutes.",
+                    company=company.name,
+                )
+            )
         venues = self._venues_to_invoice(year, company)
         if not venues:
             return self.browse()
