@@ -7,7 +7,7 @@ from collections import defaultdict
 import psycopg2
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount, format_date
 
@@ -154,6 +154,19 @@ class PassClearingRun(models.Model):
         string="Held back",
         help="Payables and refunds left out of the payment order (no trusted IBAN).",
     )
+    offset_move_ids = fields.One2many(
+        "account.move",
+        "pass_offset_run_id",
+        string="Subscription offsets",
+        readonly=True,
+        help="Entries offsetting consenting venues' open subscription invoices "
+        "against their payables before the transfers.",
+    )
+    amount_offset = fields.Monetary(
+        compute="_compute_amount_offset",
+        string="Offset (subscriptions)",
+        help="Venues' subscription invoices deducted from their payouts by this run.",
+    )
     payment_order_ids = fields.Many2many(
         "account.payment.order",
         "pass_clearing_run_payment_order_rel",
@@ -249,6 +262,15 @@ class PassClearingRun(models.Model):
             run.amount_refund_paid = paid["funder", "run"] + paid["funder", "earlier"]
             run.amount_held = sum(
                 lines[run.id, role, "held", origin] for role, origin in keys
+            )
+
+    @api.depends("offset_move_ids")
+    def _compute_amount_offset(self):
+        for run in self:
+            run.amount_offset = sum(
+                run.offset_move_ids.filtered(lambda m: m.state == "posted").mapped(
+                    "amount_total"
+                )
             )
 
     @api.depends("payment_order_ids")
@@ -726,7 +748,10 @@ class PassClearingRun(models.Model):
     def _prepare_payment_order(self, mode):
         """Pay the due venue payables and funder refunds with a trusted IBAN
         in one payment order (its SEPA file generated), hold the others back;
-        list both on the run (``line_ids``)."""
+        list both on the run (``line_ids``). Consenting venues' open
+        subscription invoices are offset against their payables first, so
+        the transfers are net."""
+        self._offset_subscriptions()
         payables, remittance_by_move = self._due_payables()
         refunds, refund_by_move = self._due_refunds()
         lines = payables | refunds
@@ -798,6 +823,99 @@ class PassClearingRun(models.Model):
             held,
             payment_lines,
         )
+
+    def _offset_subscriptions(self):
+        """Offset the open subscription invoices of the venues that agreed
+        (``pass_subscription_offset``) against their due payables: per venue
+        one posted entry in the venue reimbursements journal, on the
+        venue, debiting its payable and crediting its receivable by the
+        smaller of the two (never more than the payout: the rest of the
+        invoice stays open for a later run), each side lettered with the
+        items it settles. The payables left are what the transfers pay.
+        Items already offset or in a payment order are no longer due: a run
+        run again offsets nothing more."""
+        company = self.company_id
+        payables, _remittance_by_move = self._due_payables()
+        payables = payables.filtered(
+            lambda line: line.partner_id.commercial_partner_id.pass_subscription_offset
+        )
+        if not payables:
+            return self.env["account.move"]
+        by_venue = payables.grouped(lambda line: line.partner_id.commercial_partner_id)
+        receivables = self.env["pass.venue.subscription"]._open_receivables(
+            self.env["res.partner"].union(*by_venue), company
+        )
+        receivables_by_venue = receivables.grouped(
+            lambda line: line.partner_id.commercial_partner_id
+        )
+        currency = company.currency_id
+        today = fields.Date.context_today(self.with_company(company))
+        plans, vals_list = [], []
+        for venue, venue_payables in by_venue.items():
+            venue_receivables = receivables_by_venue.get(venue)
+            if not venue_receivables:
+                continue
+            amount = currency.round(
+                min(
+                    -sum(venue_payables.mapped("amount_residual")),
+                    sum(venue_receivables.mapped("amount_residual")),
+                )
+            )
+            if currency.compare_amounts(amount, 0) <= 0:
+                continue
+            # The oldest items first, as much of each as the amount covers.
+            targets, lines = [], []
+            for items, sign in ((venue_payables, -1), (venue_receivables, 1)):
+                left = amount
+                for item in items.sorted(lambda line: (line.date, line.id)):
+                    if currency.compare_amounts(left, 0) <= 0:
+                        break
+                    part = min(left, sign * item.amount_residual)
+                    left = currency.round(left - part)
+                    targets.append(item)
+                    lines.append(
+                        Command.create(
+                            {
+                                "name": self.env._(
+                                    "Subscription offset: %(document)s",
+                                    document=item.move_id.name,
+                                ),
+                                "account_id": item.account_id.id,
+                                "partner_id": venue.id,
+                                # The payable is debited, the receivable credited.
+                                "debit": part if sign < 0 else 0.0,
+                                "credit": part if sign > 0 else 0.0,
+                            }
+                        )
+                    )
+            plans.append(targets)
+            vals_list.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": company.pass_venue_journal_id.id,
+                    "company_id": company.id,
+                    "date": today,
+                    "ref": self.env._(
+                        "%(run)s - subscription offset - %(venue)s",
+                        run=self.name,
+                        venue=venue.name,
+                    ),
+                    "pass_offset_run_id": self.id,
+                    "line_ids": lines,
+                }
+            )
+        if not vals_list:
+            return self.env["account.move"]
+        moves = self.env["account.move"].create(vals_list)
+        moves.action_post()
+        # Each offset line lettered with the item it settles (lines were
+        # created in the order of their targets). Through ``reconcile()``,
+        # not Odoo's batch ``_reconcile_plan``, so that the checks other
+        # addons put on reconcile() apply; a handful of pairs a month.
+        for move, targets in zip(moves, plans, strict=True):
+            for line, target in zip(move.line_ids.sorted("id"), targets, strict=True):
+                (line | target).reconcile()
+        return moves
 
     def _record_lines(self, lines, origin_by_move, paid_on, held, payment_lines):
         """List on the run every due payable or refund it paid or held back;
@@ -910,6 +1028,17 @@ class PassClearingRun(models.Model):
             )
         venue_lines = self.line_ids.filtered(lambda line: line.role == "venue")
         refund_lines = self.line_ids - venue_lines
+        offsets = self.offset_move_ids.filtered(lambda m: m.state == "posted")
+        if offsets:
+            parts.append(
+                self.env._(
+                    "Subscriptions offset against payouts: %(amount)s for "
+                    "%(venues)s venue(s) (entries %(moves)s).",
+                    amount=money(sum(offsets.mapped("amount_total"))),
+                    venues=len(offsets.line_ids.partner_id),
+                    moves=", ".join(offsets.mapped("name")),
+                )
+            )
         paid = venue_lines.filtered(lambda line: line.state in ("paid", "returned"))
         if paid:
             parts.append(

@@ -54,11 +54,14 @@ invoiced to F shows as a difference.
 **Venue (role "venue")**, per venue V (commercial partner):
 
     expected(V) = face value of the passes in state ``settled`` on V's
-                  validated remittances - paid(V)
+                  validated remittances - paid(V) - offset(V)
     ledger(V)   = - balance of the posted journal items of the company on the
                   venues' payable accounts whose partner is V
     paid(V)     = balance of those items in bank and cash journals (payments,
                   bank statement lines, returned transfers)
+    offset(V)   = balance of those items in the clearing runs' subscription
+                  offset entries (``account.move.pass_offset_run_id``: V's
+                  open subscription invoices deducted from its payout)
 
 The venues' payable accounts are the company's venue payable account
 (``company.pass_venue_payable_account_id``, 401800 in the French chart) and
@@ -537,7 +540,8 @@ class PassLedgerCheck(models.Model):
     @api.model
     def _venue_figures(self, company):
         """({(venue id, False): expected cents}, {(venue id, False): ledger
-        cents}); expected = settled passes of validated remittances - paid."""
+        cents}); expected = settled passes of validated remittances - paid
+        - offset against subscription invoices."""
         rounding = company.currency_id.rounding
         settled = defaultdict(int)
         for remittance, amount in self.env["pass.voucher"]._read_group(
@@ -572,6 +576,21 @@ class PassLedgerCheck(models.Model):
                 ledger[venue_id] -= cents
                 if journal.type in PAYMENT_JOURNAL_TYPES:
                     paid[venue_id] += cents
+            # The subscription offsets settle the claim as a payment does
+            # (read from their own entries, whatever their journal).
+            for partner, journal, balance in self.env["account.move.line"]._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("account_id", "in", accounts.ids),
+                    ("parent_state", "=", "posted"),
+                    ("move_id.pass_offset_run_id", "!=", False),
+                ],
+                ["partner_id", "journal_id"],
+                ["balance:sum"],
+            ):
+                if journal.type not in PAYMENT_JOURNAL_TYPES:
+                    venue_id = partner.commercial_partner_id.id
+                    paid[venue_id] += round(balance / rounding)
         expected = {
             (venue_id, False): settled.get(venue_id, 0) - paid.get(venue_id, 0)
             for venue_id in set(settled) | set(paid)
@@ -672,6 +691,9 @@ class PassLedgerCheck(models.Model):
                 ("line_ids.pass_program_id", "!=", False),
             ]
         )
+        offsets = Move.search(
+            [("company_id", "=", company.id), ("pass_offset_run_id", "!=", False)]
+        )
         return set(
             (
                 validated.move_id
@@ -679,6 +701,7 @@ class PassLedgerCheck(models.Model):
                 | reversals
                 | reconciliation_moves
                 | invoices
+                | offsets
             ).ids
         )
 

@@ -438,17 +438,26 @@ class PassStatement(models.AbstractModel):
                 and line.partner_id == venue
             )
         )
+        # Paid by transfer, or offset against the venue's subscription
+        # invoices (a clearing run's offset entry).
         paid_by_line = defaultdict(float)
-        paid_in_period = 0.0
+        offset_by_line = defaultdict(float)
+        paid_in_period = offset_in_period = 0.0
         for partial in payable_lines.matched_debit_ids:
+            is_offset = bool(partial.debit_move_id.move_id.pass_offset_run_id)
             if partial.max_date <= date_to:
-                paid_by_line[partial.credit_move_id] += partial.amount
+                by_line = offset_by_line if is_offset else paid_by_line
+                by_line[partial.credit_move_id] += partial.amount
             if date_from <= partial.max_date <= date_to:
-                paid_in_period += partial.amount
+                if is_offset:
+                    offset_in_period += partial.amount
+                else:
+                    paid_in_period += partial.amount
         remittance_rows = []
         for remittance in remittances:
             lines = remittance.move_id.line_ids & payable_lines
             paid = sum(paid_by_line[line] for line in lines)
+            offset = sum(offset_by_line[line] for line in lines)
             remittance_rows.append(
                 {
                     "remittance": remittance,
@@ -456,13 +465,17 @@ class PassStatement(models.AbstractModel):
                     "count": remittance.voucher_count,
                     "amount": remittance.amount_total,
                     "paid": currency.round(paid),
-                    "due": currency.round(remittance.amount_total - paid),
+                    "offset": currency.round(offset),
+                    "due": currency.round(remittance.amount_total - paid - offset),
                 }
             )
         remitted_until_end = sum(
             -line.balance for line in payable_lines if line.date <= date_to
         )
-        paid_until_end = sum(paid_by_line.values())
+        paid_until_end = sum(paid_by_line.values()) + sum(offset_by_line.values())
+        subscription = self._venue_subscription_figures(
+            venue, date_from, date_to, company
+        )
         # Redeemed, not sent yet: on no remittance, or on one still in draft
         # (a submitted remittance has been sent, the passes wait for its
         # validation, not for the venue).
@@ -492,9 +505,73 @@ class PassStatement(models.AbstractModel):
                 "remitted_count": sum(r["count"] for r in remittance_rows),
                 "remitted": currency.round(sum(r["amount"] for r in remittance_rows)),
                 "paid": currency.round(paid_in_period),
+                "offset": currency.round(offset_in_period),
                 "due": currency.round(remitted_until_end - paid_until_end),
                 "awaiting_count": awaiting,
             },
+            "subscription": subscription,
+        }
+
+    @api.model
+    def _venue_subscription_figures(self, venue, date_from, date_to, company):
+        """The venue's yearly subscription on its statement: ``rows`` (one
+        per subscription invoiced by the end of the period and invoiced in
+        it, offset in it or still due at its end) and the totals
+        ``invoiced`` (invoices dated in the period, incl. VAT), ``offset``
+        (deducted from its payouts in the period), ``paid`` (paid otherwise
+        in the period) and ``due`` (still due at the end of the period)."""
+        currency = company.currency_id
+        subscriptions = self.env["pass.venue.subscription"].search(
+            [
+                ("venue_id", "=", venue.id),
+                ("company_id", "=", company.id),
+                ("state", "not in", ("draft", "cancelled")),
+                ("invoice_id.invoice_date", "<=", date_to),
+            ],
+            order="year, id",
+        )
+        rows = []
+        totals = dict.fromkeys(("invoiced", "offset", "paid", "due"), 0.0)
+        for subscription in subscriptions:
+            invoice = subscription.invoice_id
+            receivables = invoice.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            )
+            settled_until_end = offset = paid = 0.0
+            for partial in receivables.matched_credit_ids:
+                if partial.max_date > date_to:
+                    continue
+                settled_until_end += partial.amount
+                if partial.max_date < date_from:
+                    continue
+                if partial.credit_move_id.move_id.pass_offset_run_id:
+                    offset += partial.amount
+                else:
+                    paid += partial.amount
+            invoiced = (
+                invoice.amount_total if invoice.invoice_date >= date_from else 0.0
+            )
+            due = currency.round(invoice.amount_total - settled_until_end)
+            if not (invoiced or offset or paid or due):
+                continue
+            rows.append(
+                {
+                    "subscription": subscription,
+                    "year": subscription.year,
+                    "invoice": invoice,
+                    "amount": invoice.amount_total,
+                    "offset": currency.round(offset),
+                    "paid": currency.round(paid),
+                    "due": due,
+                }
+            )
+            totals["invoiced"] += invoiced
+            totals["offset"] += offset
+            totals["paid"] += paid
+            totals["due"] += due
+        return {
+            "rows": rows,
+            "totals": {key: currency.round(value) for key, value in totals.items()},
         }
 
 

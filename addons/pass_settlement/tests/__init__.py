@@ -24,4 +24,5 @@ from . import (
     test_tour_remittances,
     test_truthful_figures,
     test_uninvoiced_passes,
+    test_venue_subscription,
 )
