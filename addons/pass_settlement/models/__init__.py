@@ -18,6 +18,7 @@ from . import (
     pass_program_expiry,
     pass_program_funding,
     pass_remittance,
+    pass_settlement_books,
     pass_statement,
     pass_voucher,
     product_template,
