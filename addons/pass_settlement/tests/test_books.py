@@ -244,6 +244,26 @@ class TestBooks(PassExpiryCommon):
         self.Books.with_user(self.accountant).action_pass_letter_funders()
         self.assertEqual(self._partials(), partials)
 
+    def test_cancelled_remittance_gives_the_money_back(self):
+        """A cancelled remittance's 467100 debits are lettered with their
+        reversal, funder by funder; the invoices it consumed are open again
+        by that much."""
+        _program, _invoices, remittances = self._money_flow()
+        second = remittances.sorted("id")[-1]
+        second.with_user(self.accountant).action_cancel("wrong venue")
+        self.assertEqual(second.state, "cancelled")
+        for funder, unspent in ((self.state_funder, 90.0), (self.dept_funder, 60.0)):
+            self.assertAlmostEqual(
+                self._invoice_line(funder).amount_residual, -unspent, places=2
+            )
+            cancelled = self._liability_lines(funder).filtered(
+                lambda line: line.move_id in second.move_id | second.reversal_move_id
+            )
+            self.assertEqual(len(cancelled), 2)
+            self.assertTrue(all(cancelled.mapped("reconciled")))
+            self.assertEqual(len(cancelled.full_reconcile_id), 1)
+        self.assertLedgerOk()
+
     def test_lettering_never_across_funders(self):
         _program, _invoices, remittances = self._money_flow()
         state_credit = self._invoice_line(self.state_funder)
