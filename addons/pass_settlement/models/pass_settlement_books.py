@@ -60,17 +60,23 @@ class PassBooks(models.AbstractModel):
     # ------------------------------------------------------------ access
     @api.model
     def _check_books_access(self):
-        """The books are for the Pass accountants and managers."""
+        """The Pass ledgers are for the Pass accountants, and for the Pass
+        managers who may read the accounting (the reports read journal
+        items)."""
         if self.env.su:
             return
         user = self.env.user
         if not (
             user.has_group("pass_settlement.group_pass_accountant")
-            or user.has_group("pass_numerique.pass_numerique_group_manager")
+            or (
+                user.has_group("pass_numerique.pass_numerique_group_manager")
+                and user.has_group("account.group_account_readonly")
+            )
         ):
             raise AccessError(
                 self.env._(
-                    "Only a Pass accountant or manager may open the Pass ledgers."
+                    "Only a Pass accountant, or a Pass manager who may read the "
+                    "accounting, may open the Pass ledgers."
                 )
             )
 

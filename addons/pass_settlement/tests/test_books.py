@@ -115,20 +115,42 @@ class TestBooks(PassExpiryCommon):
             )
             self.assertIn(company.pass_liability_account_id, wizard.account_ids)
             self.assertIn(company.pass_venue_payable_account_id, wizard.account_ids)
-        # A Pass manager opens them too; plain Pass staff may not.
-        self.Books.with_user(self.manager).action_pass_trial_balance()
+        # A Pass manager who may read the accounting opens them too; plain
+        # Pass staff and a manager without accounting rights may not.
         count = self.env["trial.balance.report.wizard"].search_count([])
-        with self.assertRaises(AccessError):
-            self.Books.with_user(self.staff).action_pass_trial_balance()
+        for user in (self.staff, self.manager):
+            with self.assertRaises(AccessError):
+                self.Books.with_user(user).action_pass_trial_balance()
         self.assertEqual(
             self.env["trial.balance.report.wizard"].search_count([]), count
         )
+        self.manager.groups_id |= self.env.ref("account.group_account_readonly")
+        self.Books.with_user(self.manager).action_pass_trial_balance()
+        # The Settlement menu's entries run the same methods.
+        for xmlid, model in (
+            ("pass_books_action_general_ledger", "general.ledger.report.wizard"),
+            ("pass_books_action_partner_ledger", "general.ledger.report.wizard"),
+            ("pass_books_action_open_items", "open.items.report.wizard"),
+            (
+                "pass_books_action_aged_partner_balance",
+                "aged.partner.balance.report.wizard",
+            ),
+            ("pass_books_action_trial_balance", "trial.balance.report.wizard"),
+        ):
+            action = (
+                self.env.ref(f"pass_settlement.{xmlid}")
+                .with_user(self.accountant)
+                .run()
+            )
+            self.assertEqual(action["res_model"], model, xmlid)
+            wizard = self.env[model].browse(action["res_id"])
+            self.assertIn(company.pass_liability_account_id, wizard.account_ids)
 
     def test_report_balances_match_ledger_check(self):
         """After order, invoices, payments, redemptions and remittances, OCA's
-        trial balance (per partner) and general ledger opened from the
-        preset give, on 467100 and 401800, what pass.ledger.check expects
-        for each funder and venue."""
+        partner ledger opened from the preset gives, on 467100 and 401800,
+        what pass.ledger.check expects for each funder and venue; the trial
+        balance and the general ledger the same totals."""
         self._money_flow()
         self.assertLedgerOk()
         company = self.company
