@@ -21,6 +21,7 @@
         "l10n_fr_chorus_account",
         "l10n_fr_chorus_facturx",
         "l10n_fr_chorus_sale",
+        "account_financial_report",
     ],
     "data": [
         "security/pass_settlement_groups.xml",
@@ -46,6 +47,7 @@
         "views/pass_statement_views.xml",
         "views/pass_settlement_portal_templates.xml",
         "views/pass_remittance_portal_templates.xml",
+        "views/pass_books_views.xml",
         "views/pass_settlement_menus.xml",
         "views/pass_statement_menus.xml",
         "views/pass_venue_subscription_views.xml",

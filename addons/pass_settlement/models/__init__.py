@@ -19,6 +19,7 @@ from . import (
     pass_program_expiry,
     pass_program_funding,
     pass_remittance,
+    pass_settlement_books,
     pass_statement,
     pass_statement_portal,
     pass_venue_subscription,

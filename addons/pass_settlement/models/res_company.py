@@ -4,7 +4,7 @@ import base64
 import logging
 
 from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .account_chart_template import PASS_CHART_RECORDS, PASS_COMPANY_FIELDS
 
@@ -103,6 +103,32 @@ class ResCompany(models.Model):
         "(a 401 sub-account of its own, 401800 in the French chart, apart from "
         "the trade suppliers).",
     )
+    pass_vat_on_debits = fields.Boolean(
+        string="VAT on debits",
+        help="The company opted for paying VAT on debits (art. 269-2-c CGI): "
+        "the fee invoiced to funders carries the 20 % tax due on invoice. "
+        "Unset (the default), the fee's VAT is due when the funder pays.",
+    )
+
+    def write(self, vals):
+        if "pass_vat_on_debits" not in vals:
+            return super().write(vals)
+        # Saving the settings writes the option back unchanged: only a
+        # change is an accountant's decision.
+        changed = self.filtered(
+            lambda c: c.pass_vat_on_debits != bool(vals["pass_vat_on_debits"])
+        )
+        if (
+            changed
+            and not self.env.su
+            and not self.env.user.has_group("pass_settlement.group_pass_accountant")
+        ):
+            raise AccessError(
+                self.env._("Only a Pass accountant may change the VAT on debits.")
+            )
+        res = super().write(vals)
+        changed._pass_sync_fee_tax()
+        return res
 
     def _compute_facturx_logo(self):
         """OCA's account_invoice_facturx (a dependency of the Chorus Pro
@@ -201,19 +227,39 @@ class ResCompany(models.Model):
         )
         return found < len(xmlids)
 
-    def _pass_fee_tax(self):
+    def _pass_fee_tax(self, on_debits=None):
         """The fee is a service: its VAT is due when the funder pays (art.
-        269-2-c CGI), unless the company opted for debits. The French chart's
-        20 % "on payment" sale tax when the chart has it, else the company's
-        default sale tax. A company that opted for debits gives the fee
-        product its 20 % on-invoice tax instead."""
+        269-2-c CGI), the French chart's 20 % "on payment" sale tax; a
+        company that opted for VAT on debits (``pass_vat_on_debits``, a
+        branch follows its root) uses the chart's 20 % tax due on invoice.
+        The company's default sale tax on other charts."""
         self.ensure_one()
+        if on_debits is None:
+            on_debits = self.root_id.pass_vat_on_debits
+        xmlid = "tva_normale" if on_debits else "tva_normale_encaissement"
         tax = (
             self.env["account.chart.template"]
             .with_company(self)
-            .ref("tva_normale_encaissement", raise_if_not_found=False)
+            .ref(xmlid, raise_if_not_found=False)
         )
         return tax or self.account_sale_tax_id
+
+    def _pass_sync_fee_tax(self):
+        """The fee product's tax follows the VAT on debits option: the
+        20 % tax of the other option is replaced on the fee product of each
+        root company (the product the branches share); the taxes of other
+        companies and any other tax set by hand are kept."""
+        for company in self.filtered(lambda c: not c.parent_id):
+            product = company.pass_fee_product_id
+            if not product:
+                continue
+            new = company._pass_fee_tax()
+            old = company._pass_fee_tax(on_debits=not company.pass_vat_on_debits)
+            if not new or old == new or new in product.taxes_id:
+                continue
+            # sudo: the accountant's right to change the option was checked
+            # in write(); the fee product may be beyond their product rights.
+            product.sudo().taxes_id = (product.taxes_id - old) | new
 
     def _pass_create_fee_product(self):
         """The service invoiced to the funders for the cooperative's fee,

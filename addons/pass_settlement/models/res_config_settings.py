@@ -35,6 +35,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.pass_venue_payment_mode_id", readonly=False
     )
 
+    pass_vat_on_debits = fields.Boolean(
+        related="company_id.pass_vat_on_debits",
+        readonly=False,
+        groups="pass_settlement.group_pass_accountant",
+    )
+
     def action_pass_setup_settlement(self):
         self.company_id._pass_setup_settlement_defaults()
         return True

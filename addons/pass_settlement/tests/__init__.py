@@ -1,4 +1,5 @@
 from . import (
+    test_books,
     test_chart_template,
     test_chorus,
     test_clearing,
