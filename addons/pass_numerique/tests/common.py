@@ -117,11 +117,11 @@ def make_program(env, code, name, fundings, services, **vals):
     return program
 
 
-def make_portal_user(env, login, organisation):
-    """A portal user of ``organisation`` (its contact "Accueil <login>" is a
-    child of it); its password is its login."""
+def make_portal_user(env, login, organisation, contact_name=None):
+    """A portal user of ``organisation`` (its contact, by default "Accueil
+    <login>", is a child of it); its password is its login."""
     contact = env["res.partner"].create(
-        {"name": f"Accueil {login}", "parent_id": organisation.id}
+        {"name": contact_name or f"Accueil {login}", "parent_id": organisation.id}
     )
     return new_test_user(
         env, login=login, groups="base.group_portal", partner_id=contact.id
