@@ -17,8 +17,9 @@ import struct
 RANDOM_DIGITS = 15
 CODE_LENGTH = RANDOM_DIGITS + 1
 # The longest code (or service code) input worth reading: a code is 16
-# digits, 19 characters as printed. Longer inputs are cut to this before
-# anything reads them (the portal's forms, the RPC methods, the attempt log).
+# digits, 19 characters as printed. The portal's forms cut typed text to this,
+# the model the service code; normalize_code cuts any input to four times
+# this (room for separators) before reading it.
 MAX_CODE_INPUT = 64
 
 # Damm's totally anti-symmetric quasigroup of order 10.
