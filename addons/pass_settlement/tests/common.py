@@ -236,14 +236,17 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
             )
         return balances
 
+    def _ledger_check(self, company=None):
+        """The product's own ledger check of ``company`` (default: the test
+        company), run as the accountant: its result dict."""
+        company = company or self.company
+        return self.env["pass.ledger.check"].with_user(self.accountant).run(company.id)
+
     def assertLedgerOk(self, company=None):
         """The product's own ledger check (pass.ledger.check, run as the
         accountant) finds no difference between the passes and the journal
         items, for any funder or venue of the company."""
-        company = company or self.company
-        result = (
-            self.env["pass.ledger.check"].with_user(self.accountant).run(company.id)
-        )
+        result = self._ledger_check(company)
         differences = [
             (
                 self.env["res.partner"].browse(d["partner_id"]).name,

@@ -471,11 +471,7 @@ class TestChorus(PassSettlementCommon):
             }
         )
         move.action_post()
-        result = (
-            self.env["pass.ledger.check"]
-            .with_user(self.accountant)
-            .run(self.company.id)
-        )
+        result = self._ledger_check()
         self.assertFalse(result["ok"])
         flagged = {
             d["partner_id"]: d["difference"]
