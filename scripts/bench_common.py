@@ -11,11 +11,10 @@ port (or on BENCH_HTTP_PORT).
 import argparse
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+
+import odoo_server as odoo_server_module
+from odoo_server import free_port  # noqa: F401 - the benchmarks import it here
 
 _CONFIGURED = []
 
@@ -83,61 +82,30 @@ def odoo_env(args, login="admin"):
         yield env
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def odoo_server(args, workers=4, port=None):
     """Start an Odoo server on ``args.db`` with ``workers`` workers; yields
     its port and stops it on exit."""
     if not args.odoo_src:
         sys.exit("give --odoo-src (the Odoo 18.0 source) to start a server")
-    port = port or int(os.environ.get("BENCH_HTTP_PORT") or 0) or free_port()
-    log_path = os.path.join(
-        os.environ.get("TMPDIR", "/tmp"), f"odoo-bench-{args.db}-{port}.log"
-    )
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [
-                args.python,
-                os.path.join(args.odoo_src, "odoo-bin"),
-                "-c",
-                args.conf,
-                "-d",
-                args.db,
-                f"--db-filter=^{args.db}$",
-                "--http-interface=127.0.0.1",
-                f"--http-port={port}",
-                f"--workers={workers}",
-                "--max-cron-threads=0",
-                "--log-level=warn",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    port = port or int(os.environ.get("BENCH_HTTP_PORT") or 0) or None
+    try:
+        server = odoo_server_module.start(
+            args.python,
+            args.odoo_src,
+            args.conf,
+            args.db,
+            port=port,
+            workers=workers,
+            log_name="odoo-bench",
+            timeout=180,
         )
-        try:
-            deadline = time.time() + 180
-            while True:
-                try:
-                    url = f"http://127.0.0.1:{port}/web/health"
-                    with urllib.request.urlopen(url, timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.time() > deadline:
-                    sys.exit(f"Odoo did not start on port {port} (see {log_path})")
-                time.sleep(0.5)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    except odoo_server_module.ServerError as exc:
+        sys.exit(str(exc))
+    try:
+        yield server.port
+    finally:
+        server.stop()
 
 
 def print_table(title, headers, rows):

@@ -41,9 +41,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import urllib.request
 from unittest import mock
 
+import odoo_server
 from bench_common import free_port, print_table, scaled
 
 DEFAULT_CONF = "/var/cache/pass-numerique/odoo.conf"
@@ -234,39 +234,25 @@ def memory_books(env, books):
 
 
 def start_server(args):
-    log = open(os.path.join(tempfile.gettempdir(), "bench_print_odoo.log"), "w")
-    server = subprocess.Popen(
-        odoo_bin(
-            args,
-            "--http-port=%d" % args.port,
-            "--http-interface=127.0.0.1",
-            "--workers=0",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-        ),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = "http://127.0.0.1:%d/web/login" % args.port
-    for _i in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=2)
+    """The Odoo server wkhtmltopdf reads (one process, no workers)."""
+    try:
+        return odoo_server.start(
+            sys.executable,
+            args.odoo_src,
+            args.conf,
+            args.db,
+            port=args.port,
+            workers=0,
+            log_name="bench_print_odoo",
             # One static file first, alone: the server lists the modules'
             # static folders on the first one, and wkhtmltopdf's parallel
             # requests racing on it can fail (SystemError in ast on 3.11).
-            urllib.request.urlopen(
-                "http://127.0.0.1:%d/web/static/img/favicon.ico" % args.port,
-                timeout=30,
-            )
-            return server
-        except OSError:
-            if server.poll() is not None:
-                raise SystemExit(
-                    "the Odoo server for wkhtmltopdf did not start"
-                ) from None
-            time.sleep(1)
-    server.terminate()
-    raise SystemExit("the Odoo server for wkhtmltopdf did not answer")
+            warm_paths=("/web/static/img/favicon.ico",),
+        )
+    except odoo_server.ServerError as exc:
+        raise SystemExit(
+            f"the Odoo server for wkhtmltopdf did not start: {exc}"
+        ) from None
 
 
 def gift_cards(env, count):
@@ -581,11 +567,7 @@ def main():
         finally:
             cr.rollback()
             if server:
-                server.terminate()
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                server.stop()
     if results.get("qweb_failed"):
         verdict = "NOT met (no QWeb baseline)"
     else:

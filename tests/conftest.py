@@ -7,11 +7,7 @@ Odoo server on a free port for the session and stops it at the end.
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 
 import odoorpc
@@ -20,30 +16,22 @@ import pytest
 ADMIN_LOGIN = ADMIN_PASSWORD = "admin"
 
 
-def _load_pass_code():
-    """The addon's code helpers (pure Python, standard library only), for
-    tests that make well-formed codes."""
-    path = os.path.join(
-        os.path.dirname(__file__),
-        "..",
-        "addons",
-        "pass_numerique",
-        "tools",
-        "pass_code.py",
-    )
-    spec = importlib.util.spec_from_file_location("pass_code_for_tests", path)
+def _load(name, *path):
+    """A module of the repository by its path (pure Python, standard library
+    only): the tests run without the addons' packages."""
+    path = os.path.join(os.path.dirname(__file__), "..", *path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-pass_code = _load_pass_code()
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The addon's code helpers, for tests that make well-formed codes.
+pass_code = _load(
+    "pass_code_for_tests", "addons", "pass_numerique", "tools", "pass_code.py"
+)
+# The server starter the benchmarks use too.
+odoo_server = _load("odoo_server_for_tests", "scripts", "odoo_server.py")
 
 
 @pytest.fixture(scope="session")
@@ -59,48 +47,18 @@ def server():
             % ", ".join(missing)
         )
     db = os.environ["PASS_TEST_DB"]
-    port = _free_port()
-    log = open(
-        os.path.join(os.environ.get("TMPDIR", "/tmp"), f"odoo-{db}-{port}.log"), "w"
-    )
-    proc = subprocess.Popen(
-        [
-            os.environ["PASS_PYTHON"],
-            os.path.join(os.environ["PASS_ODOO_SRC"], "odoo-bin"),
-            "-c",
-            os.environ["PASS_ODOO_CONF"],
-            "-d",
-            db,
-            f"--db-filter=^{db}$",
-            "--http-interface=127.0.0.1",
-            f"--http-port={port}",
-            "--workers=2",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/web/health"
-    deadline = time.time() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"Odoo did not start on port {port} (see {log.name})")
-        time.sleep(0.5)
-    yield {"db": db, "port": port, "host": "127.0.0.1"}
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        running = odoo_server.start(
+            os.environ["PASS_PYTHON"],
+            os.environ["PASS_ODOO_SRC"],
+            os.environ["PASS_ODOO_CONF"],
+            db,
+            workers=2,
+        )
+    except odoo_server.ServerError as exc:
+        pytest.fail(str(exc))
+    yield {"db": db, "port": running.port, "host": odoo_server.HOST}
+    running.stop()
 
 
 def connect(server, login, password):

@@ -30,9 +30,8 @@ from odoo.addons.portal.controllers.web import Home
 from odoo.addons.web.controllers.utils import is_user_internal
 
 from ..tools.formatting import format_count
+from ..tools.pass_code import MAX_CODE_INPUT
 
-# Longer inputs are not pass codes: cut them before they reach the model.
-MAX_CODE_INPUT = 256
 # Record ids are PostgreSQL integers: anything larger is "not found".
 MAX_ID = 2**31 - 1
 # Free text typed at the counter (reason of a cancellation).

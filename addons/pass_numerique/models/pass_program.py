@@ -11,6 +11,7 @@ from odoo.tools import SQL, float_compare, format_date
 
 from ..tools import period
 from ..tools.pass_code import generate_codes
+from .pass_program_funding import funding_order_key
 
 _logger = logging.getLogger(__name__)
 
@@ -258,6 +259,26 @@ class PassProgram(models.Model):
                             token=token,
                         )
                     )
+
+    def _pass_expiry_deadline(self, valid_until=None):
+        """Last day a pass of this programme can still be presented: its
+        validity (``valid_until``, by default the programme's end date) plus
+        the programme's grace period. The one rule for the counter and for
+        the end of validity."""
+        self.ensure_one()
+        return (valid_until or self.date_end) + relativedelta(months=self.grace_months)
+
+    def _pass_fundings(self):
+        """This programme's fundings in the funding model's order (larger
+        share first, then the older line): the order every split, invoice
+        and printed list of funders follows.
+
+        Sorted in memory (no query) with the key of ``_order``: the cached
+        ``funding_ids`` of a programme keeps the lines added since it was
+        read in creation order, not in ``_order``.
+        """
+        self.ensure_one()
+        return self.funding_ids.sorted(funding_order_key)
 
     def _covers_venue(self, venue):
         """Whether ``venue``'s address is inside this programme's territory

@@ -3,9 +3,16 @@
 from odoo import api, fields, models
 
 
+def funding_order_key(funding):
+    """The order of ``_order`` below for the fundings of one programme, as a
+    ``sorted()`` key (larger share first, then the older line)."""
+    return (-funding.share, funding.id)
+
+
 class PassProgramFunding(models.Model):
     _name = "pass.program.funding"
     _description = "Funder's share of a programme"
+    # funding_order_key() is this order in memory: change both together.
     _order = "program_id, share desc, id"
     _check_company_auto = True
 

@@ -154,9 +154,7 @@ class PassProgram(models.Model):
         return ProgramInfo(
             key=str(self.id),
             name=self.name,
-            funders=self.funding_ids.sorted(
-                lambda f: (-f.share, f.id)
-            ).partner_id.mapped("name"),
+            funders=self._pass_fundings().partner_id.mapped("name"),
             face_value=formatLang(
                 self.env, self.face_value, currency_obj=self.currency_id
             ),

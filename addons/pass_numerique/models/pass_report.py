@@ -114,6 +114,20 @@ def read_group_sorted(model, super_read_group, domain, groupby, aggregates, **kw
     return rows
 
 
+def create_materialized_view(cr, table, query):
+    """(Re)create the materialized view ``table`` as ``query`` (an ``SQL``),
+    dropping whatever stands under that name first (a view of an older
+    version, or the materialized view itself). The one drop/create of the
+    analyses' ``init``."""
+    cr.execute(SQL("SELECT relkind FROM pg_class WHERE relname = %s", table))
+    kind = (cr.fetchone() or [None])[0]
+    if kind == "v":
+        cr.execute(SQL("DROP VIEW %s CASCADE", SQL.identifier(table)))
+    elif kind == "m":
+        cr.execute(SQL("DROP MATERIALIZED VIEW %s CASCADE", SQL.identifier(table)))
+    cr.execute(SQL("CREATE MATERIALIZED VIEW %s AS %s", SQL.identifier(table), query))
+
+
 def is_suppressed(people):
     """Whether a count of people is too small to be shown (1 to 4)."""
     return bool(people) and 0 < people < SMALL_NUMBER
@@ -361,21 +375,10 @@ class PassReport(models.Model):
         the refresh run CONCURRENTLY, without blocking readers.
         """
         cr = self.env.cr
-        cr.execute(SQL("SELECT relkind FROM pg_class WHERE relname = %s", self._table))
-        kind = (cr.fetchone() or [None])[0]
-        if kind == "v":
-            cr.execute(SQL("DROP VIEW %s CASCADE", SQL.identifier(self._table)))
-        elif kind == "m":
-            cr.execute(
-                SQL("DROP MATERIALIZED VIEW %s CASCADE", SQL.identifier(self._table))
-            )
-        cr.execute(
-            SQL(
-                "CREATE MATERIALIZED VIEW %s AS "
-                "(%s ORDER BY v.program_id, v.state, v.id)",
-                SQL.identifier(self._table),
-                self._select_sql(),
-            )
+        create_materialized_view(
+            cr,
+            self._table,
+            SQL("(%s ORDER BY v.program_id, v.state, v.id)", self._select_sql()),
         )
         tools.create_unique_index(cr, "pass_report_id_uniq", self._table, ["id"])
         tools.create_index(
@@ -490,18 +493,12 @@ class PassFunderReport(models.Model):
         fly: 1.5 to 2 s per query, over the second of issue 6.
         """
         cr = self.env.cr
-        cr.execute(SQL("SELECT relkind FROM pg_class WHERE relname = %s", self._table))
-        kind = (cr.fetchone() or [None])[0]
-        if kind == "v":
-            cr.execute(SQL("DROP VIEW %s CASCADE", SQL.identifier(self._table)))
-        elif kind == "m":
-            cr.execute(
-                SQL("DROP MATERIALIZED VIEW %s CASCADE", SQL.identifier(self._table))
-            )
-        cr.execute(
+        create_materialized_view(
+            cr,
+            self._table,
             SQL(
                 """
-                CREATE MATERIALIZED VIEW %(table)s AS (
+                (
                     SELECT (r.id::bigint * 100000 + f.id) AS id,
                            r.voucher_id, f.partner_id AS funder_id,
                            funder.pass_funder_type AS funder_type, f.share,
@@ -523,9 +520,8 @@ class PassFunderReport(models.Model):
                       LEFT JOIN res_partner funder ON funder.id = f.partner_id
                      ORDER BY f.partner_id, r.state, r.id
                 )
-                """,
-                table=SQL.identifier(self._table),
-            )
+                """
+            ),
         )
         # Unique: for REFRESH ... CONCURRENTLY.
         tools.create_unique_index(cr, "pass_funder_report_id_uniq", self._table, ["id"])

@@ -2,21 +2,13 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import fields, models
 
+from ..tools.open_data import SCHEMA_SERVICES
+
 # The nine services of the national open-data standard of digital-mediation
-# venues ("schéma de données des lieux de médiation numérique", v1.0.2): they
-# are the categories of the referential; the open-data label is kept as the
-# selection label so that imports and exports can map one onto the other.
-SERVICE_CATEGORIES = [
-    ("admin", "Aide aux démarches administratives"),
-    ("daily_tools", "Maîtrise des outils numériques du quotidien"),
-    ("employment", "Insertion professionnelle via le numérique"),
-    ("security", "Utilisation sécurisée du numérique"),
-    ("parenting", "Parentalité et éducation avec le numérique"),
-    ("leisure", "Loisirs et créations numériques"),
-    ("understanding", "Compréhension du monde numérique"),
-    ("access", "Accès internet et matériel informatique"),
-    ("equipment", "Acquisition de matériel informatique à prix solidaire"),
-]
+# venues are the categories of the referential: one list, in tools/open_data.py
+# (the schema's exact labels, kept as the selection labels so that imports and
+# exports map one onto the other).
+SERVICE_CATEGORIES = SCHEMA_SERVICES
 
 
 class PassService(models.Model):

@@ -3,19 +3,15 @@
 import logging
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date, format_datetime
 
 from ..tools import period
 from ..tools.guard import guarded_write
-from ..tools.pass_code import code_error, format_code, normalize_code
+from ..tools.pass_code import MAX_CODE_INPUT, code_error, format_code, normalize_code
 from .pass_book import CANCEL_REASONS, UNUSED_STATES
 
-# A code longer than this is not worth normalising or logging.
-MAX_CODE_INPUT = 64
 # Record ids are PostgreSQL integers: anything larger is no record.
 MAX_ID = 2**31 - 1
 
@@ -124,7 +120,7 @@ class PassVoucher(models.Model):
     def _redeem_deadline(self):
         """Last day this pass is accepted at a venue (validity + grace)."""
         self.ensure_one()
-        return self.date_expiry + relativedelta(months=self.program_id.grace_months)
+        return self.program_id._pass_expiry_deadline(self.date_expiry)
 
     # ------------------------------------------------------------------ business
     def _cancel(self, reason, note=False):
@@ -254,7 +250,8 @@ class PassVoucher(models.Model):
 
     @api.model
     def _evaluate(self, code, venue, service_code):
-        """Check a code for a venue and a service. Changes nothing.
+        """Check a code (normalised: ``normalize_code``) for a venue and a
+        service. Changes nothing.
 
         Returns (reason or None, voucher (sudo) or empty, service or empty).
         What a refusal tells is limited to what the person at the counter
@@ -270,7 +267,6 @@ class PassVoucher(models.Model):
             or venue.pass_venue_state != "qualified"
         ):
             return "venue_not_qualified", Voucher, no_service
-        code = normalize_code(code)
         error = code_error(code)
         if error == "malformed":
             return "unknown_code", Voucher, no_service
@@ -331,8 +327,8 @@ class PassVoucher(models.Model):
         Returns (reason or None, voucher (sudo) or empty, service, retry_at).
         """
         venue = self._resolve_venue(venue_id)
-        raw = code if isinstance(code, str) else ("" if code is None else str(code))
-        raw = raw[: MAX_CODE_INPUT * 4]
+        # Normalised once, here: evaluated and logged as such.
+        code = normalize_code(code)
         Limit = self.env["pass.rate.limit"]
         ticket, retry_at = Limit._take_slot(venue)
         if retry_at:
@@ -342,7 +338,7 @@ class PassVoucher(models.Model):
                 self.env["pass.service"],
             )
         else:
-            reason, voucher, service = self._evaluate(raw, venue, service_code)
+            reason, voucher, service = self._evaluate(code, venue, service_code)
             if operation == "redeem" and not reason and not service:
                 reason = "service_not_allowed"
             if reason not in GUESSING_REASONS:
@@ -350,7 +346,7 @@ class PassVoucher(models.Model):
         if operation == "redeem" and not reason:
             if not self._write_redemption(voucher, venue, service):
                 reason = "already_redeemed"
-        self._log_attempt(raw, venue, voucher, service, reason, channel, operation)
+        self._log_attempt(code, venue, voucher, service, reason, channel, operation)
         return reason, voucher, service, retry_at
 
     @api.model
@@ -488,8 +484,7 @@ class PassVoucher(models.Model):
         }
 
     @api.model
-    def _log_attempt(self, raw, venue, voucher, service, reason, channel, operation):
-        code = normalize_code(raw)
+    def _log_attempt(self, code, venue, voucher, service, reason, channel, operation):
         # Only the last four digits of something that looks like a code are
         # kept; anything else typed is never stored (nor are NUL bytes, which
         # PostgreSQL refuses).

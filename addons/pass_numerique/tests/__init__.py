@@ -8,6 +8,7 @@ from . import (
     test_handover_report,
     test_i18n,
     test_issue_bulk,
+    test_money,
     test_open_data,
     test_open_data_api,
     test_open_data_publishers,

@@ -16,9 +16,15 @@
 Helpers: ``_create_program(code, shares=None, **vals)`` (draft programme),
 ``_issue(count, passes_per_book=10, program=None)`` (books recordset),
 ``_redeem(voucher, venue=None, service=None)``.
+
+The ``make_*`` builders (service, funder, prescriber, venue, active
+programme, portal user) are the pieces of the other fixture worlds (portal,
+print, reporting, boundaries): each test class builds its world from them.
 """
 
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
@@ -34,6 +40,92 @@ def write_guarded(records, vals):
     """Fixtures: put records straight into a state (as data files do)."""
     with guarded_write():
         return records.write(vals)
+
+
+# ---------------------------------------------------------------- builders
+# The pieces of the fixture worlds of the portal, print, reporting and
+# boundary tests (each builds its own world from them, in setUpClass).
+
+
+def make_service(env, code, name, category="admin"):
+    """A service of the referential."""
+    return env["pass.service"].create(
+        {"code": code, "name": name, "category": category}
+    )
+
+
+def make_funder(env, name, funder_type="departement", **vals):
+    """A funder (``pass_funder_type`` ``funder_type``)."""
+    return env["res.partner"].create(
+        {
+            "name": name,
+            "is_pass_funder": True,
+            "pass_funder_type": funder_type,
+            **vals,
+        }
+    )
+
+
+def make_prescriber(env, name, **vals):
+    """A prescriber organisation."""
+    return env["res.partner"].create(
+        {"name": name, "is_company": True, "is_pass_prescriber": True, **vals}
+    )
+
+
+def make_venue(env, name, zip_code, services, **vals):
+    """A qualified venue in Bordeaux (France) offering ``services``
+    (qualification is guarded: set as a fixture)."""
+    return create_guarded(
+        env["res.partner"],
+        {
+            "name": name,
+            "is_company": True,
+            "is_pass_venue": True,
+            "pass_venue_state": "qualified",
+            "zip": zip_code,
+            "city": "Bordeaux",
+            "country_id": env.ref("base.fr").id,
+            "pass_service_ids": [Command.set(services.ids)],
+            **vals,
+        },
+    )
+
+
+def make_program(env, code, name, fundings, services, **vals):
+    """An active programme of 10 passes, started 10 days ago and valid two
+    more years, in Gironde (postcodes 33), for ``services``; ``fundings``:
+    (funder, share) pairs. ``vals`` override any of it."""
+    today = fields.Date.today()
+    program = env["pass.program"].create(
+        {
+            "name": name,
+            "code": code,
+            "face_value": 10.0,
+            "date_start": today - timedelta(days=10),
+            "date_end": fields.Date.add(today, years=2),
+            "territory_zips": "33",
+            "service_ids": [Command.set(services.ids)],
+            "funding_ids": [
+                Command.create({"partner_id": funder.id, "share": share})
+                for funder, share in fundings
+            ],
+            **vals,
+        }
+    )
+    program.action_activate()
+    return program
+
+
+def make_portal_user(env, login, organisation, contact_name=None):
+    """A portal user of ``organisation`` (its contact, by default "Accueil
+    <login>", is a child of it); its password is its login."""
+    contact = env["res.partner"].create(
+        {"name": contact_name or f"Accueil {login}", "parent_id": organisation.id}
+    )
+    return new_test_user(
+        env, login=login, groups="base.group_portal", partner_id=contact.id
+    )
 
 
 class PassNumeriqueCommon(TransactionCase):

@@ -9,7 +9,12 @@ from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from ..tools.pass_code import damm_digit
-from .common import create_guarded, write_guarded  # noqa: F401
+from .common import (  # noqa: F401
+    create_guarded,
+    make_portal_user,
+    make_prescriber,
+    write_guarded,
+)
 
 
 def make_code(body):
@@ -112,33 +117,14 @@ class RedeemCase(TransactionCase):
         cls.venue_email_only = venue(
             "Cyber-base Mérignac (test)", "33700", "Mérignac", services=cls.email
         )
-        cls.prescriber = Partner.create(
-            {
-                "name": "CCAS de Bordeaux (test)",
-                "is_company": True,
-                "is_pass_prescriber": True,
-            }
+        cls.prescriber = make_prescriber(env, "CCAS de Bordeaux (test)")
+        cls.prescriber_2 = make_prescriber(env, "France Services Libourne (test)")
+        cls.venue_user = make_portal_user(env, "h2_venue", cls.venue)
+        cls.venue_zip_user = make_portal_user(env, "h2_venue_zip", cls.venue_zip)
+        cls.prescriber_user = make_portal_user(env, "h2_prescriber", cls.prescriber)
+        cls.prescriber_2_user = make_portal_user(
+            env, "h2_prescriber_2", cls.prescriber_2
         )
-        cls.prescriber_2 = Partner.create(
-            {
-                "name": "France Services Libourne (test)",
-                "is_company": True,
-                "is_pass_prescriber": True,
-            }
-        )
-
-        def portal_user(login, organisation):
-            contact = Partner.create(
-                {"name": f"Accueil {login}", "parent_id": organisation.id}
-            )
-            return new_test_user(
-                env, login=login, groups="base.group_portal", partner_id=contact.id
-            )
-
-        cls.venue_user = portal_user("h2_venue", cls.venue)
-        cls.venue_zip_user = portal_user("h2_venue_zip", cls.venue_zip)
-        cls.prescriber_user = portal_user("h2_prescriber", cls.prescriber)
-        cls.prescriber_2_user = portal_user("h2_prescriber_2", cls.prescriber_2)
         cls.staff = new_test_user(
             env,
             login="h2_staff",

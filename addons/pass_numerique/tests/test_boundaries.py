@@ -13,11 +13,19 @@ import json
 import re
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..tools import open_data
 from ..tools.guard import guarded_write
+from .common import (
+    make_funder,
+    make_portal_user,
+    make_prescriber,
+    make_program,
+    make_service,
+    make_venue,
+)
 
 # What a database error would put in an answer.
 LEAK_MARKERS = (
@@ -62,22 +70,6 @@ BAD_IDS = [
 ]
 
 
-def _venue(env, name, zip_code, services):
-    with guarded_write():
-        return env["res.partner"].create(
-            {
-                "name": name,
-                "is_company": True,
-                "is_pass_venue": True,
-                "pass_venue_state": "qualified",
-                "zip": zip_code,
-                "city": "Bordeaux",
-                "country_id": env.ref("base.fr").id,
-                "pass_service_ids": [Command.set(services.ids)],
-            }
-        )
-
-
 @tagged("post_install", "-at_install")
 class TestRouteBoundaries(HttpCase):
     @classmethod
@@ -85,48 +77,20 @@ class TestRouteBoundaries(HttpCase):
         super().setUpClass()
         env = cls.env
         env.company.country_id = env.ref("base.fr")
-        Partner = env["res.partner"]
-        cls.workshop = env["pass.service"].create(
-            {"code": "pn_bnd_workshop", "name": "Atelier (test)", "category": "admin"}
+        cls.workshop = make_service(env, "pn_bnd_workshop", "Atelier (test)")
+        funder = make_funder(env, "Département (test)")
+        cls.program = make_program(
+            env,
+            "BOUNDS",
+            "Pass Bornes",
+            [(funder, 100.0)],
+            cls.workshop,
+            company_id=env.company.id,
         )
-        funder = Partner.create(
-            {
-                "name": "Département (test)",
-                "is_pass_funder": True,
-                "pass_funder_type": "departement",
-            }
-        )
-        cls.program = env["pass.program"].create(
-            {
-                "name": "Pass Bornes",
-                "code": "BOUNDS",
-                "company_id": env.company.id,
-                "face_value": 10.0,
-                "date_start": fields.Date.subtract(fields.Date.today(), days=10),
-                "date_end": fields.Date.add(fields.Date.today(), years=2),
-                "territory_zips": "33",
-                "service_ids": [Command.set(cls.workshop.ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": funder.id, "share": 100.0})
-                ],
-            }
-        )
-        cls.program.action_activate()
-        cls.venue = _venue(env, "Lieu bornes", "33000", cls.workshop)
-        cls.prescriber = Partner.create(
-            {"name": "CCAS bornes", "is_company": True, "is_pass_prescriber": True}
-        )
-
-        def portal_user(login, organisation):
-            contact = Partner.create(
-                {"name": f"Accueil {login}", "parent_id": organisation.id}
-            )
-            return new_test_user(
-                env, login=login, groups="base.group_portal", partner_id=contact.id
-            )
-
-        cls.user_venue = portal_user("pn_bnd_venue", cls.venue)
-        cls.user_prescriber = portal_user("pn_bnd_prescriber", cls.prescriber)
+        cls.venue = make_venue(env, "Lieu bornes", "33000", cls.workshop)
+        cls.prescriber = make_prescriber(env, "CCAS bornes")
+        cls.user_venue = make_portal_user(env, "pn_bnd_venue", cls.venue)
+        cls.user_prescriber = make_portal_user(env, "pn_bnd_prescriber", cls.prescriber)
         cls.book, cls.other_book = env["pass.book"].browse(
             cls.program.issue_books(2, 4)
         )

@@ -5,11 +5,19 @@ prescriber's books, each user seeing and touching only their organisation's."""
 
 import re
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
+from odoo.tests import HttpCase, JsonRpcException, tagged
 
-from .common import create_guarded, write_guarded
+from .common import (
+    make_funder,
+    make_portal_user,
+    make_prescriber,
+    make_program,
+    make_service,
+    make_venue,
+    write_guarded,
+)
 
 # The pass the tour types (see static/tests/tours/pass_counter_tour.js).
 TOUR_CODE = "3141592653589795"
@@ -27,85 +35,27 @@ class PortalCounterCase(HttpCase):
         env = cls.env
         cls.company = env.company
         cls.company.country_id = env.ref("base.fr")
-        Partner = env["res.partner"]
-        Service = env["pass.service"]
-        cls.workshop = Service.create(
-            {
-                "code": "pn_tour_workshop",
-                "name": "Atelier prise en main",
-                "category": "daily_tools",
-            }
+        cls.workshop = make_service(
+            env, "pn_tour_workshop", "Atelier prise en main", "daily_tools"
         )
-        cls.procedure = Service.create(
-            {
-                "code": "pn_tour_procedure",
-                "name": "Démarche en ligne",
-                "category": "admin",
-            }
+        cls.procedure = make_service(env, "pn_tour_procedure", "Démarche en ligne")
+        funder = make_funder(env, "Département test")
+        cls.program = make_program(
+            env,
+            "PORTAL",
+            "Pass Portail",
+            [(funder, 100.0)],
+            cls.workshop | cls.procedure,
+            company_id=cls.company.id,
         )
-        funder = Partner.create(
-            {
-                "name": "Département test",
-                "is_pass_funder": True,
-                "pass_funder_type": "departement",
-            }
-        )
-        cls.program = env["pass.program"].create(
-            {
-                "name": "Pass Portail",
-                "code": "PORTAL",
-                "company_id": cls.company.id,
-                "face_value": 10.0,
-                "date_start": fields.Date.subtract(fields.Date.today(), days=10),
-                "date_end": fields.Date.add(fields.Date.today(), years=2),
-                "territory_zips": "33",
-                "service_ids": [Command.set((cls.workshop | cls.procedure).ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": funder.id, "share": 100.0})
-                ],
-            }
-        )
-        cls.program.action_activate()
-
-        def venue(name, zip_code, services):
-            return create_guarded(
-                Partner,
-                {
-                    "name": name,
-                    "is_company": True,
-                    "is_pass_venue": True,
-                    "pass_venue_state": "qualified",
-                    "zip": zip_code,
-                    "city": "Bordeaux",
-                    "country_id": env.ref("base.fr").id,
-                    "pass_service_ids": [Command.set(services.ids)],
-                },
-            )
-
-        def portal_user(login, organisation):
-            contact = Partner.create(
-                {"name": f"Accueil {login}", "parent_id": organisation.id}
-            )
-            return new_test_user(
-                env, login=login, groups="base.group_portal", partner_id=contact.id
-            )
-
-        cls.venue_a = venue("Lieu A", "33000", cls.workshop | cls.procedure)
-        cls.venue_b = venue("Lieu B", "33100", cls.workshop)
-        cls.user_a = portal_user("pn_venue_a", cls.venue_a)
-        cls.user_b = portal_user("pn_venue_b", cls.venue_b)
-        cls.prescriber_1 = Partner.create(
-            {"name": "CCAS test", "is_company": True, "is_pass_prescriber": True}
-        )
-        cls.prescriber_2 = Partner.create(
-            {
-                "name": "France Services test",
-                "is_company": True,
-                "is_pass_prescriber": True,
-            }
-        )
-        cls.user_p1 = portal_user("pn_prescriber_1", cls.prescriber_1)
-        cls.user_p2 = portal_user("pn_prescriber_2", cls.prescriber_2)
+        cls.venue_a = make_venue(env, "Lieu A", "33000", cls.workshop | cls.procedure)
+        cls.venue_b = make_venue(env, "Lieu B", "33100", cls.workshop)
+        cls.user_a = make_portal_user(env, "pn_venue_a", cls.venue_a)
+        cls.user_b = make_portal_user(env, "pn_venue_b", cls.venue_b)
+        cls.prescriber_1 = make_prescriber(env, "CCAS test")
+        cls.prescriber_2 = make_prescriber(env, "France Services test")
+        cls.user_p1 = make_portal_user(env, "pn_prescriber_1", cls.prescriber_1)
+        cls.user_p2 = make_portal_user(env, "pn_prescriber_2", cls.prescriber_2)
 
         Book = env["pass.book"]
         cls.book_1, cls.book_2, cls.book_3 = Book.browse(cls.program.issue_books(3, 4))

@@ -6,9 +6,10 @@ passes, through HTTP as the restricted users; each sees only its own."""
 import re
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 
 from ..tools.formatting import format_count, format_days, format_number, format_percent
+from .common import make_portal_user
 from .test_reporting import ReportingFixture
 
 
@@ -23,14 +24,10 @@ class TestPortalFunder(ReportingFixture, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._build_reporting_fixture()
-        env = cls.env
 
         def portal_user(login, organisation):
-            contact = env["res.partner"].create(
-                {"name": f"Contact {login}", "parent_id": organisation.id}
-            )
-            return new_test_user(
-                env, login=login, groups="base.group_portal", partner_id=contact.id
+            return make_portal_user(
+                cls.env, login, organisation, contact_name=f"Contact {login}"
             )
 
         cls.user_a = portal_user("pn_funder_a", cls.funder_a)

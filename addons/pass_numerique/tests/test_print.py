@@ -21,7 +21,7 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from ..models import pass_print_batch
 from ..tools import book_pdf
 from ..tools.pass_code import format_code, generate_codes
-from .common import create_guarded
+from .common import create_guarded, make_funder, make_program, make_service
 
 RENDER_DPI = 300
 
@@ -51,45 +51,22 @@ class PrintCase(TransactionCase):
         cls.company = env.company
         cls.eur = env.ref("base.EUR")
         cls.eur.active = True
-        Partner = env["res.partner"]
-        cls.funder_dep = Partner.create(
-            {
-                "name": "Département de l'Hérault",
-                "is_pass_funder": True,
-                "pass_funder_type": "departement",
-            }
+        cls.funder_dep = make_funder(env, "Département de l'Hérault")
+        cls.funder_caf = make_funder(env, "CAF de l'Hérault", funder_type="social")
+        cls.service = make_service(
+            env, "pn_print_admin", "Démarches administratives en ligne"
         )
-        cls.funder_caf = Partner.create(
-            {
-                "name": "CAF de l'Hérault",
-                "is_pass_funder": True,
-                "pass_funder_type": "social",
-            }
+        cls.program = make_program(
+            env,
+            "PRINT34",
+            "Pass Numérique Hérault Séniors",
+            [(cls.funder_dep, 60.0), (cls.funder_caf, 40.0)],
+            cls.service,
+            currency_id=cls.eur.id,
+            date_start=fields.Date.subtract(fields.Date.today(), days=5),
+            date_end=fields.Date.add(fields.Date.today(), years=1),
+            territory_zips="34",
         )
-        cls.service = env["pass.service"].create(
-            {
-                "code": "pn_print_admin",
-                "name": "Démarches administratives en ligne",
-                "category": "admin",
-            }
-        )
-        cls.program = env["pass.program"].create(
-            {
-                "name": "Pass Numérique Hérault Séniors",
-                "code": "PRINT34",
-                "face_value": 10.0,
-                "currency_id": cls.eur.id,
-                "date_start": fields.Date.subtract(fields.Date.today(), days=5),
-                "date_end": fields.Date.add(fields.Date.today(), years=1),
-                "territory_zips": "34",
-                "service_ids": [Command.set(cls.service.ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": cls.funder_dep.id, "share": 60.0}),
-                    Command.create({"partner_id": cls.funder_caf.id, "share": 40.0}),
-                ],
-            }
-        )
-        cls.program.action_activate()
         cls.books = env["pass.book"].browse(
             cls.program.issue_books(3, passes_per_book=10)
         )
@@ -417,40 +394,23 @@ class TestPublicVenues(HttpCase):
         super().setUpClass()
         env = cls.env
         Partner = env["res.partner"]
-        service = env["pass.service"].create(
-            {
-                "code": "pn_public_web",
-                "name": "Naviguer sur internet",
-                "category": "daily_tools",
-            }
+        service = make_service(
+            env, "pn_public_web", "Naviguer sur internet", "daily_tools"
         )
-        other_service = env["pass.service"].create(
-            {
-                "code": "pn_public_other",
-                "name": "Réparer un ordinateur",
-                "category": "equipment",
-            }
+        other_service = make_service(
+            env, "pn_public_other", "Réparer un ordinateur", "equipment"
         )
-        funder = Partner.create(
-            {
-                "name": "Ville de Sète",
-                "is_pass_funder": True,
-                "pass_funder_type": "commune",
-            }
+        funder = make_funder(env, "Ville de Sète", funder_type="commune")
+        cls.program = make_program(
+            env,
+            "SETE",
+            "Pass Sète",
+            [(funder, 100.0)],
+            service,
+            date_start=fields.Date.today(),
+            date_end=fields.Date.add(fields.Date.today(), years=1),
+            territory_zips="342",
         )
-        cls.program = env["pass.program"].create(
-            {
-                "name": "Pass Sète",
-                "code": "SETE",
-                "date_end": fields.Date.add(fields.Date.today(), years=1),
-                "territory_zips": "342",
-                "service_ids": [Command.set(service.ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": funder.id, "share": 100.0})
-                ],
-            }
-        )
-        cls.program.action_activate()
 
         def venue(name, zip_code, state, services, **extra):
             return create_guarded(

@@ -6,12 +6,18 @@ measures and group-bys, the small-number suppression and who may read them."""
 from datetime import timedelta
 from itertools import pairwise
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
-from .common import create_guarded
+from .common import (
+    make_funder,
+    make_prescriber,
+    make_program,
+    make_service,
+    make_venue,
+)
 
 
 class ReportingFixture:
@@ -23,55 +29,27 @@ class ReportingFixture:
     def _build_reporting_fixture(cls):
         env = cls.env
         env.company.country_id = env.ref("base.fr")
-        Partner = env["res.partner"]
-        Service = env["pass.service"]
-        cls.service_mail = Service.create(
-            {
-                "code": "pn_rep_mail",
-                "name": "Messagerie (rep)",
-                "category": "daily_tools",
-            }
+        cls.service_mail = make_service(
+            env, "pn_rep_mail", "Messagerie (rep)", "daily_tools"
         )
-        cls.service_admin = Service.create(
-            {"code": "pn_rep_admin", "name": "Démarche (rep)", "category": "admin"}
-        )
+        cls.service_admin = make_service(env, "pn_rep_admin", "Démarche (rep)")
         services = cls.service_mail | cls.service_admin
-        cls.funder_a = Partner.create(
-            {
-                "name": "Financeur A (rep)",
-                "is_company": True,
-                "is_pass_funder": True,
-                "pass_funder_type": "departement",
-            }
-        )
-        cls.funder_b = Partner.create(
-            {
-                "name": "Financeur B (rep)",
-                "is_company": True,
-                "is_pass_funder": True,
-                "pass_funder_type": "social",
-            }
+        cls.funder_a = make_funder(env, "Financeur A (rep)", is_company=True)
+        cls.funder_b = make_funder(
+            env, "Financeur B (rep)", funder_type="social", is_company=True
         )
         today = fields.Date.today()
 
         def program(code, name, fundings):
-            prog = env["pass.program"].create(
-                {
-                    "name": name,
-                    "code": code,
-                    "face_value": 10.0,
-                    "date_start": today - timedelta(days=30),
-                    "date_end": today + timedelta(days=700),
-                    "territory_zips": "33",
-                    "service_ids": [Command.set(services.ids)],
-                    "funding_ids": [
-                        Command.create({"partner_id": p.id, "share": s})
-                        for p, s in fundings
-                    ],
-                }
+            return make_program(
+                env,
+                code,
+                name,
+                fundings,
+                services,
+                date_start=today - timedelta(days=30),
+                date_end=today + timedelta(days=700),
             )
-            prog.action_activate()
-            return prog
 
         cls.program_ab = program(
             "PN_REP_AB",
@@ -81,34 +59,12 @@ class ReportingFixture:
         cls.program_b = program(
             "PN_REP_B", "Dispositif B seul (rep)", [(cls.funder_b, 100.0)]
         )
-
-        def venue(name, zip_code, city):
-            return create_guarded(
-                Partner,
-                {
-                    "name": name,
-                    "is_company": True,
-                    "is_pass_venue": True,
-                    "pass_venue_state": "qualified",
-                    "zip": zip_code,
-                    "city": city,
-                    "country_id": env.ref("base.fr").id,
-                    "pass_service_ids": [Command.set(services.ids)],
-                },
-            )
-
-        cls.venue_bordeaux = venue("Lieu Bordeaux (rep)", "33000", "Bordeaux")
-        cls.venue_pessac = venue("Lieu Pessac (rep)", "33600", "Pessac")
-        cls.prescriber_1 = Partner.create(
-            {"name": "CCAS (rep)", "is_company": True, "is_pass_prescriber": True}
+        cls.venue_bordeaux = make_venue(env, "Lieu Bordeaux (rep)", "33000", services)
+        cls.venue_pessac = make_venue(
+            env, "Lieu Pessac (rep)", "33600", services, city="Pessac"
         )
-        cls.prescriber_2 = Partner.create(
-            {
-                "name": "France Services (rep)",
-                "is_company": True,
-                "is_pass_prescriber": True,
-            }
-        )
+        cls.prescriber_1 = make_prescriber(env, "CCAS (rep)")
+        cls.prescriber_2 = make_prescriber(env, "France Services (rep)")
         Book = env["pass.book"]
         cls.books_ab = Book.browse(cls.program_ab.issue_books(9, 2))
         cls.books_ab[:8].distribute(cls.prescriber_1.id)

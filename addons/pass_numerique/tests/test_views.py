@@ -10,6 +10,8 @@ from odoo import fields
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from .common import make_funder, make_prescriber
+
 USER_GROUP = "pass_numerique.pass_numerique_group_user"
 MANAGER_GROUP = "pass_numerique.pass_numerique_group_manager"
 
@@ -41,24 +43,9 @@ class TestBackOfficeViews(TransactionCase):
         cls.employee = new_test_user(
             cls.env, login="pn_views_employee", groups="base.group_user"
         )
-        Partner = cls.env["res.partner"]
-        cls.state_funder = Partner.create(
-            {
-                "name": "Préfecture test",
-                "is_pass_funder": True,
-                "pass_funder_type": "state",
-            }
-        )
-        cls.dept_funder = Partner.create(
-            {
-                "name": "Département test",
-                "is_pass_funder": True,
-                "pass_funder_type": "departement",
-            }
-        )
-        cls.prescriber = Partner.create(
-            {"name": "CCAS test", "is_company": True, "is_pass_prescriber": True}
-        )
+        cls.state_funder = make_funder(cls.env, "Préfecture test", funder_type="state")
+        cls.dept_funder = make_funder(cls.env, "Département test")
+        cls.prescriber = make_prescriber(cls.env, "CCAS test")
         cls.actions = cls.env["ir.actions.act_window"].browse(
             cls.env["ir.model.data"]
             .search(

@@ -1,1 +1,1 @@
-from . import client, guard, pass_code, period
+from . import client, guard, money, pass_code, period

@@ -109,7 +109,8 @@ EXTRA_COLUMNS = [
 ]
 
 # The nine services of the standard, which are the categories of the
-# referential (pass.service.category); the label is the schema's exact value.
+# referential (pass.service's ``category``, whose selection is this list);
+# the label is the schema's exact value. The one list of them.
 SCHEMA_SERVICES = [
     ("admin", "Aide aux démarches administratives"),
     ("daily_tools", "Maîtrise des outils numériques du quotidien"),

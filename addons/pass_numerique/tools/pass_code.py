@@ -16,6 +16,11 @@ import struct
 
 RANDOM_DIGITS = 15
 CODE_LENGTH = RANDOM_DIGITS + 1
+# The longest code (or service code) input worth reading: a code is 16
+# digits, 19 characters as printed. The portal's forms cut typed text to this,
+# the model the service code; normalize_code cuts any input to four times
+# this (room for separators) before reading it.
+MAX_CODE_INPUT = 64
 
 # Damm's totally anti-symmetric quasigroup of order 10.
 _DAMM = (
@@ -100,10 +105,15 @@ def generate_codes(count):
 
 def normalize_code(raw):
     """Strip separators from a typed or scanned code. Returns a str (may be
-    anything the user typed: validate with :func:`code_error`)."""
+    anything the user typed: validate with :func:`code_error`).
+
+    The one normaliser of presented codes: anything (``None``, numbers)
+    becomes a string, cut to ``MAX_CODE_INPUT * 4`` characters (room for
+    separators) before the separators are stripped, so an oversized input
+    costs nothing."""
     if not isinstance(raw, str):
         raw = "" if raw is None else str(raw)
-    return _SEPARATORS.sub("", raw.strip())
+    return _SEPARATORS.sub("", raw[: MAX_CODE_INPUT * 4].strip())
 
 
 def code_error(code):

@@ -3,6 +3,8 @@
 from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.pass_numerique.tools.money import split_cents
+
 
 class PassProgram(models.Model):
     _inherit = "pass.program"
@@ -36,29 +38,19 @@ class PassProgram(models.Model):
                 )
             )
         unit = self.currency_id.rounding
-        total = round(self.face_value / unit)
-        fundings = self.funding_ids.sorted(lambda f: (-f.share, f.id))
-        exact = [(f, total * f.share / 100.0) for f in fundings]
-        parts = {f: int(value + 1e-9) for f, value in exact}
-        rest = total - sum(parts.values())
-        by_remainder = sorted(exact, key=lambda fv: -(fv[1] - parts[fv[0]]))
-        for funding, _value in by_remainder[:rest]:
-            parts[funding] += 1
-        return [(f.partner_id, parts[f]) for f in fundings]
+        return self._pass_split_amount(round(self.face_value / unit))
 
     def _pass_split_amount(self, cents_total):
-        """Split an amount (in cents) by the shares, largest remainder; used for
-        amounts that are not a number of passes (the fee)."""
+        """Split an amount (in cents) by the shares, largest remainder (ties:
+        larger share first, then older funding line: the fundings' order);
+        used as is for amounts that are not a number of passes (the fee).
+
+        Returns a list of (res.partner, cents) in the fundings' order.
+        """
         self.ensure_one()
-        fundings = self.funding_ids.sorted(lambda f: (-f.share, f.id))
-        exact = [(f, cents_total * f.share / 100.0) for f in fundings]
-        parts = {f: int(value + 1e-9) for f, value in exact}
-        rest = cents_total - sum(parts.values())
-        for funding, _value in sorted(exact, key=lambda fv: -(fv[1] - parts[fv[0]]))[
-            :rest
-        ]:
-            parts[funding] += 1
-        return [(f.partner_id, parts[f]) for f in fundings]
+        fundings = self._pass_fundings()
+        parts = split_cents(cents_total, fundings.mapped("share"))
+        return [(f.partner_id, part) for f, part in zip(fundings, parts, strict=True)]
 
     def action_activate(self):
         res = super().action_activate()

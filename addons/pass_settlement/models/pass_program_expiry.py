@@ -9,19 +9,17 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
+from odoo.addons.pass_numerique.models.pass_book import UNUSED_STATES
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .pass_expiry import UNUSED_END_STATES, funder_books
 
 _logger = logging.getLogger(__name__)
 
-UNUSED_STATES = ("available", "distributed")
 REMINDER_DAYS = (30, 15)
 
 
@@ -44,11 +42,6 @@ class PassProgram(models.Model):
     reconciliation_ids = fields.One2many(
         "pass.reconciliation", "program_id", string="End-of-validity reconciliations"
     )
-
-    def _pass_expiry_deadline(self):
-        """Last day a pass of this programme can still be presented."""
-        self.ensure_one()
-        return self.date_end + relativedelta(months=self.grace_months)
 
     # ------------------------------------------------------------------ cron
     @api.model

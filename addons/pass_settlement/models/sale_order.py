@@ -92,7 +92,7 @@ class SaleOrder(models.Model):
             | self.order_line.filtered("pass_fee_program_id").pass_fee_program_id
         )
         for program in programs:
-            for funding in program.funding_ids.sorted(lambda f: (-f.share, f.id)):
+            for funding in program._pass_fundings():
                 funders |= funding.partner_id.commercial_partner_id
         return funders
 
@@ -319,7 +319,7 @@ class SaleOrder(models.Model):
                 fee_cents = round(
                     currency.round(total * program.fee_rate / 100.0) / currency.rounding
                 )
-                fundings = program.funding_ids.sorted(lambda f: (-f.share, f.id))
+                fundings = program._pass_fundings()
                 for (funder, cents), funding in zip(
                     program._pass_split_amount(fee_cents), fundings, strict=True
                 ):

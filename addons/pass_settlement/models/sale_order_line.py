@@ -134,7 +134,7 @@ class SaleOrderLine(models.Model):
             books = round(self.product_uom_qty)
             for (funder, cents), funding in zip(
                 program._pass_funder_cents(),
-                program.funding_ids.sorted(lambda f: (-f.share, f.id)),
+                program._pass_fundings(),
                 strict=True,
             ):
                 todo = books - round(invoiced.get(funder, (0.0, 0.0))[0])
@@ -167,7 +167,7 @@ class SaleOrderLine(models.Model):
                 result.append((funder, "face", vals))
             return result
         program = self.pass_fee_program_id
-        fundings = program.funding_ids.sorted(lambda f: (-f.share, f.id))
+        fundings = program._pass_fundings()
         if self.pass_fee_funder_id:
             funder = self.pass_fee_funder_id.commercial_partner_id
             done = round(invoiced.get(funder, (0.0, 0.0))[0])

@@ -7,6 +7,13 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 
+def iban_fr(account):
+    """A valid French IBAN (ISO 13616 check digits) for a test account number."""
+    bban = f"30006000{account:013d}00"
+    digits = "".join(str(int(c, 36)) for c in bban + "FR00")
+    return f"FR{98 - int(digits) % 97:02d}{bban}"
+
+
 class PassSettlementCommon(AccountTestInvoicingCommon):
     """A French cooperative with the French chart, funders, a venue, and the
     helpers to check the ledger invariant."""
@@ -94,11 +101,50 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         program.action_activate()
         return program
 
-    def _order(self, program, books, partner=None):
-        order = self.env["sale.order"].create(
+    @classmethod
+    def _portal_user(cls, organisation, login):
+        """A portal user of ``organisation`` (a venue or a funder: the parent
+        of the user's contact); its password is ``<login>-pwd-2026``."""
+        user = new_test_user(
+            cls.env,
+            login=login,
+            password=f"{login}-pwd-2026",
+            groups="base.group_portal",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        user.partner_id.parent_id = organisation
+        return user
+
+    @classmethod
+    def _copy_venue(cls, name, source=None):
+        """Another qualified venue offering the test service, a copy of
+        ``source`` (by default ``venue``)."""
+        with guarded_write():
+            return (source or cls.venue).copy(
+                {
+                    "name": name,
+                    "pass_venue_state": "qualified",
+                    "pass_service_ids": [Command.set(cls.service.ids)],
+                }
+            )
+
+    @classmethod
+    def _bank_account(cls, partner, account, trusted=False):
+        """A bank account of ``partner`` (IBAN ``iban_fr(account)``);
+        ``trusted``: checked, allowed for outgoing payments."""
+        vals = {"acc_number": iban_fr(account), "partner_id": partner.id}
+        if trusted:
+            vals["allow_out_payment"] = True
+        return cls.env["res.partner.bank"].create(vals)
+
+    @classmethod
+    def _order(cls, program, books, partner=None):
+        """A confirmed sale of ``books`` books of ``program``."""
+        order = cls.env["sale.order"].create(
             {
                 "partner_id": (partner or program.funding_ids[0].partner_id).id,
-                "company_id": self.company.id,
+                "company_id": cls.company.id,
                 "order_line": [
                     Command.create(
                         {"product_id": program.product_id.id, "product_uom_qty": books}
@@ -109,10 +155,30 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         order.action_confirm()
         return order
 
-    def _invoice(self, order):
+    @classmethod
+    def _invoice(cls, order):
         invoices = order._create_invoices()
         invoices.action_post()
         return invoices
+
+    @classmethod
+    def _sold_passes(cls, program, books):
+        """The passes (by number) of ``books`` books of ``program``, sold
+        and invoiced (for setUpClass: shared by the tests of a class)."""
+        order = cls._order(program, books=books)
+        cls._invoice(order)
+        return order.order_line.pass_book_ids.voucher_ids.sorted("number")
+
+    @classmethod
+    def _redeem_passes(cls, vouchers, venue=None):
+        """Redeem ``vouchers`` at ``venue`` (default ``venue``) for the test
+        service; each must be accepted (class-level set-ups)."""
+        for voucher in vouchers:
+            res = cls.env["pass.voucher"].redeem_code(
+                voucher.code, (venue or cls.venue).id, cls.service.code
+            )
+            if not res["ok"]:
+                raise AssertionError(res)
 
     def _redeem(self, vouchers):
         for voucher in vouchers:
@@ -170,14 +236,17 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
             )
         return balances
 
+    def _ledger_check(self, company=None):
+        """The product's own ledger check of ``company`` (default: the test
+        company), run as the accountant: its result dict."""
+        company = company or self.company
+        return self.env["pass.ledger.check"].with_user(self.accountant).run(company.id)
+
     def assertLedgerOk(self, company=None):
         """The product's own ledger check (pass.ledger.check, run as the
         accountant) finds no difference between the passes and the journal
         items, for any funder or venue of the company."""
-        company = company or self.company
-        result = (
-            self.env["pass.ledger.check"].with_user(self.accountant).run(company.id)
-        )
+        result = self._ledger_check(company)
         differences = [
             (
                 self.env["res.partner"].browse(d["partner_id"]).name,
@@ -192,3 +261,31 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         )
         self.assertTrue(result["ok"])
         return result
+
+
+class PassPaymentsMixin:
+    """For classes of ``PassSettlementCommon`` that pay (clearing runs, SEPA
+    payment orders): the default user in the payments and bank-account
+    validation groups, and ``_setup_payments`` for the cooperative's side."""
+
+    @classmethod
+    def get_default_groups(cls):
+        groups = super().get_default_groups()
+        # Payments, and trusting bank accounts (allow_out_payment).
+        return (
+            groups
+            | cls.env.ref("account_payment_order.group_account_payment")
+            | cls.env.ref("account.group_validate_bank_account")
+        )
+
+    @classmethod
+    def _setup_payments(cls, company_account):
+        """The cooperative's bank account the transfers leave from
+        (``iban_fr(company_account)``, set on the venues' payment mode's
+        journal), and the accountant in the payments group."""
+        cls.company_bank = cls._bank_account(cls.company.partner_id, company_account)
+        mode = cls.company.pass_venue_payment_mode_id
+        mode.fixed_journal_id.bank_account_id = cls.company_bank
+        cls.accountant.groups_id += cls.env.ref(
+            "account_payment_order.group_account_payment"
+        )

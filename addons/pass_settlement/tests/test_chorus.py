@@ -85,32 +85,36 @@ class TestChorus(PassSettlementCommon):
                 }
             )
             funder.fr_chorus_required = required
-        cls.state_service = Service.create(
-            {"partner_id": cls.state_funder.id, "code": "ETAT-DINUM", "name": "DINUM"}
-        )
-        cls.dept_service = Service.create(
-            {
-                "partner_id": cls.dept_funder.id,
-                "code": "CD15-INCLUSION",
-                "name": "Direction de l'inclusion",
-            }
-        )
-        cls.state_contact = Partner.create(
-            {
-                "name": "DINUM - service facturier",
-                "parent_id": cls.state_funder.id,
-                "type": "invoice",
-                "fr_chorus_service_id": cls.state_service.id,
-            }
-        )
-        cls.dept_contact = Partner.create(
-            {
-                "name": "Direction de l'inclusion",
-                "parent_id": cls.dept_funder.id,
-                "type": "invoice",
-                "fr_chorus_service_id": cls.dept_service.id,
-            }
-        )
+        # Each funder's Chorus Pro service, and its invoicing contact there.
+        for key, funder, code, name, contact in (
+            (
+                "state",
+                cls.state_funder,
+                "ETAT-DINUM",
+                "DINUM",
+                "DINUM - service facturier",
+            ),
+            (
+                "dept",
+                cls.dept_funder,
+                "CD15-INCLUSION",
+                "Direction de l'inclusion",
+                "Direction de l'inclusion",
+            ),
+        ):
+            service = Service.create(
+                {"partner_id": funder.id, "code": code, "name": name}
+            )
+            setattr(cls, f"{key}_service", service)
+            contact = Partner.create(
+                {
+                    "name": contact,
+                    "parent_id": funder.id,
+                    "type": "invoice",
+                    "fr_chorus_service_id": service.id,
+                }
+            )
+            setattr(cls, f"{key}_contact", contact)
         cls.program = cls._program(
             [(cls.dept_funder, 60.0), (cls.state_funder, 40.0)], "CHORUS"
         )
@@ -147,6 +151,20 @@ class TestChorus(PassSettlementCommon):
         invoices = order._create_invoices()
         invoices.action_post()
         return invoices
+
+    def _state_credit_note(self, reason):
+        """A draft credit note of the State's first invoice of a confirmed
+        order (reversal wizard, as a Chorus Pro rejection is recorded)."""
+        invoices = self._invoices(self._confirmed())
+        state_face = invoices.filtered(
+            lambda m: m.commercial_partner_id == self.state_funder
+        )[:1]
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=state_face.ids)
+            .create({"journal_id": state_face.journal_id.id, "reason": reason})
+        )
+        return self.env["account.move"].browse(reversal.refund_moves()["res_id"])
 
     def _cii(self, invoice):
         xml, errors = self.env["account.edi.xml.cii"]._export_invoice(invoice)
@@ -220,16 +238,7 @@ class TestChorus(PassSettlementCommon):
     def test_credit_note_of_a_chorus_funder_posts(self):
         """A credit note (a Chorus Pro rejection) goes to the same funder, with
         its commitment, without a payment method (Chorus Pro refuses one)."""
-        invoices = self._invoices(self._confirmed())
-        state_face = invoices.filtered(
-            lambda m: m.commercial_partner_id == self.state_funder
-        )[:1]
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=state_face.ids)
-            .create({"journal_id": state_face.journal_id.id, "reason": "rejet"})
-        )
-        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        refund = self._state_credit_note(reason="rejet")
         refund.action_post()
         self.assertEqual(refund.state, "posted")
         self.assertEqual(refund.partner_id, self.state_contact)
@@ -405,16 +414,7 @@ class TestChorus(PassSettlementCommon):
             )
 
     def test_credit_note_to_another_funder_refused(self):
-        invoices = self._invoices(self._confirmed())
-        state_face = invoices.filtered(
-            lambda m: m.commercial_partner_id == self.state_funder
-        )[:1]
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=state_face.ids)
-            .create({"journal_id": state_face.journal_id.id, "reason": "test"})
-        )
-        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        refund = self._state_credit_note(reason="test")
         refund.partner_id = self.dept_contact
         with self.assertRaises(UserError):
             refund.action_post()
@@ -471,11 +471,7 @@ class TestChorus(PassSettlementCommon):
             }
         )
         move.action_post()
-        result = (
-            self.env["pass.ledger.check"]
-            .with_user(self.accountant)
-            .run(self.company.id)
-        )
+        result = self._ledger_check()
         self.assertFalse(result["ok"])
         flagged = {
             d["partner_id"]: d["difference"]

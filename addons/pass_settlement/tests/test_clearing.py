@@ -16,28 +16,11 @@ from odoo.tools.misc import file_open, file_path
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 from odoo.addons.pass_settlement.models.pass_remittance import PassRemittance
 
-from .common import PassSettlementCommon
-
-
-def iban_fr(account):
-    """A valid French IBAN (ISO 13616 check digits) for a test account number."""
-    bban = f"30006000{account:013d}00"
-    digits = "".join(str(int(c, 36)) for c in bban + "FR00")
-    return f"FR{98 - int(digits) % 97:02d}{bban}"
+from .common import PassPaymentsMixin, PassSettlementCommon, iban_fr
 
 
 @tagged("post_install", "-at_install")
-class TestClearing(PassSettlementCommon):
-    @classmethod
-    def get_default_groups(cls):
-        groups = super().get_default_groups()
-        # Payments, and trusting venues' bank accounts (allow_out_payment).
-        return (
-            groups
-            | cls.env.ref("account_payment_order.group_account_payment")
-            | cls.env.ref("account.group_validate_bank_account")
-        )
-
+class TestClearing(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -56,38 +39,11 @@ class TestClearing(PassSettlementCommon):
                     "pass_service_ids": [Command.set(cls.service.ids)],
                 }
             )
-            cls.venue_c = cls.venue_b.copy(
-                {
-                    "name": "Espace Gamma",
-                    "pass_venue_state": "qualified",
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                }
-            )
-        Bank = cls.env["res.partner.bank"]
+        cls.venue_c = cls._copy_venue("Espace Gamma", source=cls.venue_b)
         # Checked IBANs, trusted for outgoing payments: only those are paid.
-        cls.iban_a = Bank.create(
-            {
-                "acc_number": iban_fr(1),
-                "partner_id": cls.venue.id,
-                "allow_out_payment": True,
-            }
-        )
-        cls.iban_b = Bank.create(
-            {
-                "acc_number": iban_fr(2),
-                "partner_id": cls.venue_b.id,
-                "allow_out_payment": True,
-            }
-        )
-        # The cooperative's bank account the transfers leave from.
-        mode = cls.company.pass_venue_payment_mode_id
-        cls.company_bank = Bank.create(
-            {"acc_number": iban_fr(99), "partner_id": cls.company.partner_id.id}
-        )
-        mode.fixed_journal_id.bank_account_id = cls.company_bank
-        cls.accountant.groups_id += cls.env.ref(
-            "account_payment_order.group_account_payment"
-        )
+        cls.iban_a = cls._bank_account(cls.venue, 1, trusted=True)
+        cls.iban_b = cls._bank_account(cls.venue_b, 2, trusted=True)
+        cls._setup_payments(company_account=99)
         cls.p6040 = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "CLR6040"
         )
@@ -100,17 +56,10 @@ class TestClearing(PassSettlementCommon):
             "CLR3",
         )
         cls.programs = cls.p6040 | cls.p3
-
-    def setUp(self):
-        super().setUp()
-        self.passes_6040 = self._books(self.p6040)
-        self.passes_3 = self._books(self.p3)
+        cls.passes_6040 = cls._sold_passes(cls.p6040, books=1)
+        cls.passes_3 = cls._sold_passes(cls.p3, books=1)
 
     # ------------------------------------------------------------------ helpers
-    def _books(self, program):
-        order = self._order(program, books=1)
-        self._invoice(order)
-        return order.order_line.pass_book_ids.voucher_ids.sorted("number")
 
     def _redeem_at(self, venue, vouchers):
         for voucher in vouchers:

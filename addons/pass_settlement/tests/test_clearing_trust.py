@@ -10,78 +10,37 @@ from datetime import date, datetime
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import format_date
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
-from .common import PassSettlementCommon
-from .test_clearing import iban_fr
+from .common import PassPaymentsMixin, PassSettlementCommon
 
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
 
 @tagged("post_install", "-at_install")
-class TestClearingTrust(PassSettlementCommon):
-    @classmethod
-    def get_default_groups(cls):
-        groups = super().get_default_groups()
-        return (
-            groups
-            | cls.env.ref("account_payment_order.group_account_payment")
-            | cls.env.ref("account.group_validate_bank_account")
-        )
-
+class TestClearingTrust(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.venue.name = "Médiathèque Alpha"
-        with guarded_write():
-            cls.venue_b = cls.venue.copy(
-                {
-                    "name": "Tiers-lieu Bêta",
-                    "pass_venue_state": "qualified",
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                }
-            )
-            cls.venue_c = cls.venue.copy(
-                {
-                    "name": "Espace Gamma",
-                    "pass_venue_state": "qualified",
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                }
-            )
-        Bank = cls.env["res.partner.bank"]
+        cls.venue_b = cls._copy_venue("Tiers-lieu Bêta")
+        cls.venue_c = cls._copy_venue("Espace Gamma")
         # A: checked IBAN, trusted. B: IBAN entered, nobody checked it. C: none.
-        cls.iban_a = Bank.create(
-            {
-                "acc_number": iban_fr(11),
-                "partner_id": cls.venue.id,
-                "allow_out_payment": True,
-            }
-        )
-        cls.iban_b = Bank.create(
-            {"acc_number": iban_fr(12), "partner_id": cls.venue_b.id}
-        )
-        mode = cls.company.pass_venue_payment_mode_id
-        mode.fixed_journal_id.bank_account_id = Bank.create(
-            {"acc_number": iban_fr(98), "partner_id": cls.company.partner_id.id}
-        )
-        cls.accountant.groups_id += cls.env.ref(
-            "account_payment_order.group_account_payment"
-        )
+        cls.iban_a = cls._bank_account(cls.venue, 11, trusted=True)
+        cls.iban_b = cls._bank_account(cls.venue_b, 12)
+        cls._setup_payments(company_account=98)
         cls.program = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "TRUST6040"
         )
+        cls.passes = cls._sold_passes(cls.program, books=3)
 
     def setUp(self):
         super().setUp()
-        order = self._order(self.program, books=3)
-        self._invoice(order)
-        self.passes = order.order_line.pass_book_ids.voucher_ids.sorted("number")
         self.paid_to = {}  # what the bank actually paid each venue
 
     # ------------------------------------------------------------------ helpers

@@ -14,8 +14,8 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from .common import iban_fr
 from .common_expiry import PassExpiryCommon
-from .test_clearing import iban_fr
 
 ACCOUNTANT = "pass_settlement.group_pass_accountant"
 

@@ -23,8 +23,7 @@ import inspect
 import threading
 from unittest.mock import patch
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.pass_numerique.models.pass_funder_dashboard import (
     PassFunderDashboard,
@@ -66,20 +65,8 @@ class TestReadonlyRoutes(StatementCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
 
-        def portal_user(login, organisation):
-            user = new_test_user(
-                cls.env,
-                login=login,
-                password=f"{login}-pwd-2026",
-                groups="base.group_portal",
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-            user.partner_id.parent_id = organisation
-            return user
-
-        cls.funder_user = portal_user("ro_funder", cls.state_funder)
-        cls.venue_user = portal_user("ro_venue", cls.venue)
+        cls.funder_user = cls._portal_user(cls.state_funder, "ro_funder")
+        cls.venue_user = cls._portal_user(cls.venue, "ro_venue")
 
     def _routes(self):
         # The routing map is built for the thread's database, as in a request.

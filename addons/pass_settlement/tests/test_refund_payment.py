@@ -15,50 +15,20 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from .common import PassPaymentsMixin
 from .common_expiry import PassExpiryCommon
-from .test_clearing import iban_fr
 
 
 @tagged("post_install", "-at_install")
-class TestRefundPayment(PassExpiryCommon):
-    @classmethod
-    def get_default_groups(cls):
-        groups = super().get_default_groups()
-        return (
-            groups
-            | cls.env.ref("account_payment_order.group_account_payment")
-            | cls.env.ref("account.group_validate_bank_account")
-        )
-
+class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Bank = cls.env["res.partner.bank"]
-        cls.venue_iban = Bank.create(
-            {
-                "acc_number": iban_fr(31),
-                "partner_id": cls.venue.id,
-                "allow_out_payment": True,
-            }
-        )
+        cls.venue_iban = cls._bank_account(cls.venue, 31, trusted=True)
         # The State's IBAN was checked; the département's was not.
-        cls.state_iban = Bank.create(
-            {
-                "acc_number": iban_fr(32),
-                "partner_id": cls.state_funder.id,
-                "allow_out_payment": True,
-            }
-        )
-        cls.dept_iban = Bank.create(
-            {"acc_number": iban_fr(33), "partner_id": cls.dept_funder.id}
-        )
-        mode = cls.company.pass_venue_payment_mode_id
-        mode.fixed_journal_id.bank_account_id = Bank.create(
-            {"acc_number": iban_fr(97), "partner_id": cls.company.partner_id.id}
-        )
-        cls.accountant.groups_id += cls.env.ref(
-            "account_payment_order.group_account_payment"
-        )
+        cls.state_iban = cls._bank_account(cls.state_funder, 32, trusted=True)
+        cls.dept_iban = cls._bank_account(cls.dept_funder, 33)
+        cls._setup_payments(company_account=97)
         cls.months = iter(range(1, 13))
 
     # ------------------------------------------------------------------ helpers

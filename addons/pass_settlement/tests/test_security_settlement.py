@@ -32,34 +32,13 @@ class SettlementSecurityCommon(PassSettlementCommon):
         )
         cls.venue_user = cls._portal_user(cls.venue, "pass_secu_venue")
         cls.other_venue_user = cls._portal_user(cls.other_venue, "pass_secu_other")
-
-    @classmethod
-    def _portal_user(cls, venue, login):
-        user = new_test_user(
-            cls.env,
-            login=login,
-            password=f"{login}-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        user.partner_id.parent_id = venue
-        return user
-
-    def setUp(self):
-        super().setUp()
-        order = self._order(self.program, books=1)
-        self._invoice(order)
-        self.passes = order.order_line.pass_book_ids.voucher_ids.sorted("number")
-        self._redeem(self.passes[:3])
-        for voucher in self.passes[3:5]:
-            res = self.env["pass.voucher"].redeem_code(
-                voucher.code, self.other_venue.id, self.service.code
-            )
-            self.assertTrue(res["ok"], res)
-        self.mine = self.passes[:3]
-        self.theirs = self.passes[3:5]
-        self.unredeemed = self.passes[5:]
+        # One book: 3 passes redeemed here, 2 at the other venue, 5 unused.
+        cls.passes = cls._sold_passes(cls.program, books=1)
+        cls.mine = cls.passes[:3]
+        cls.theirs = cls.passes[3:5]
+        cls.unredeemed = cls.passes[5:]
+        cls._redeem_passes(cls.mine)
+        cls._redeem_passes(cls.theirs, venue=cls.other_venue)
 
     def _draft(self, venue=None, **vals):
         return self.env["pass.remittance"].create(
@@ -69,6 +48,34 @@ class SettlementSecurityCommon(PassSettlementCommon):
                 **vals,
             }
         )
+
+    def _run_and_reconciliation(self, with_line=False):
+        """A clearing run of this month so far, and an end-of-validity
+        reconciliation of the programme (set up as its method makes it),
+        with one line of the State's unused pass when ``with_line``."""
+        today = fields.Date.context_today(self.env["pass.clearing.run"])
+        run = self.env["pass.clearing.run"].create(
+            {
+                "company_id": self.company.id,
+                "period_start": today.replace(day=1),
+                "period_end": today,
+            }
+        )
+        vals = {
+            "name": "Fin de validité SECU",
+            "program_id": self.program.id,
+            "company_id": self.company.id,
+            "currency_id": self.eur.id,
+            "date": today,
+            "unused_policy": "refund",
+        }
+        if with_line:
+            vals["line_ids"] = [
+                Command.create({"partner_id": self.state_funder.id, "count_unused": 1})
+            ]
+        with guarded_write():
+            reconciliation = self.env["pass.reconciliation"].create(vals)
+        return run, reconciliation
 
     def assertNoPassCode(self, exception):
         """No code of any pass of the database, printed or not, in the error."""
@@ -255,30 +262,7 @@ class TestSettlementSecurity(SettlementSecurityCommon):
         self.assertEqual(set(self.mine.mapped("state")), {"settled"})
 
     def test_guarded_clearing_and_reconciliation_fields(self):
-        today = fields.Date.context_today(self.env["pass.clearing.run"])
-        run = self.env["pass.clearing.run"].create(
-            {
-                "company_id": self.company.id,
-                "period_start": today.replace(day=1),
-                "period_end": today,
-            }
-        )
-        with guarded_write():
-            reconciliation = self.env["pass.reconciliation"].create(
-                {
-                    "name": "Fin de validité SECU",
-                    "program_id": self.program.id,
-                    "company_id": self.company.id,
-                    "currency_id": self.eur.id,
-                    "date": today,
-                    "unused_policy": "refund",
-                    "line_ids": [
-                        Command.create(
-                            {"partner_id": self.state_funder.id, "count_unused": 1}
-                        )
-                    ],
-                }
-            )
+        run, reconciliation = self._run_and_reconciliation(with_line=True)
         for user in (self.env.user, self.clerk):
             for vals in (
                 {"state": "done"},
@@ -308,7 +292,7 @@ class TestSettlementSecurity(SettlementSecurityCommon):
                         "program_id": self.program.id,
                         "company_id": self.company.id,
                         "currency_id": self.eur.id,
-                        "date": today,
+                        "date": reconciliation.date,
                         "unused_policy": "retain",
                     }
                 )
@@ -341,25 +325,7 @@ class TestSettlementSecurity(SettlementSecurityCommon):
         remittance = self._draft()
         remittance.action_add_redeemed()
         remittance.action_submit()
-        today = fields.Date.context_today(self.env["pass.clearing.run"])
-        run = self.env["pass.clearing.run"].create(
-            {
-                "company_id": self.company.id,
-                "period_start": today.replace(day=1),
-                "period_end": today,
-            }
-        )
-        with guarded_write():
-            reconciliation = self.env["pass.reconciliation"].create(
-                {
-                    "name": "Fin de validité SECU",
-                    "program_id": self.program.id,
-                    "company_id": self.company.id,
-                    "currency_id": self.eur.id,
-                    "date": today,
-                    "unused_policy": "refund",
-                }
-            )
+        run, reconciliation = self._run_and_reconciliation()
         # Odoo's full accountant without the Pass accountant role.
         odoo_accountant = new_test_user(
             self.env,

@@ -3,9 +3,8 @@
 import re
 from datetime import timedelta
 
-from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
@@ -189,20 +188,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
                 {"name": "Autre lieu", "is_pass_venue": True}
             )
 
-        def portal_user(login, organisation):
-            user = new_test_user(
-                cls.env,
-                login=login,
-                password=f"{login}-pwd-2026",
-                groups="base.group_portal",
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            )
-            user.partner_id.parent_id = organisation
-            return user
-
-        cls.funder_user = portal_user("stmt_funder", cls.state_funder)
-        cls.venue_user = portal_user("stmt_venue", cls.venue)
+        cls.funder_user = cls._portal_user(cls.state_funder, "stmt_funder")
+        cls.venue_user = cls._portal_user(cls.venue, "stmt_venue")
 
     def _get(self, url):
         return self.url_open(url, allow_redirects=False)

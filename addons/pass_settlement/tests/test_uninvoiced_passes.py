@@ -231,11 +231,7 @@ class TestUninvoicedPasses(PassSettlementCommon):
             }
         )
         move.action_post()
-        result = (
-            self.env["pass.ledger.check"]
-            .with_user(self.accountant)
-            .run(self.company.id)
-        )
+        result = self._ledger_check()
         self.assertFalse(result["ok"])
         self.assertIn(
             (self.state_funder.id, "funder", 6.0),
