@@ -223,7 +223,7 @@ class PassBook(models.Model):
                     "program": program.name,
                     "funders": " | ".join(
                         "%s (%s %%)" % (f.partner_id.name, round(f.share, 2))
-                        for f in program.funding_ids.sorted(lambda f: (-f.share, f.id))
+                        for f in program._pass_fundings()
                     ),
                     "valid_until": fields.Date.to_string(book.date_expiry) or "",
                 }

@@ -1,14 +1,19 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """Print batches: the books of an order for the print shop, as one PDF and a
-CSV manifest, printed at once or in the background chunk by chunk."""
+CSV manifest, printed at once or in the background chunk by chunk.
+
+Between two chunks, what is written of the PDF is kept as attachments of the
+batch (``ir.attachment``: in the database's filestore or wherever attachments
+are stored, so every server of the database sees them) and the writer's state
+in ``writer_state``; the chunks are removed when the batch is printed, fails,
+is cancelled or printed again."""
 
 import csv
 import io
 import logging
-import os
 
-from odoo import Command, api, fields, models, tools
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.book_pdf import BookPdfWriter
@@ -17,9 +22,12 @@ from .pass_book_print import SYNC_PRINT_LIMIT
 
 _logger = logging.getLogger(__name__)
 
-# Books rendered per chunk: one chunk is rendered in memory then appended to
-# the batch's file, and one cron call renders one chunk (a few seconds).
+# Books rendered per chunk: one chunk is rendered in memory then stored as an
+# attachment of the batch, and one cron call renders one chunk (a few seconds).
 CHUNK_SIZE = 500
+# Name of the attachments holding the PDF written so far, by first book.
+CHUNK_NAME = "pass-print-chunk-%08d.bin"
+CHUNK_NAME_LIKE = "pass-print-chunk-%"
 
 MANIFEST_COLUMNS = [
     ("book", "carnet"),
@@ -164,7 +172,7 @@ class PassPrintBatch(models.Model):
                     )
                 )
             batch.book_ids._check_printable(batch.company_id)
-            batch._remove_part_file()
+            batch._remove_chunks()
             batch.write(
                 {
                     "state": "queued",
@@ -187,6 +195,30 @@ class PassPrintBatch(models.Model):
 
     def action_retry(self):
         return self.action_print()
+
+    def action_cancel(self):
+        """Stop a batch waiting or printing in the background (or failed):
+        back to draft, the PDF written so far removed, no book marked."""
+        for batch in self:
+            if batch.state not in ("queued", "running", "failed"):
+                raise UserError(
+                    self.env._(
+                        "Only a batch waiting, printing or failed can be "
+                        "cancelled: %(batch)s is not.",
+                        batch=batch.name,
+                    )
+                )
+        self._remove_chunks()
+        self.write(
+            {
+                "state": "draft",
+                "books_done": 0,
+                "error": False,
+                "writer_state": False,
+                "date_start": False,
+            }
+        )
+        return True
 
     def action_download_pdf(self):
         self.ensure_one()
@@ -215,17 +247,19 @@ class PassPrintBatch(models.Model):
         }
 
     # ------------------------------------------------------------------ rendering
-    def _part_path(self):
-        self.ensure_one()
-        folder = os.path.join(tools.config.filestore(self.env.cr.dbname), "pass_print")
-        os.makedirs(folder, exist_ok=True)
-        return os.path.join(folder, "batch-%d.pdf.part" % self.id)
+    def _chunk_attachments(self):
+        """The attachments holding the PDF written so far, in order."""
+        return self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("name", "=like", CHUNK_NAME_LIKE),
+            ],
+            order="res_id, name",
+        )
 
-    def _remove_part_file(self):
-        for batch in self:
-            path = batch._part_path()
-            if os.path.exists(path):
-                os.remove(path)
+    def _remove_chunks(self):
+        self._chunk_attachments().unlink()
 
     def _ordered_books(self):
         self.ensure_one()
@@ -245,7 +279,7 @@ class PassPrintBatch(models.Model):
             if raise_errors:
                 raise
             _logger.exception("Print batch %s failed", self.name)
-            self._remove_part_file()
+            self._remove_chunks()
             self.write(
                 {
                     "state": "failed",
@@ -259,29 +293,47 @@ class PassPrintBatch(models.Model):
         books = self._ordered_books()
         start = self.books_done if self.state == "running" else 0
         chunk = books[start : start + chunk_size]
-        path = self._part_path()
         state = self.writer_state if start else None
         programs = {str(p.id): p._print_info() for p in books.program_id}
-        with open(path, "r+b" if state else "w+b") as output:
-            writer = BookPdfWriter(
-                output,
-                programs,
-                labels=self.env["pass.book"]._print_labels(),
-                state=state,
+        output = io.BytesIO()
+        writer = BookPdfWriter(
+            output,
+            programs,
+            labels=self.env["pass.book"]._print_labels(),
+            state=state,
+        )
+        writer.add_books(chunk._print_sheets(self.duplicate_book_ids.ids))
+        done = start + len(chunk)
+        if done < len(books):
+            self.env["ir.attachment"].create(
+                {
+                    "name": CHUNK_NAME % start,
+                    "raw": output.getvalue(),
+                    "mimetype": "application/octet-stream",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
             )
-            writer.add_books(chunk._print_sheets(self.duplicate_book_ids.ids))
-            done = start + len(chunk)
-            if done < len(books):
-                self.write(
-                    {
-                        "state": "running",
-                        "books_done": done,
-                        "writer_state": writer.state(),
-                    }
+            self.write(
+                {
+                    "state": "running",
+                    "books_done": done,
+                    "writer_state": writer.state(),
+                }
+            )
+            return
+        chunks = self._chunk_attachments()
+        head = b"".join(chunks.mapped("raw"))
+        if len(head) != (state or {}).get("length", 0):
+            raise UserError(
+                self.env._(
+                    "The pages already printed of batch %(batch)s are missing: "
+                    "print it again.",
+                    batch=self.name,
                 )
-                return
-            pages = writer.close()
-        self._finish(books, pages)
+            )
+        pages = writer.close()
+        self._finish(books, pages, head + output.getvalue())
 
     def _file_base(self, books):
         """File name (without extension) saying which books the files hold:
@@ -319,11 +371,8 @@ class PassPrintBatch(models.Model):
             char if char.isalnum() or char in "-_." else "-" for char in base
         )
 
-    def _finish(self, books, pages):
+    def _finish(self, books, pages, pdf_data):
         """Attach the PDF and the manifest, mark the books printed."""
-        path = self._part_path()
-        with open(path, "rb") as pdf:
-            pdf_data = pdf.read()
         Attachment = self.env["ir.attachment"]
         base = self._file_base(books)
         pdf_attachment, csv_attachment = Attachment.create(
@@ -364,7 +413,7 @@ class PassPrintBatch(models.Model):
                 "csv_attachment_id": csv_attachment.id,
             }
         )
-        os.remove(path)
+        self._remove_chunks()
         self.message_post(
             body=self.env._(
                 "%(count)s carnets imprimés (%(duplicates)s duplicatas), "

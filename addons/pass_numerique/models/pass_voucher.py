@@ -123,6 +123,23 @@ class PassVoucher(models.Model):
         return self.program_id._pass_expiry_deadline(self.date_expiry)
 
     # ------------------------------------------------------------------ business
+    @api.model
+    def _pass_write_guarded(self, groups):
+        """Write guarded fields of passes for a business method that checked
+        the change (who, which passes, which state) itself: nothing is checked
+        here. ``groups`` is an iterable of ``(passes, values)``: one ORM
+        ``write`` per group, so every override of ``write`` applies, and the
+        ORM flushes all the groups together (one UPDATE per set of columns).
+        For this addon and the addons that extend it (settlement fills
+        remittances with it) instead of raw SQL on ``pass_voucher``."""
+        groups = [(vouchers, values) for vouchers, values in groups if vouchers]
+        # One prefetch set for all the groups: what write() reads of the
+        # passes is read for a thousand of them at a time, not per group.
+        prefetch = tuple({id_: None for vouchers, _v in groups for id_ in vouchers.ids})
+        with guarded_write():
+            for vouchers, values in groups:
+                vouchers.with_prefetch(prefetch).write(values)
+
     def _cancel(self, reason, note=False):
         bad = self.filtered(lambda v: v.state not in UNUSED_STATES)
         if bad:
@@ -249,9 +266,15 @@ class PassVoucher(models.Model):
         return venue
 
     @api.model
-    def _evaluate(self, code, venue, service_code):
+    def _evaluate(self, code, venue, service_code, service_required):
         """Check a code (normalised: ``normalize_code``) for a venue and a
         service. Changes nothing.
+
+        ``service_required`` (a boolean) says whether the service decides:
+        when true, ``service_code`` must name a service the venue offers and
+        the programme allows (an empty or unknown one is refused with
+        ``service_not_allowed``); when false, ``service_code`` is ignored by
+        the decision (only reported back when it names a service).
 
         Returns (reason or None, voucher (sudo) or empty, service or empty).
         What a refusal tells is limited to what the person at the counter
@@ -311,7 +334,7 @@ class PassVoucher(models.Model):
             return "not_distributed", voucher, service
         if not program._covers_venue(venue):
             return "out_of_territory", voucher, service
-        if service_code is not None and service_code is not False:
+        if service_required:
             if (
                 not service
                 or service not in venue.pass_service_ids
@@ -324,8 +347,11 @@ class PassVoucher(models.Model):
     def _attempt(self, code, venue_id, service_code, channel, operation):
         """Evaluate one presented code under the guessing limits, and log it.
 
+        A redemption always requires a service; a check requires one only
+        when the caller named one (see :meth:`_service_required`).
         Returns (reason or None, voucher (sudo) or empty, service, retry_at).
         """
+        service_required = operation == "redeem" or self._service_required(service_code)
         venue = self._resolve_venue(venue_id)
         # Normalised once, here: evaluated and logged as such.
         code = normalize_code(code)
@@ -338,9 +364,9 @@ class PassVoucher(models.Model):
                 self.env["pass.service"],
             )
         else:
-            reason, voucher, service = self._evaluate(code, venue, service_code)
-            if operation == "redeem" and not reason and not service:
-                reason = "service_not_allowed"
+            reason, voucher, service = self._evaluate(
+                code, venue, service_code, service_required
+            )
             if reason not in GUESSING_REASONS:
                 Limit._give_back(ticket)
         if operation == "redeem" and not reason:
@@ -385,6 +411,14 @@ class PassVoucher(models.Model):
             ]
         )
         return done
+
+    @api.model
+    def _service_required(self, service_code):
+        """Whether a check of a code must also check ``service_code``: the
+        one place that reads the API's "no service" (``None``, or ``False``
+        as XML-RPC clients without None send it). Any string, even empty,
+        is a service named by the caller and is checked."""
+        return service_code is not None and service_code is not False
 
     @api.model
     def _refusal(self, reason, retry_at=None):

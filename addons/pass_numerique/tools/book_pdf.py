@@ -21,15 +21,20 @@ drawn once per document as a PDF form XObject and reused: the document stays
 small and the rendering fast.
 
 Large orders: :class:`BookPdfWriter` renders chunks of books with reportlab
-into memory and appends their objects to one PDF file as it goes
-(:class:`PdfAppender`): memory use does not grow with the number of books, and
-its :meth:`BookPdfWriter.state` lets a later transaction resume the same file.
+into memory and appends their objects to one PDF as it goes
+(:class:`~.pdf_merge.PdfAppender`, its own module): memory use does not grow
+with the number of books, and :meth:`BookPdfWriter.state` lets a later
+transaction go on writing the same PDF (the print batch keeps the bytes
+written so far as attachments).
+
+Only reportlab's public API is used (forms, ``addLiteral`` for the barcodes'
+path operators, text objects); the fonts are found in reportlab's font search
+path.
 """
 
 import io
 import itertools
-import os
-import re
+import operator
 from dataclasses import dataclass, field
 
 from barcode.charsets import code128
@@ -44,8 +49,11 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from .pass_code import format_code
+from .pdf_merge import PdfAppender
 
-FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+# DejaVu (French accents, euro sign), found by reportlab in its font search
+# path (``reportlab.rl_config.TTFSearchPath``: the system's TrueType folders,
+# Debian's fonts-dejavu-core among them).
 FONTS = {
     "PassSans": "DejaVuSans.ttf",
     "PassSans-Bold": "DejaVuSans-Bold.ttf",
@@ -92,8 +100,6 @@ INFO_LAYOUTS = ((2, 1, 2), (2, 1, 1), (1, 1, 1))
 GREY = Color(0.35, 0.35, 0.35)
 LIGHT = Color(0.75, 0.75, 0.75)
 RED = Color(0.75, 0.05, 0.05)
-GREY_OP = "0.35 g"
-RED_OP = "0.75 0.05 0.05 rg"
 
 DEFAULT_LABELS = {
     "financed_by": "Financé par",
@@ -149,13 +155,26 @@ _fonts_registered = False
 
 
 def register_fonts():
-    """Register the DejaVu fonts (French accents, euro sign) once."""
+    """Register the DejaVu fonts (French accents, euro sign) once, found in
+    reportlab's font search path."""
     global _fonts_registered
     if _fonts_registered:
         return
     for name, filename in FONTS.items():
-        pdfmetrics.registerFont(TTFont(name, os.path.join(FONT_DIR, filename)))
+        try:
+            font = TTFont(name, filename)
+        except OSError as error:
+            raise OSError(
+                "Font %s not found in reportlab's TTFSearchPath (install the "
+                "DejaVu fonts, Debian's fonts-dejavu-core)" % filename
+            ) from error
+        pdfmetrics.registerFont(font)
     _fonts_registered = True
+
+
+START_C = code128.START_CODES["C"]
+# Charset C: each pair of digits is one symbol, its value the pair's number.
+_DIGIT_PAIRS = {"%02d" % value: value for value in range(100)}
 
 
 def code128_symbols(code):
@@ -163,12 +182,13 @@ def code128_symbols(code):
     python-barcode's tables: charset C (two digits per symbol) for the
     even-length digit-only codes passes use, python-barcode's own encoder
     for anything else."""
-    if code.isascii() and code.isdigit() and len(code) % 2 == 0:
-        symbols = [code128.START_CODES["C"]]
-        symbols.extend(int(code[i : i + 2]) for i in range(0, len(code), 2))
+    if len(code) % 2 == 0 and code.isascii() and code.isdigit():
+        symbols = [START_C]
+        symbols += [_DIGIT_PAIRS[code[i : i + 2]] for i in range(0, len(code), 2)]
     else:
         symbols = Code128(code)._build()
-    checksum = symbols[0] + sum(i * v for i, v in enumerate(symbols[1:], start=1))
+    weights = range(1, len(symbols))
+    checksum = symbols[0] + sum(map(operator.mul, weights, symbols[1:]))
     symbols.append(checksum % 103)
     return symbols
 
@@ -508,48 +528,6 @@ class _Document:
         c.setDash()
         c.setStrokeColor(black)
 
-    def _text(self, font_name, size, x, y, text, color="0 g"):
-        """PDF operators showing ``text`` at (``x``, ``y``): reportlab's
-        drawString, without its per-call overhead (glyphs are looked up once
-        per document)."""
-        font_chars = self.chars.setdefault(font_name, {})
-        encoded = []
-        subset = None
-        for char in text:
-            part = font_chars.get(char)
-            if part is None:
-                # Registers the glyph in the font subset of this document.
-                part = font_chars[char] = pdfmetrics.getFont(font_name).splitString(
-                    char, self.canvas._doc
-                )[0]
-            if subset is None:
-                subset = part[0]
-            elif part[0] != subset:
-                return self._text_slow(font_name, size, x, y, text, color)
-            encoded.append(part[1])
-        font = pdfmetrics.getFont(font_name).getSubsetInternalName(
-            subset, self.canvas._doc
-        )
-        return "BT %s %s Tf %s 1 0 0 1 %s %s Tm <%s> Tj ET" % (
-            font,
-            _num(size),
-            color,
-            _num(x),
-            _num(y),
-            b"".join(encoded).hex(),
-        )
-
-    def _text_slow(self, font_name, size, x, y, text, color):
-        parts = pdfmetrics.getFont(font_name).splitString(text, self.canvas._doc)
-        ops = ["BT %s 1 0 0 1 %s %s Tm" % (color, _num(x), _num(y))]
-        for subset, data in parts:
-            font = pdfmetrics.getFont(font_name).getSubsetInternalName(
-                subset, self.canvas._doc
-            )
-            ops.append("%s %s Tf <%s> Tj" % (font, _num(size), data.hex()))
-        ops.append("ET")
-        return " ".join(ops)
-
     # ---------------------------------------------------------------- sheets
     def draw_book(self, book):
         passes = book.passes or []
@@ -581,8 +559,6 @@ class _Document:
             program,
             book.valid_until,
         )
-        pass_form_ref = c._doc.getXObjectName(pass_form)
-        c._formsinuse.append(pass_form)
         top = PAGE_H - MARGIN - PAD
         c.setFont("PassSans-Bold", 14)
         c.drawString(
@@ -602,198 +578,54 @@ class _Document:
             labels["book"],
             book.number,
         )
-        ops = []
+        # Through reportlab's public API: the pass form placed at each
+        # pass's origin, the barcodes as one block of path operators, the
+        # texts of the sheet in one text object, grouped by font and colour.
+        bars = []
+        headers = []
+        codes = []
         for index, (number, code) in enumerate(passes):
             row, col = divmod(index, COLUMNS)
             x = _snap(MARGIN + col * PASS_W)
             y = _snap(PAGE_H - MARGIN - STUB_H - (row + 1) * PASS_H)
-            ops.append(
-                "q 1 0 0 1 %s %s cm /%s Do Q" % (_num(x), _num(y), pass_form_ref)
-            )
+            c.addLiteral("q 1 0 0 1 %s %s cm" % (_num(x), _num(y)))
+            c.doForm(pass_form)
+            c.addLiteral("Q")
             # Pass n/N and book number, top left, far from the code.
-            ops.append(
-                self._text(
-                    "PassSans",
-                    6.5,
-                    x + PAD,
-                    y + PASS_H - PAD - 2.4 * mm,
-                    header % number,
-                    GREY_OP,
-                )
-            )
-            if book.duplicate:
-                text = labels["duplicate"]
-                width = pdfmetrics.stringWidth(text, "PassSans-Bold", 8)
-                ops.append(
-                    self._text(
-                        "PassSans-Bold",
-                        8,
-                        x + PASS_W - PAD - width,
-                        y + PASS_H - PAD - 8.6 * mm,
-                        text,
-                        RED_OP,
-                    )
-                )
+            headers.append((x + PAD, y + PASS_H - PAD - 2.4 * mm, header % number))
             # The code, bottom left, quiet zones kept clear around the bars.
             bars_x = x + _snap(PAD + QUIET_MODULES * MODULE)
-            ops.append(barcode_ops(code, bars_x, y + PAD + 4.2 * mm))
-            text = format_code(code)
-            width = pdfmetrics.stringWidth(text, "PassMono-Bold", 10)
-            ops.append(
-                self._text(
-                    "PassMono-Bold",
-                    10,
-                    bars_x + (BARS_W - width) / 2,
-                    y + PAD + 0.6 * mm,
-                    text,
-                )
-            )
-        c._code.append(" ".join(ops))
+            bars.append(barcode_ops(code, bars_x, y + PAD + 4.2 * mm))
+            printed = format_code(code)
+            width = pdfmetrics.stringWidth(printed, "PassMono-Bold", 10)
+            codes.append((bars_x + (BARS_W - width) / 2, y + PAD + 0.6 * mm, printed))
+        c.addLiteral(" ".join(bars))
+        text = c.beginText()
+        runs = [(GREY, "PassSans", 6.5, headers), (black, "PassMono-Bold", 10, codes)]
+        if book.duplicate:
+            mark = labels["duplicate"]
+            width = pdfmetrics.stringWidth(mark, "PassSans-Bold", 8)
+            marks = [
+                (x + PASS_W - PAD * 2 - width, y - 6.2 * mm, mark)
+                for x, y, _header in headers
+            ]
+            runs.append((RED, "PassSans-Bold", 8, marks))
+        for color, font, size, lines in runs:
+            text.setFillColor(color)
+            text.setFont(font, size)
+            for x, y, line in lines:
+                text.setTextOrigin(x, y)
+                text.textOut(line)
+        c.drawText(text)
         c.showPage()
 
 
-class PdfAppender:
-    """Writes one PDF file from the objects of several reportlab PDFs.
-
-    Each chunk is a complete PDF made by reportlab (classic cross-reference
-    table, no object streams, stream lengths as direct numbers). Its objects
-    are renumbered and appended to the output file as they come; its page
-    tree is replaced by the output's single one. Only the offsets of the
-    objects written and the numbers of the pages are kept in memory, and
-    :meth:`state` / ``state=`` let another process go on writing the same file.
-    """
-
-    CATALOG, PAGES = 1, 2
-    _REF = re.compile(rb"(\d+) 0 R\b")
-    _OBJ = re.compile(rb"(\d+) 0 obj\s*")
-    _STREAM = re.compile(rb">>\s*stream(\r\n|\n|\r)")
-
-    def __init__(self, fileobj, state=None):
-        self.file = fileobj
-        if state:
-            self.offsets = list(state["offsets"])
-            self.pages = list(state["pages"])
-            self.file.seek(state["length"])
-            self.file.truncate()
-        else:
-            self.offsets = [0, 0]  # objects 1 and 2 are written last
-            self.pages = []
-            self.file.seek(0)
-            self.file.truncate()
-            self.file.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-
-    def state(self):
-        return {
-            "offsets": self.offsets,
-            "pages": self.pages,
-            "length": self.file.tell(),
-        }
-
-    def append(self, data):
-        """Append the pages of the reportlab PDF ``data`` (bytes)."""
-        xref_at = int(data[data.rindex(b"startxref") + 9 :].split()[0])
-        xref = data[xref_at:]
-        lines = xref.split(b"trailer", 1)[0].split()
-        # "xref", first, count, then (offset, generation, n|f) triples.
-        count = int(lines[2])
-        entries = lines[3:]
-        offsets = {
-            number: int(entries[3 * number])
-            for number in range(1, count)
-            if entries[3 * number + 2] == b"n"
-        }
-        trailer = xref.split(b"trailer", 1)[1]
-        root = int(re.search(rb"/Root (\d+) 0 R", trailer).group(1))
-        info = re.search(rb"/Info (\d+) 0 R", trailer)
-        catalog = self._object(data, offsets[root])
-        pages_root = int(re.search(rb"/Pages (\d+) 0 R", catalog).group(1))
-        skipped = {root, pages_root}
-        if info:
-            skipped.add(int(info.group(1)))
-        outlines = re.search(rb"/Outlines (\d+) 0 R", catalog)
-        if outlines:
-            skipped.add(int(outlines.group(1)))
-        kids = re.search(
-            rb"/Kids\s*\[([^\]]*)\]", self._object(data, offsets[pages_root])
-        )
-        kid_numbers = [int(n) for n in self._REF.findall(kids.group(1))]
-        mapping = {pages_root: self.PAGES}
-        next_number = len(self.offsets) + 1
-        for number in sorted(offsets):
-            if number not in skipped:
-                mapping[number] = next_number
-                next_number += 1
-
-        def renumber(match):
-            return b"%d 0 R" % mapping[int(match.group(1))]
-
-        write = self.file.write
-        for number in sorted(offsets):
-            if number in skipped:
-                continue
-            body = self._object(data, offsets[number])
-            self.offsets.append(self.file.tell())
-            stream = self._STREAM.search(body)
-            write(b"%d 0 obj\n" % mapping[number])
-            if stream:
-                write(self._REF.sub(renumber, body[: stream.start()]))
-                write(body[stream.start() :])
-            else:
-                write(self._REF.sub(renumber, body))
-            write(b"\nendobj\n")
-        self.pages.extend(mapping[n] for n in kid_numbers)
-
-    def _object(self, data, offset):
-        """The body of the object at ``offset`` (between "obj" and "endobj")."""
-        start = self._OBJ.match(data, offset).end()
-        end = data.index(b"endobj", start)
-        stream = self._STREAM.search(data, start, end)
-        if stream:
-            # Skip the stream data by its length: it may contain "endobj".
-            length = re.search(
-                rb"/Length (\d+)\b(?! 0 R)", data[start : stream.start()]
-            )
-            end = data.index(b"endobj", stream.end() + int(length.group(1)))
-        return data[start:end].rstrip()
-
-    def close(self, title=""):
-        """Write the catalog, the page tree, the cross-reference table."""
-        write = self.file.write
-        self.offsets[self.CATALOG - 1] = self.file.tell()
-        write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-        self.offsets[self.PAGES - 1] = self.file.tell()
-        kids = b" ".join(b"%d 0 R" % n for n in self.pages)
-        write(
-            b"2 0 obj\n<< /Type /Pages /Count %d /Kids [ %s ] >>\nendobj\n"
-            % (len(self.pages), kids)
-        )
-        info_number = len(self.offsets) + 1
-        self.offsets.append(self.file.tell())
-        title_bytes = _pdf_text(title)
-        write(
-            b"%d 0 obj\n<< /Producer (Pass Numerique) /Title %s >>\nendobj\n"
-            % (info_number, title_bytes)
-        )
-        xref_at = self.file.tell()
-        rows = [b"xref\n0 %d\n" % (len(self.offsets) + 1), b"0000000000 65535 f \n"]
-        rows.extend(b"%010d 00000 n \n" % offset for offset in self.offsets)
-        write(b"".join(rows))
-        write(
-            b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n"
-            b"startxref\n%d\n%%%%EOF\n" % (len(self.offsets) + 1, info_number, xref_at)
-        )
-        self.file.flush()
-        return len(self.pages)
-
-
-def _pdf_text(text):
-    """A PDF text string (UTF-16BE with byte-order mark) for the Info dict."""
-    raw = b"\xfe\xff" + (text or "").encode("utf-16-be")
-    return b"<" + raw.hex().encode() + b">"
-
-
 class BookPdfWriter:
-    """Render books chunk by chunk into one PDF file.
+    """Render books chunk by chunk into one PDF.
+
+    ``fileobj`` receives the bytes of the PDF in order; with a ``state``
+    (from :meth:`state`) it only receives what follows the bytes written
+    before, which the caller keeps.
 
     ``programs`` maps :attr:`BookSheet.program_key` to :class:`ProgramInfo`.
     Call :meth:`add_books` with each chunk of books (the renderer holds one

@@ -289,8 +289,11 @@ class PassRemittance(models.Model):
         return True
 
     def _fill_redeemed(self):
-        """One UPDATE for all the remittances (clearing runs fill thousands),
-        restricted to each remittance's venue, company and currency."""
+        """Put each draft remittance's redeemed passes on it: restricted to
+        its venue, company and currency (and period end). One query finds
+        the passes of all the remittances (clearing runs fill thousands), the
+        passes are written through the core's write method (one ORM write per
+        remittance, flushed together)."""
         if not self:
             return
         self._check_remittance_rights()
@@ -304,35 +307,47 @@ class PassRemittance(models.Model):
             self._period_bound(r.period_end, r.company_id) if r.period_end else None
             for r in self
         ]
+        # Read, then written by the ORM: a concurrent fill of the same passes
+        # waits on the first one's rows, then fails to serialize (repeatable
+        # read) and is retried, as with the single UPDATE this replaces.
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE pass_voucher v
-                   SET remittance_id = r.id,
-                       write_uid = %(uid)s,
-                       write_date = now() AT TIME ZONE 'UTC'
-                  FROM pass_remittance r
+                SELECT v.id, r.id
+                  FROM pass_voucher v
+                  JOIN pass_remittance r
+                    ON v.venue_id = r.venue_id
+                   AND v.company_id = r.company_id
+                   AND v.currency_id = r.currency_id
                   JOIN unnest(%(ids)s::int[], %(bounds)s::timestamp[]) AS b(id, bound)
                     ON b.id = r.id
                  WHERE r.state = 'draft'
-                   AND v.venue_id = r.venue_id
                    AND v.state = 'redeemed'
                    AND v.remittance_id IS NULL
-                   AND v.company_id = r.company_id
-                   AND v.currency_id = r.currency_id
                    AND (b.bound IS NULL OR v.redeemed_at < b.bound)
-             RETURNING v.id
+                 ORDER BY v.id, r.id
                 """,
-                uid=self.env.uid,
                 ids=self.ids,
                 bounds=bounds,
             )
         )
-        vouchers = Voucher.browse([row[0] for row in self.env.cr.fetchall()])
-        vouchers.invalidate_recordset(["remittance_id", "write_uid", "write_date"])
-        self.invalidate_recordset(["voucher_ids"])
-        vouchers.modified(["remittance_id"])
-        self.modified(["voucher_ids"])
+        # A pass two of these remittances could take goes on the oldest.
+        owner = {}
+        for voucher_id, remittance_id in self.env.cr.fetchall():
+            owner.setdefault(voucher_id, remittance_id)
+        by_remittance = {}
+        for voucher_id, remittance_id in owner.items():
+            by_remittance.setdefault(remittance_id, []).append(voucher_id)
+        # sudo: the caller may write these draft remittances (checked above,
+        # with their company rules) and the passes are the redeemed ones of
+        # each remittance's venue in that remittance's company, chosen by the
+        # query above; the caller's active companies must not leave some out.
+        Voucher = Voucher.sudo()
+        Voucher._pass_write_guarded(
+            (Voucher.browse(voucher_ids), {"remittance_id": remittance_id})
+            for remittance_id, voucher_ids in by_remittance.items()
+        )
+        Voucher.flush_model(["remittance_id"])
 
     def add_vouchers(self, voucher_ids):
         """Add the given passes (ids) to this draft remittance, after checking each.

@@ -17,6 +17,7 @@ from . import (
     test_quotation_shares,
     test_readonly_routes,
     test_refund_payment,
+    test_remittance_fill,
     test_remittance_guard,
     test_remittance_reversal,
     test_security_settlement,
