@@ -125,27 +125,12 @@ class PassPortal(CustomerPortal):
             return pytz.timezone(DEFAULT_TZ)
 
     def _pass_beneficiary_choices(self):
-        """Age bands and situations (the model's keys) with French labels for
-        the portal form; the model's English label where none is known."""
-        env = request.env
-        french = {
-            "under_18": env._("Moins de 18 ans"),
-            "18_24": env._("18 à 24 ans"),
-            "25_39": env._("25 à 39 ans"),
-            "40_59": env._("40 à 59 ans"),
-            "60_74": env._("60 à 74 ans"),
-            "75_plus": env._("75 ans et plus"),
-            "job_seeker": env._("Demandeur ou demandeuse d'emploi"),
-            "employed": env._("En emploi"),
-            "retired": env._("Retraité(e)"),
-            "student": env._("Élève ou étudiant(e)"),
-            "minimum_income": env._("Allocataire du RSA"),
-            "disability": env._("En situation de handicap"),
-            "other": env._("Autre"),
-        }
+        """Age bands and situations (key, label in the user's language) for the
+        portal form: the selections of the model."""
+        fields_ = request.env["pass.beneficiary"]._fields
         return (
-            [(key, french.get(key, label)) for key, label in AGE_BANDS],
-            [(key, french.get(key, label)) for key, label in SITUATIONS],
+            fields_["age_band"]._description_selection(request.env),
+            fields_["situation"]._description_selection(request.env),
         )
 
     def _pass_cancel_window(self):

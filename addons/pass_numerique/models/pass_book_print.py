@@ -9,7 +9,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..tools.book_pdf import BookSheet
+from ..tools.book_pdf import LABELS, BookSheet
 
 # render_pdf() and the print action render at most this many books in the
 # request; more go to a print batch run in the background.
@@ -37,30 +37,9 @@ class PassBook(models.Model):
 
     @api.model
     def _print_labels(self):
-        """Texts of the printed sheet, in the user's language."""
-        return {
-            "financed_by": self.env._("Financé par"),
-            "valid_until": self.env._("Valable jusqu'au"),
-            "where": self.env._("Où"),
-            "services": self.env._("Pour"),
-            "anywhere": self.env._("Partout en France"),
-            "all_services": self.env._("Tous les services de médiation numérique"),
-            "book": self.env._("Carnet"),
-            "pass": self.env._("Pass"),
-            "qr_caption": self.env._("Lieux qui l'acceptent"),
-            "stub_title": self.env._("Talon à conserver par le prescripteur"),
-            "passes": self.env._("passes"),
-            "programme": self.env._("Programme"),
-            "beneficiary": self.env._("Référence du bénéficiaire"),
-            "handed_on": self.env._("Remis le"),
-            "signature": self.env._("Par (nom, structure)"),
-            "duplicate": self.env._("DUPLICATA"),
-            "duplicate_note": self.env._(
-                "Réimpression : l'original ne doit plus être accepté."
-            ),
-            "sheet": self.env._("feuille"),
-            "document_title": self.env._("Carnets de Pass Numérique"),
-        }
+        """Texts of the printed sheet (tools.book_pdf.LABELS), in the user's
+        language."""
+        return {key: self.env._(label) for key, label in LABELS.items()}
 
     def _print_sheets(self, duplicate_ids=()):
         """One :class:`BookSheet` per book, in the order of ``self``; the

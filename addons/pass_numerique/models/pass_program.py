@@ -388,12 +388,8 @@ class PassProgram(models.Model):
         return True
 
     def _state_label(self):
-        """The state as a French adjective, for the messages."""
-        return {
-            "draft": self.env._("en brouillon"),
-            "active": self.env._("actif"),
-            "closed": self.env._("clos"),
-        }[self.state]
+        """The state's label in the user's language, for the messages."""
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def action_view_books(self):
         self.ensure_one()

@@ -139,19 +139,22 @@ class PassProgram(models.Model):
         recipients = self._pass_reminder_recipients()
         deadline = self._pass_expiry_deadline()
         for partner, unused in recipients.items():
+            # Each recipient reads the reminder in their own language.
+            lang = partner.lang or self.env.lang
             render_context = {
                 "recipient": partner,
                 "unused_count": unused,
                 "days": days,
                 "days_left": days_left,
-                "date_end": format_date(self.env, self.date_end, lang_code="fr_FR"),
-                "deadline": format_date(self.env, deadline, lang_code="fr_FR"),
+                "date_end": format_date(self.env, self.date_end, lang_code=lang),
+                "deadline": format_date(self.env, deadline, lang_code=lang),
                 "is_funder": partner in self.funding_ids.partner_id,
             }
-            subject = template._render_field(
+            localized = template.with_context(lang=lang)
+            subject = localized._render_field(
                 "subject", self.ids, add_context=render_context
             )[self.id]
-            body = template._render_field(
+            body = localized._render_field(
                 "body_html", self.ids, engine="qweb", add_context=render_context
             )[self.id]
             self.message_post(
