@@ -218,10 +218,10 @@ class PassPortal(CustomerPortal):
         the dialog (the last one lets the person type their own)."""
         env = request.env
         return [
-            env._("Mauvais service choisi"),
-            env._("Mauvais pass encaissé (erreur de code)"),
-            env._("Le service n'a pas été rendu"),
-            env._("La personne a renoncé au service"),
+            env._("Wrong service chosen"),
+            env._("Wrong pass redeemed (code error)"),
+            env._("The service was not provided"),
+            env._("The person gave up the service"),
         ]
 
     def _pass_counter_answer(self, venue, action, code, service_code):
@@ -239,7 +239,7 @@ class PassPortal(CustomerPortal):
                 "ok": False,
                 "level": "warning",
                 "reason": "empty",
-                "message": request.env._("Saisissez le code du pass."),
+                "message": request.env._("Enter the pass code."),
             }
         Voucher = request.env["pass.voucher"]
         try:
@@ -275,15 +275,14 @@ class PassPortal(CustomerPortal):
         service = venue.pass_service_ids.filtered(lambda s: s.code == service_code)[:1]
         if action == "redeem":
             message = request.env._(
-                "Pass accepté\u00a0: %(amount)s pour «\u00a0%(service)s\u00a0».",
+                'Pass accepted: %(amount)s for "%(service)s".',
                 amount=amount,
                 service=service.name or service_code,
             )
             level = "success"
         else:
             message = request.env._(
-                "Pass valable\u00a0: %(amount)s (%(program)s). "
-                "Vous pouvez l'encaisser.",
+                "Valid pass: %(amount)s (%(program)s). You can redeem it.",
                 amount=amount,
                 program=res.get("program") or "",
             )
@@ -392,7 +391,7 @@ class PassPortal(CustomerPortal):
         reason = clean_text(reason, MAX_REASON_INPUT)
         try:
             voucher.action_cancel_redemption(
-                reason or request.env._("Annulé au comptoir")
+                reason or request.env._("Cancelled at the counter")
             )
         except (UserError, AccessError, MissingError) as exc:
             return {
@@ -405,7 +404,7 @@ class PassPortal(CustomerPortal):
             "ok": True,
             "level": "success",
             "message": request.env._(
-                "Encaissement annulé : le pass peut être présenté à nouveau."
+                "Redemption cancelled: the pass can be presented again."
             ),
             "today": self._pass_today(venue),
         }
@@ -520,7 +519,7 @@ class PassPortal(CustomerPortal):
         )
         if beneficiary:
             extra["message"] = request.env._(
-                "Carnet remis au bénéficiaire %(reference)s.",
+                "Book handed to beneficiary %(reference)s.",
                 reference=beneficiary.reference,
             )
         return request.render(
@@ -566,18 +565,16 @@ class PassPortal(CustomerPortal):
             # Checked as typed, not cleaned: a NUL or a space inside is wrong.
             zip_code = zip.strip() if isinstance(zip, str) else ""
             if age_band not in dict(AGE_BANDS):
-                error = request.env._("Choisissez la tranche d'âge du bénéficiaire.")
+                error = request.env._("Choose the beneficiary's age band.")
             elif situation not in dict(SITUATIONS):
-                error = request.env._("Choisissez la situation du bénéficiaire.")
+                error = request.env._("Choose the beneficiary's situation.")
             elif not (len(zip_code) == 5 and zip_code.isascii() and zip_code.isdigit()):
-                error = request.env._("Le code postal compte 5 chiffres.")
+                error = request.env._("A postcode has 5 digits.")
             consent = None
             if not error:
                 consent = parse_date(consent_date)
                 if not consent or consent > fields.Date.context_today(request.env.user):
-                    error = request.env._(
-                        "Indiquez la date du consentement (aujourd'hui ou avant)."
-                    )
+                    error = request.env._("Enter the consent date (today or earlier).")
             values = {
                 "prescriber_id": prescriber.id,
                 "age_band": age_band,

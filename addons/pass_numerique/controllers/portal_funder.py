@@ -69,7 +69,7 @@ class PassFunderPortal(PassPortal):
             hidden = is_small(people, SMALL_NUMBER)
             display = people_display(people, request.env)
         else:
-            display = request.env._("masqué") if hidden else str(people or 0)
+            display = request.env._("hidden") if hidden else str(people or 0)
         return {
             "value": None if hidden else people or 0,
             "display": display,
@@ -139,7 +139,7 @@ class PassFunderPortal(PassPortal):
             total = groups.get(key[index], (0, 0))
             groups[key[index]] = (total[0] + redeemed, total[1] + people)
         labels = dict(choices)
-        labels[False] = request.env._("Non renseigné")
+        labels[False] = request.env._("Not specified")
         keys = [k for k in [k for k, _l in choices] + [False] if k in groups]
         hidden, total_hidden = suppress(
             [groups[key][1] for key in keys], None, SMALL_NUMBER
@@ -284,14 +284,14 @@ class PassFunderPortal(PassPortal):
             Report,
             used,
             "service_id",
-            lambda s: s.name or env._("Sans service"),
+            lambda s: s.name or env._("No service"),
             used_people,
         )
         venues, venues_total = self._pass_breakdown(
             Report,
             used,
             "venue_id",
-            lambda v: v.name or env._("Sans lieu"),
+            lambda v: v.name or env._("No venue"),
             used_people,
         )
         territories, territories_total = self._pass_breakdown(
@@ -301,7 +301,9 @@ class PassFunderPortal(PassPortal):
             lambda d, c: " · ".join(
                 x
                 for x in (
-                    f"{d.code} {d.name}" if d else env._("Hors département connu"),
+                    f"{d.code} {d.name}"
+                    if d
+                    else env._("Outside any known département"),
                     c or "",
                 )
                 if x
@@ -478,7 +480,7 @@ class PassFunderPortal(PassPortal):
                 outcome["redeemed"] += count
                 # sudo: the name of the service the pass paid for (pass.service
                 # is not readable by portal users).
-                name = service.sudo().name or env._("Sans service")
+                name = service.sudo().name or env._("No service")
                 services[name] = services.get(name, 0) + count
             elif state in ("available", "distributed"):
                 if handed:

@@ -29,13 +29,13 @@ class PassProgram(models.Model):
     _inherit = "pass.program"
 
     pass_reminder_30_date = fields.Date(
-        string="Relance J-30 envoyée le", readonly=True, copy=False
+        string="D-30 reminder sent on", readonly=True, copy=False
     )
     pass_reminder_15_date = fields.Date(
-        string="Relance J-15 envoyée le", readonly=True, copy=False
+        string="D-15 reminder sent on", readonly=True, copy=False
     )
     pass_expiry_date = fields.Date(
-        string="Fin de validité traitée le",
+        string="End of validity processed on",
         readonly=True,
         copy=False,
         help="Date at which the unused passes expired and the funders' "
@@ -172,13 +172,12 @@ class PassProgram(models.Model):
             "mail.mail_activity_data_todo",
             date_deadline=today,
             summary=self.env._(
-                "Fin de validité dans %(days)s jours : relancer financeurs et "
-                "prescripteurs",
+                "End of validity in %(days)s days: remind funders and prescribers",
                 days=days,
             ),
             note=self.env._(
-                "Le programme %(program)s se termine le %(date)s. Relance J-%(days)s "
-                "envoyée à : %(recipients)s.",
+                "Programme %(program)s ends on %(date)s. D-%(days)s reminder sent to: "
+                "%(recipients)s.",
                 program=self.display_name,
                 date=format_date(self.env, self.date_end),
                 days=days,
@@ -195,7 +194,7 @@ class PassProgram(models.Model):
         ):
             raise AccessError(
                 self.env._(
-                    "Seul un comptable peut traiter la fin de validité d'un programme."
+                    "Only an accountant can process the end of validity of a programme."
                 )
             )
         today = fields.Date.context_today(self)
@@ -203,9 +202,9 @@ class PassProgram(models.Model):
             if program._pass_expiry_deadline() >= today:
                 raise UserError(
                     self.env._(
-                        "Les pass du programme %(program)s peuvent être présentés "
-                        "jusqu'au %(date)s (fin de validité et délai de grâce) : "
-                        "la fin de validité ne peut pas encore être traitée.",
+                        "The passes of programme %(program)s can be presented until "
+                        "%(date)s (end of validity and grace period): the end of "
+                        "validity cannot be processed yet.",
                         program=program.display_name,
                         date=format_date(self.env, program._pass_expiry_deadline()),
                     )
@@ -309,7 +308,7 @@ class PassProgram(models.Model):
             reconciliation = self.env["pass.reconciliation"].create(
                 {
                     "name": self.env._(
-                        "Fin de validité %(program)s (%(date)s)",
+                        "End of validity %(program)s (%(date)s)",
                         program=self.code,
                         date=format_date(self.env, today),
                     ),
