@@ -100,7 +100,9 @@ GREY_OP = "0.35 g"
 RED_OP = "0.75 0.05 0.05 rg"
 
 # Texts of the printed sheet: the only list of them. English source, translated
-# by pass.book._print_labels() in the user's language (i18n/fr.po).
+# by pass.book._print_labels() in the user's language (i18n/fr.po). There is
+# no environment at import time, hence lazy translations.
+# pylint: disable=prefer-env-translation
 LABELS = {
     "financed_by": _lt("Funded by"),
     "valid_until": _lt("Valid until"),
@@ -124,6 +126,7 @@ LABELS = {
     "face_value": _lt("Value"),
     "document_title": _lt("Pass Numérique books"),
 }
+# pylint: enable=prefer-env-translation
 
 
 @dataclass
