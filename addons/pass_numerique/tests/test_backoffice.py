@@ -59,7 +59,7 @@ class TestBackOffice(ReportingFixture, TransactionCase):
         Report = self.env["pass.report"].with_user(self.staff)
         before = Report.get_freshness()
         self.assertTrue(before["can_refresh"])
-        self.assertTrue(before["label"].startswith("Données au "), before)
+        self.assertTrue(before["label"].startswith("Data as of "), before)
         after = Report.action_refresh_analysis()
         self.assertTrue(after["label"].startswith("Données au "), after)
         self.assertEqual(self._analysis(), self._live())

@@ -246,7 +246,7 @@ class TestOpenDataVenues(TransactionCase):
             lambda line: line.siret == "20006801400015"
         )
         self.assertEqual(warned.warning_codes, "bad_siret")
-        self.assertIn("SIRET invalide", warned.notes)
+        self.assertIn("Invalid SIRET", warned.notes)
         self.assertIn("20006801400015", warned.notes)
         self.assertFalse(self.Partner.search([("siret", "=", "20006801400015")]))
         self.assertFalse(warned.partner_id.siret)
@@ -315,7 +315,7 @@ class TestOpenDataVenues(TransactionCase):
         self.assertEqual(set(second.update_line_ids.mapped("match_by")), {"id"})
         changed = second.update_line_ids.filtered("changes")
         self.assertEqual(changed.partner_id, bail_air)
-        self.assertEqual(changed.changes, "téléphone")
+        self.assertEqual(changed.changes, "phone")
         self.assertEqual(bail_air.phone, "+33545932222")
         self.assertEqual(bail_air.pass_venue_state, "qualified")
         self.assertEqual(chateaubernard.phone, "+33545000000")
@@ -325,7 +325,7 @@ class TestOpenDataVenues(TransactionCase):
         third = self._import(data, "charente.json")
         self.assertEqual(self._summary(third), (0, 20, 20, 0))
         line = third.update_line_ids.filtered(lambda x: x.partner_id == chateaubernard)
-        self.assertIn("Lieu archivé", line.notes)
+        self.assertIn("Archived venue", line.notes)
         self.assertFalse(chateaubernard.active)
         self.assertEqual(
             self.Partner.search_count([("name", "=", "Médiathèque chateaubernard")]), 0
@@ -451,7 +451,7 @@ class TestOpenDataVenues(TransactionCase):
         notes = wizard.create_line_ids.filtered(
             lambda line: line.open_data_id == "ok-3"
         ).notes
-        self.assertIn("zéro initial", notes)
+        self.assertIn("leading zero", notes)
         self.assertIn("W011234567", notes)
         self.assertIn("Ateliers de robotique", notes)
 
@@ -466,10 +466,10 @@ class TestOpenDataVenues(TransactionCase):
             self._venue("mal-5").street, "4 rue de la Tranchée, bâtiment B"
         )
         reasons = {line.line: line.reason for line in wizard.reject_line_ids}
-        self.assertIn("9 colonnes au lieu de 8", reasons["3"])
-        self.assertIn("5 colonnes au lieu de 8", reasons["4"])
-        self.assertIn("Guillemet mal placé", reasons["5"])
-        self.assertIn("Guillemet ouvert à la ligne 8", reasons["8-9"])
+        self.assertIn("9 columns instead of 8", reasons["3"])
+        self.assertIn("5 columns instead of 8", reasons["4"])
+        self.assertIn("Misplaced quote", reasons["5"])
+        self.assertIn("Quote opened on line 8", reasons["8-9"])
         names = wizard.reject_line_ids.mapped("name")
         self.assertIn("Trop de colonnes", names)
         for key in ("mal-2", "mal-3", "mal-4", "mal-6", "mal-7"):
@@ -538,7 +538,7 @@ class TestOpenDataVenues(TransactionCase):
         unreadable files are refused whole, writing nothing."""
         wizard = self._import(read_data("venues-wrapped.json"), "lieux.json")
         self.assertEqual(self._summary(wizard), (2, 0, 0, 1))
-        self.assertIn("n'est pas un objet", wizard.reject_line_ids.reason)
+        self.assertIn("is not an object", wizard.reject_line_ids.reason)
         self.assertRecordValues(
             self._venue("json-ok-1"),
             [
@@ -715,7 +715,7 @@ class TestOpenDataVenues(TransactionCase):
         self.assertEqual(self._summary(wizard), (0, 2, 1, 0))
         changed = wizard.update_line_ids.filtered("changes")
         self.assertEqual(
-            (changed.partner_id, changed.changes), (venues[0], "identifiant open data")
+            (changed.partner_id, changed.changes), (venues[0], "open-data id")
         )
         self.assertEqual(
             venues[0].pass_open_data_id, "pass-numerique-%s" % venues[0].id

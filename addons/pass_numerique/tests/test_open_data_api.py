@@ -118,7 +118,7 @@ class TestImportApi(OpenDataCase):
             )
             job = Job._cron_sync()
             self.assertEqual(job.state, "failed")
-            self.assertIn("n'a pas pu être téléchargé", job.error)
+            self.assertIn("could not be downloaded", job.error)
         self.assertEqual(self.Partner.search_count([]), count + 6)
         params.set_param(pass_venue_import_job.SYNC_URL_PARAM, "")
         self.assertFalse(Job._cron_sync())

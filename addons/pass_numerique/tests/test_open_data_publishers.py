@@ -228,7 +228,7 @@ class TestPublishers(OpenDataCase):
         data = read_data("venues-no-id.csv")
         first = self._import(data, "sans-id.csv", source="Ville de Limoges")
         self.assertEqual(self._counts(first), (6, 0, 0, 0, 0, 0))
-        self.assertIn("ne donne pas d'identifiant", first.file_summary)
+        self.assertIn("gives no id", first.file_summary)
         count = self.Partner.search_count([])
         second = self._import(data, "sans-id.csv", source="Ville de Limoges")
         self.assertEqual(self._counts(second), (0, 6, 6, 0, 0, 0))

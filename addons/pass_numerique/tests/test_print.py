@@ -125,23 +125,23 @@ class TestBookPdf(PrintCase):
             qr = set(decode(image, zxingcpp.BarcodeFormat.QRCode))
             self.assertEqual(qr, {self.program._venues_url()})
             # Human-readable fields.
-            self.assertIn("Carnet %s" % book.name, text)
+            self.assertIn("Book %s" % book.name, text)
             self.assertIn("Pass Numérique Hérault Séniors", text)
             self.assertIn(
-                "Financé par : Département de l'Hérault, CAF de l'Hérault", text
+                "Funded by : Département de l'Hérault, CAF de l'Hérault", text
             )
             self.assertIn(
-                "Valable jusqu'au %s" % book.date_expiry.strftime("%d/%m/%Y"), text
+                "Valid until %s" % book.date_expiry.strftime("%d/%m/%Y"), text
             )
             self.assertIn("Démarches administratives en ligne", text)
-            self.assertIn("codes postaux 34", text)
+            self.assertIn("postcodes 34", text)
             self.assertRegex(text, r"10[.,]00\s?€|€\s?10[.,]00")
-            self.assertIn("Pass 1/10 — Carnet %s" % book.name, text)
-            self.assertIn("Pass 10/10 — Carnet %s" % book.name, text)
-            self.assertIn("Talon à conserver par le prescripteur", text)
+            self.assertIn("Pass 1/10 — Book %s" % book.name, text)
+            self.assertIn("Pass 10/10 — Book %s" % book.name, text)
+            self.assertIn("Stub to be kept by the prescriber", text)
             for voucher in book.voucher_ids:
                 self.assertIn(format_code(voucher.code), text)
-            self.assertNotIn("DUPLICATA", text)
+            self.assertNotIn("DUPLICATE", text)
         self.assertEqual(sorted(scanned), sorted(codes))
 
     def test_reprint_is_marked_duplicate_and_recorded(self):
@@ -150,8 +150,8 @@ class TestBookPdf(PrintCase):
         self.assertEqual(book.print_count, 1)
         pdf = base64.b64decode(book.render_pdf())
         [(image, text)] = rasterise(pdf)
-        self.assertIn("DUPLICATA", text)
-        self.assertEqual(text.count("DUPLICATA"), 11, "on the stub and on every pass")
+        self.assertIn("DUPLICATE", text)
+        self.assertEqual(text.count("DUPLICATE"), 11, "on the stub and on every pass")
         self.assertEqual(
             sorted(decode(image, zxingcpp.BarcodeFormat.Code128)),
             sorted(book.voucher_ids.mapped("code")),
@@ -182,7 +182,7 @@ class TestBookPdf(PrintCase):
         self.assertEqual(
             sorted(scanned), sorted((book.voucher_ids - voucher).mapped("code"))
         )
-        self.assertIn("feuille 2/2", pages[1][1])
+        self.assertIn("sheet 2/2", pages[1][1])
         self.assertIn("Pass 12/12", pages[1][1])
 
     def test_print_text_printed_whole(self):

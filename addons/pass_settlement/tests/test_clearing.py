@@ -555,7 +555,7 @@ class TestClearing(PassSettlementCommon):
         remittance.action_cancel()
         run = self._run()
         self.assertEqual(run.state, "failed")
-        self.assertIn("Aucun mode de paiement des lieux", run.last_error)
+        self.assertIn("No venue payment mode", run.last_error)
         self.assertEqual(self._venue_moves(), moves)
         self.assertEqual(set(self.passes_6040[:2].mapped("state")), {"redeemed"})
         self.company.pass_venue_payment_mode_id = mode

@@ -45,7 +45,7 @@ class TestExpiry(PassExpiryCommon):
             program.pass_reminder_30_date, program.date_end - timedelta(days=30)
         )
         self.assertEqual(len(program.activity_ids), 1)
-        self.assertIn("30 jours", program.activity_ids.summary)
+        self.assertIn("30", program.activity_ids.summary)
         # The next days, and a second run the same day: nothing more.
         for days in (30, 29, 16):
             Program._cron_pass_end_of_validity(
@@ -184,7 +184,7 @@ class TestExpiry(PassExpiryCommon):
         )
         html = html.decode()
         self.assertEqual(html.count("o_pass_reconciliation_line"), 3)
-        self.assertIn("remboursée par avoir", html)
+        self.assertIn("refunded by credit note", html)
         for line in reconciliation.line_ids:
             self.assertIn(line.move_id.name, html)
 

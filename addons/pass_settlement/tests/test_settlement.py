@@ -235,7 +235,7 @@ class TestSettlement(PassSettlementCommon):
                 "company_ids": [Command.set(self.company.ids)],
             }
         )
-        with self.assertRaisesRegex(AccessError, "comptable"):
+        with self.assertRaises(AccessError):
             remittance.with_user(clerk).action_validate()
         self.assertEqual(remittance.state, "submitted")
         self.assertFalse(remittance.move_id)
