@@ -61,7 +61,7 @@ class TestBackOffice(ReportingFixture, TransactionCase):
         self.assertTrue(before["can_refresh"])
         self.assertTrue(before["label"].startswith("Data as of "), before)
         after = Report.action_refresh_analysis()
-        self.assertTrue(after["label"].startswith("Données au "), after)
+        self.assertTrue(after["label"].startswith("Data as of "), after)
         self.assertEqual(self._analysis(), self._live())
         # The funders analysis is refreshed with it.
         [(redeemed,)] = self.env["pass.funder.report"]._read_group(

@@ -394,9 +394,9 @@ class TestOpenDataVenues(TransactionCase):
         self.assertEqual(self._summary(wizard), (10, 0, 0, 3))
         reasons = self._reasons(wizard)
         expected = {
-            "bad-zip": "Code postal invalide : « 3360A »",
-            "bad-name": "Valeur obligatoire manquante : nom",
-            "ok-1": "Identifiant déjà présent à la ligne 2",
+            "bad-zip": 'Invalid postcode: "3360A"',
+            "bad-name": "Missing mandatory value: nom",
+            "ok-1": "Identifier already present on line 2",
         }
         self.assertEqual(set(reasons), set(expected))
         for key, text in expected.items():
@@ -406,19 +406,19 @@ class TestOpenDataVenues(TransactionCase):
         for key in ("bad-zip", "bad-name"):
             self.assertFalse(self._venue(key))
         warned = {
-            "bad-siret": ("bad_siret", "SIRET invalide : 12345678901234"),
-            "bad-pivot": ("bad_pivot", "Identifiant pivot invalide : « ABC »"),
+            "bad-siret": ("bad_siret", "Invalid SIRET: 12345678901234"),
+            "bad-pivot": ("bad_pivot", 'Invalid pivot identifier: "ABC"'),
             "bad-range": (
                 "coordinates_out_of_range",
-                "Coordonnées impossibles : latitude 95.2",
+                "Impossible coordinates: latitude 95.2",
             ),
-            "bad-swap": ("coordinates_swapped", "Coordonnées inversées"),
-            "bad-abroad": ("coordinates_outside_france", "Coordonnées hors de France"),
+            "bad-swap": ("coordinates_swapped", "Swapped coordinates"),
+            "bad-abroad": ("coordinates_outside_france", "Coordinates outside France"),
             "bad-number": (
                 "bad_number",
-                "Coordonnée illisible : latitude = « quarante-quatre »",
+                'Unreadable coordinate: latitude = "quarante-quatre"',
             ),
-            "bad-half": ("half_coordinates", "Coordonnées incomplètes"),
+            "bad-half": ("half_coordinates", "Incomplete coordinates"),
         }
         lines = {line.open_data_id: line for line in wizard.create_line_ids}
         for key, (code, text) in warned.items():
@@ -479,7 +479,7 @@ class TestOpenDataVenues(TransactionCase):
         wizard = self._import(read_data("venues-unknown-columns.csv"), "lieux.csv")
         self.assertEqual(self._summary(wizard), (2, 0, 0, 0))
         self.assertIn(
-            "Colonnes inconnues du schéma, ignorées : note_interne, referent_pass",
+            "Columns unknown to the schema, ignored: note_interne, referent_pass",
             wizard.file_summary,
         )
         # Headers written as the schema's titles ("Nom", "Code postal").

@@ -408,5 +408,5 @@ class TestVocabularies(OpenDataCase):
         job = self._import(data, "agg.csv")
         self.assertEqual(self._counts(job), (2, 0, 0, 0, 0, 1))
         self.assertEqual(
-            io.StringIO(job.reject_line_ids.reason).read()[:11], "Identifiant"
+            io.StringIO(job.reject_line_ids.reason).read()[:10], "Identifier"
         )

@@ -309,7 +309,7 @@ class TestProgram(PassNumeriqueCommon):
     def test_duplicate_programme(self):
         copy = self.program.copy()
         self.assertEqual(copy.code, "TEST-GIRONDE-COPY")
-        self.assertEqual(copy.name, "Pass Numérique Gironde (test) (copie)")
+        self.assertEqual(copy.name, "Pass Numérique Gironde (test) (copy)")
         self.assertEqual(copy.state, "draft")
         self.assertEqual(sorted(copy.funding_ids.mapped("share")), [40.0, 60.0])
         self.assertEqual(sorted(self.program.funding_ids.mapped("share")), [40.0, 60.0])

@@ -330,12 +330,12 @@ class TestRemittanceReversal(PassSettlementCommon):
         # Its reversal, once the remittance is cancelled, is as protected.
         remittance.with_user(self.accountant).action_cancel("doublon")
         reversal = remittance.reversal_move_id.with_user(self.accountant)
-        with self.assertRefused("nouveau bordereau"):
+        with self.assertRefused("new remittance"):
             reversal._reverse_moves(cancel=True)
-        with self.assertRefused("nouveau bordereau"):
+        with self.assertRefused("new remittance"):
             reversal.button_draft()
         # Nor is the payable unmatched from the reversal (it would look owed).
-        with self.assertRefused("nouveau bordereau"):
+        with self.assertRefused("new remittance"):
             remittance.payable_line_id.with_user(
                 self.accountant
             ).remove_move_reconcile()

@@ -160,7 +160,7 @@ class TestStatement(StatementCommon):
             "pass_settlement.pass_statement_funder_report", wizard.ids
         )
         html = html.decode()
-        self.assertIn("Funder statement", html)
+        self.assertIn("Pass Numérique funder statement", html)
         self.assertIn(self.state_funder.name, html)
         self.assertIn("o_pass_statement_row", html)
         venue_wizard = wizard.copy({"kind": "venue", "partner_id": self.venue.id})
