@@ -1272,7 +1272,7 @@ class PassVenueImportJobLine(models.Model):
         ],
         required=True,
     )
-    name = fields.Char(string="Name")
+    name = fields.Char()
     zip = fields.Char(string="Postcode")
     city = fields.Char(string="Municipality")
     source = fields.Char(string="Publisher")
@@ -1298,7 +1298,7 @@ class PassVenueImportJobLine(models.Model):
         string="To confirm",
     )
     decision = fields.Selection(
-        [("confirm", "Confirmed"), ("separate", "Distinct venue")], string="Decision"
+        [("confirm", "Confirmed"), ("separate", "Distinct venue")]
     )
     move_km = fields.Float(string="Move (km)", digits=(10, 1))
     vals = fields.Json()
