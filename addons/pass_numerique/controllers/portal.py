@@ -214,7 +214,7 @@ class PassPortal(CustomerPortal):
         )
         if beneficiary:
             extra["message"] = request.env._(
-                "Carnet remis au bénéficiaire %(reference)s.",
+                "Book handed to beneficiary %(reference)s.",
                 reference=beneficiary.reference,
             )
         return self._pass_books_render(prescriber, **extra)

@@ -1,6 +1,7 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Two inputs that Odoo's router turns into a 500 answer a 404 instead."""
+"""Two inputs that Odoo's router turns into a 500 answer a 404 instead; the
+addon's scripts are translated on the portal and the website."""
 
 from werkzeug.exceptions import NotFound
 
@@ -20,6 +21,11 @@ class BoundedIntConverter(SignedIntConverter):
 
 class IrHttp(models.AbstractModel):
     _inherit = "ir.http"
+
+    @classmethod
+    def _get_translation_frontend_modules_name(cls):
+        # The counter's and the public venue page's _t() texts.
+        return [*super()._get_translation_frontend_modules_name(), "pass_numerique"]
 
     @classmethod
     def _get_converters(cls):

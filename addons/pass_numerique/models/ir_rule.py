@@ -14,7 +14,7 @@ class IrRule(models.Model):
         if records._name == "pass.voucher":
             return AccessError(
                 self.env._(
-                    "Vous n'avez pas accès à ces pass (opération : %(operation)s).",
+                    "You have no access to these passes (operation: %(operation)s).",
                     operation=operation,
                 )
             )

@@ -81,12 +81,12 @@ class PassBeneficiary(models.Model):
         (
             "reference_unique",
             "unique(reference, company_id)",
-            "Cette référence existe déjà.",
+            "This reference already exists.",
         ),
         (
             "zip_format",
             "check(zip IS NULL OR zip ~ '^[0-9]{5}$')",
-            "Un code postal compte 5 chiffres.",
+            "A postcode has 5 digits.",
         ),
     ]
 
@@ -102,8 +102,8 @@ class PassBeneficiary(models.Model):
             if not beneficiary.prescriber_id.is_pass_prescriber:
                 raise ValidationError(
                     self.env._(
-                        "%(partner)s n'est pas un prescripteur : seul un prescripteur "
-                        "enregistre des bénéficiaires.",
+                        "%(partner)s is not a prescriber: only a prescriber registers "
+                        "beneficiaries.",
                         partner=beneficiary.prescriber_id.display_name,
                     )
                 )
@@ -113,25 +113,23 @@ class PassBeneficiary(models.Model):
         for beneficiary in self:
             self._check_facts({name: beneficiary[name] for name in REQUIRED_FACTS})
             if not ZIP_RE.fullmatch(beneficiary.zip):
-                raise ValidationError(self.env._("Le code postal compte 5 chiffres."))
+                raise ValidationError(self.env._("A postcode has 5 digits."))
 
     def _check_facts(self, values):
         """Refuse a beneficiary without an age band, a postcode or a consent
         date (today or before) in ``values`` (field name: value). The
         postcode's format is the ``zip_format`` constraint's."""
         if not values.get("age_band"):
-            raise ValidationError(
-                self.env._("Choisissez la tranche d'âge du bénéficiaire.")
-            )
+            raise ValidationError(self.env._("Choose the beneficiary's age band."))
         if not values.get("zip"):
-            raise ValidationError(self.env._("Le code postal compte 5 chiffres."))
+            raise ValidationError(self.env._("A postcode has 5 digits."))
         try:
             consent = fields.Date.to_date(values.get("consent_date"))
         except (TypeError, ValueError):
             consent = None
         if not consent or consent > fields.Date.context_today(self):
             raise ValidationError(
-                self.env._("Indiquez la date du consentement (aujourd'hui ou avant).")
+                self.env._("Enter the consent date (today or earlier).")
             )
 
     @api.model_create_multi
@@ -204,7 +202,7 @@ class PassBeneficiary(models.Model):
         ):
             raise UserError(
                 self.env._(
-                    "Le carnet %(book)s n'a plus de pass à remettre à un bénéficiaire.",
+                    "Book %(book)s has no pass left to hand to a beneficiary.",
                     book=book.name,
                 )
             )
@@ -219,9 +217,8 @@ class PassBeneficiary(models.Model):
             if not beneficiary:
                 raise UserError(
                     self.env._(
-                        "Aucun bénéficiaire de votre structure n'a la référence "
-                        "%(reference)s : vérifiez-la, ou enregistrez un nouveau "
-                        "bénéficiaire.",
+                        "No beneficiary of your organisation has the reference "
+                        "%(reference)s: check it, or register a new beneficiary.",
                         reference=reference,
                     )
                 )

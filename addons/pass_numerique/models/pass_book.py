@@ -91,7 +91,7 @@ class PassBook(models.Model):
     )
 
     _sql_constraints = [
-        ("name_unique", "unique(name)", "Ce numéro de carnet existe déjà."),
+        ("name_unique", "unique(name)", "This book number already exists."),
     ]
 
     @api.depends("voucher_ids.state", "voucher_ids.amount")
@@ -134,9 +134,7 @@ class PassBook(models.Model):
         )
         if not sequence:
             raise UserError(
-                self.env._(
-                    "La séquence des numéros de carnet (pass.book) est introuvable."
-                )
+                self.env._("The sequence of book numbers (pass.book) cannot be found.")
             )
         if sequence.implementation != "standard":
             return [sequence.next_by_id() for _i in range(count)]
@@ -163,9 +161,7 @@ class PassBook(models.Model):
         """Manual activation of books of an on-payment programme (the settlement
         addon sets it from the funders' reconciled invoices)."""
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
-            raise AccessError(
-                self.env._("Seul un responsable Pass peut activer des carnets.")
-            )
+            raise AccessError(self.env._("Only a Pass manager can activate books."))
         with guarded_write():
             self.write({"funders_paid": True})
         return True
@@ -190,9 +186,9 @@ class PassBook(models.Model):
             else self.env["pass.beneficiary"]
         )
         if not beneficiary:
-            raise UserError(self.env._("Ce bénéficiaire n'existe pas."))
+            raise UserError(self.env._("This beneficiary does not exist."))
         if not self:
-            raise UserError(self.env._("Choisissez au moins un carnet à remettre."))
+            raise UserError(self.env._("Choose at least one book to hand out."))
         books = self.sudo()  # sudo: see above, read-only until the checks pass
         user = self.env.user
         if not user.has_group("pass_numerique.pass_numerique_group_user"):
@@ -204,16 +200,16 @@ class PassBook(models.Model):
             ):
                 raise AccessError(
                     self.env._(
-                        "Vous ne pouvez remettre que les carnets que votre structure "
-                        "détient, à ses propres bénéficiaires."
+                        "You can only hand out the books your organisation holds, to "
+                        "its own beneficiaries."
                     )
                 )
         for book in books:
             if book.holder_id != beneficiary.prescriber_id:
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s n'est pas détenu par %(prescriber)s, le "
-                        "prescripteur du bénéficiaire %(reference)s.",
+                        "Book %(book)s is not held by %(prescriber)s, the prescriber "
+                        "of beneficiary %(reference)s.",
                         book=book.name,
                         prescriber=beneficiary.prescriber_id.display_name,
                         reference=beneficiary.reference,
@@ -233,9 +229,7 @@ class PassBook(models.Model):
         )
         if not vouchers:
             raise UserError(
-                self.env._(
-                    "Ces carnets n'ont plus de pass à remettre à un bénéficiaire."
-                )
+                self.env._("These books have no pass left to hand to a beneficiary.")
             )
         with guarded_write():
             vouchers.write({"beneficiary_id": beneficiary.id})
@@ -259,14 +253,14 @@ class PassBook(models.Model):
             else self.env["res.partner"]
         )
         if not holder:
-            raise UserError(self.env._("Le destinataire des carnets n'existe pas."))
+            raise UserError(self.env._("The recipient of the books does not exist."))
         if not self:
-            raise UserError(self.env._("Sélectionnez au moins un carnet à remettre."))
+            raise UserError(self.env._("Select at least one book to hand out."))
         if not (holder.is_pass_funder or holder.is_pass_prescriber):
             raise UserError(
                 self.env._(
-                    "%(holder)s n'est ni un financeur ni un prescripteur : "
-                    "les carnets ne peuvent être remis qu'à l'un d'eux.",
+                    "%(holder)s is neither a funder nor a prescriber: books can only "
+                    "be handed to one of them.",
                     holder=holder.display_name,
                 )
             )
@@ -274,15 +268,15 @@ class PassBook(models.Model):
             if book.state == "cancelled":
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s est annulé : il ne peut pas être remis.",
+                        "Book %(book)s is cancelled: it cannot be handed out.",
                         book=book.name,
                     )
                 )
             if book.program_id.state != "active":
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s appartient au programme %(program)s, qui "
-                        "n'est pas actif : il ne peut pas être remis.",
+                        "Book %(book)s belongs to programme %(program)s, which is not "
+                        "active: it cannot be handed out.",
                         book=book.name,
                         program=book.program_id.display_name,
                     )
@@ -290,7 +284,7 @@ class PassBook(models.Model):
             if book.holder_id == holder:
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s est déjà détenu par %(holder)s.",
+                        "Book %(book)s is already held by %(holder)s.",
                         book=book.name,
                         holder=holder.display_name,
                     )
@@ -315,22 +309,20 @@ class PassBook(models.Model):
 
     def _check_pass_user(self):
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_user"):
-            raise AccessError(
-                self.env._("Seul le personnel Pass Numérique peut faire cela.")
-            )
+            raise AccessError(self.env._("Only Pass Numérique staff can do this."))
 
     def cancel_unused(self, reason, note=False):
         """Cancel the passes of these books that were not used (lost, stolen,
         destroyed book). Redeemed and settled passes are kept."""
         self._check_pass_user()
         if reason not in dict(CANCEL_REASONS):
-            raise UserError(self.env._("Choisissez le motif de l'annulation des pass."))
+            raise UserError(self.env._("Choose the reason for cancelling the passes."))
         vouchers = self.env["pass.voucher"].search(
             [("book_id", "in", self.ids), ("state", "in", UNUSED_STATES)]
         )
         if not vouchers:
             raise UserError(
-                self.env._("Ces carnets n'ont plus aucun pass inutilisé à annuler.")
+                self.env._("These books have no unused pass left to cancel.")
             )
         vouchers._cancel(reason, note)
         fully = self.filtered(

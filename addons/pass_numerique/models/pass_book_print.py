@@ -9,7 +9,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..tools.book_pdf import BookSheet
+from ..tools.book_pdf import LABELS, BookSheet
 
 # render_pdf() and the print action render at most this many books in the
 # request; more go to a print batch run in the background.
@@ -37,30 +37,9 @@ class PassBook(models.Model):
 
     @api.model
     def _print_labels(self):
-        """Texts of the printed sheet, in the user's language."""
-        return {
-            "financed_by": self.env._("Financé par"),
-            "valid_until": self.env._("Valable jusqu'au"),
-            "where": self.env._("Où"),
-            "services": self.env._("Pour"),
-            "anywhere": self.env._("Partout en France"),
-            "all_services": self.env._("Tous les services de médiation numérique"),
-            "book": self.env._("Carnet"),
-            "pass": self.env._("Pass"),
-            "qr_caption": self.env._("Lieux qui l'acceptent"),
-            "stub_title": self.env._("Talon à conserver par le prescripteur"),
-            "passes": self.env._("passes"),
-            "programme": self.env._("Programme"),
-            "beneficiary": self.env._("Référence du bénéficiaire"),
-            "handed_on": self.env._("Remis le"),
-            "signature": self.env._("Par (nom, structure)"),
-            "duplicate": self.env._("DUPLICATA"),
-            "duplicate_note": self.env._(
-                "Réimpression : l'original ne doit plus être accepté."
-            ),
-            "sheet": self.env._("feuille"),
-            "document_title": self.env._("Carnets de Pass Numérique"),
-        }
+        """Texts of the printed sheet (tools.book_pdf.LABELS), in the user's
+        language."""
+        return {key: self.env._(label) for key, label in LABELS.items()}
 
     def _print_sheets(self, duplicate_ids=()):
         """One :class:`BookSheet` per book, in the order of ``self``; the
@@ -94,16 +73,15 @@ class PassBook(models.Model):
     def _check_printable(self, company=None):
         """Refuse, with a French message, books that must not be printed."""
         if not self:
-            raise UserError(self.env._("Sélectionnez au moins un carnet à imprimer."))
+            raise UserError(self.env._("Select at least one book to print."))
         company = company or self.env.company
         # sudo: books of a company the user cannot read must be refused with a
         # clear message, not an access error; only their company is compared.
         if any(book.company_id != company for book in self.sudo()):
             raise UserError(
                 self.env._(
-                    "Certains carnets sélectionnés appartiennent à une autre société "
-                    "que %(company)s : un lot d'impression ne contient que les carnets "
-                    "d'une seule société.",
+                    "Some selected books belong to a company other than %(company)s: "
+                    "a print batch only holds the books of one company.",
                     company=company.name,
                 )
             )
@@ -112,9 +90,8 @@ class PassBook(models.Model):
                 book = self.filtered(lambda b, p=program: b.program_id == p)[0]
                 raise UserError(
                     self.env._(
-                        "Le carnet %(book)s appartient au programme %(program)s, qui "
-                        "n'est pas actif (%(state)s) : ses carnets ne peuvent pas être "
-                        "imprimés.",
+                        "Book %(book)s belongs to programme %(program)s, which is not "
+                        "active (%(state)s): its books cannot be printed.",
                         book=book.name,
                         program=program.display_name,
                         state=program._state_label(),
@@ -124,7 +101,7 @@ class PassBook(models.Model):
         if cancelled:
             raise UserError(
                 self.env._(
-                    "Le carnet %(book)s est annulé : il ne peut pas être imprimé.",
+                    "Book %(book)s is cancelled: it cannot be printed.",
                     book=cancelled[0].name,
                 )
             )
@@ -142,8 +119,7 @@ class PassBook(models.Model):
         if empty:
             raise UserError(
                 self.env._(
-                    "Le carnet %(book)s n'a plus aucun pass utilisable : il n'y a rien "
-                    "à imprimer.",
+                    "Book %(book)s has no usable pass left: there is nothing to print.",
                     book=empty[0].name,
                 )
             )
@@ -154,8 +130,8 @@ class PassBook(models.Model):
         if running:
             raise UserError(
                 self.env._(
-                    "Certains de ces carnets sont déjà dans le lot d'impression "
-                    "%(batch)s, en cours : attendez qu'il soit terminé.",
+                    "Some of these books are already in print batch %(batch)s, in "
+                    "progress: wait until it is done.",
                     batch=running.name,
                 )
             )
@@ -169,8 +145,8 @@ class PassBook(models.Model):
         if len(self) > SYNC_PRINT_LIMIT:
             raise UserError(
                 self.env._(
-                    "%(count)s carnets : au-delà de %(max)s, imprimez-les par un lot "
-                    "d'impression, qui tourne en arrière-plan.",
+                    "%(count)s books: above %(max)s, print them through a print "
+                    "batch, which runs in the background.",
                     count=len(self),
                     max=SYNC_PRINT_LIMIT,
                 )

@@ -31,8 +31,8 @@ class PassGuardedMixin(models.AbstractModel):
             )
             raise UserError(
                 self.env._(
-                    "Ces champs ne se modifient que par les actions prévues "
-                    "(boutons ou méthodes de l'API) : %(fields)s.",
+                    "These fields can only be changed through the intended actions "
+                    "(buttons or API methods): %(fields)s.",
                     fields=labels,
                 )
             )

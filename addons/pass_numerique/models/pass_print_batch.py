@@ -134,7 +134,7 @@ class PassPrintBatch(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "pass.print.batch"
-                ) or self.env._("Lot d'impression")
+                ) or self.env._("Print batch")
         return super().create(vals_list)
 
     @api.model
@@ -155,8 +155,8 @@ class PassPrintBatch(models.Model):
         if any(batch.state in ("queued", "running", "done") for batch in self):
             raise UserError(
                 self.env._(
-                    "Un lot d'impression en cours ou imprimé ne peut pas être "
-                    "supprimé : il garde la trace des carnets imprimés."
+                    "A print batch in progress or printed cannot be deleted: it keeps "
+                    "track of the printed books."
                 )
             )
 
@@ -167,7 +167,7 @@ class PassPrintBatch(models.Model):
             if batch.state not in ("draft", "failed"):
                 raise UserError(
                     self.env._(
-                        "Le lot %(batch)s est déjà imprimé ou en cours d'impression.",
+                        "Batch %(batch)s is already printed or being printed.",
                         batch=batch.name,
                     )
                 )
@@ -416,8 +416,7 @@ class PassPrintBatch(models.Model):
         self._remove_chunks()
         self.message_post(
             body=self.env._(
-                "%(count)s carnets imprimés (%(duplicates)s duplicatas), "
-                "%(pages)s pages.",
+                "%(count)s books printed (%(duplicates)s duplicates), %(pages)s pages.",
                 count=len(books),
                 duplicates=len(self.duplicate_book_ids),
                 pages=pages,

@@ -160,32 +160,32 @@ class PassProgram(models.Model):
         (
             "code_company_unique",
             "unique(code, company_id)",
-            "Un programme avec ce code existe déjà dans cette société.",
+            "A programme with this code already exists in this company.",
         ),
         (
             "face_value_positive",
             "check(face_value > 0)",
-            "La valeur faciale doit être positive.",
+            "The face value must be positive.",
         ),
         (
             "dates_order",
             "check(date_end >= date_start)",
-            "La date de fin ne peut pas précéder la date de début.",
+            "The end date cannot be before the start date.",
         ),
         (
             "validity_positive",
             "check(validity_months > 0)",
-            "La validité doit être d'au moins un mois.",
+            "The validity must be at least one month.",
         ),
         (
             "grace_not_negative",
             "check(grace_months >= 0)",
-            "Le délai de grâce ne peut pas être négatif.",
+            "The grace period cannot be negative.",
         ),
         (
             "fee_rate_range",
             "check(fee_rate >= 0 and fee_rate < 100)",
-            "Le taux de frais doit être compris entre 0 et 100 %.",
+            "The fee rate must be between 0 and 100 %.",
         ),
     ]
 
@@ -240,8 +240,8 @@ class PassProgram(models.Model):
             if float_compare(total, 100.0, precision_digits=2):
                 raise ValidationError(
                     self.env._(
-                        "Les parts des financeurs du programme %(program)s totalisent "
-                        "%(total)s %% : elles doivent totaliser exactement 100 %%.",
+                        "The funders' shares of programme %(program)s add up to "
+                        "%(total)s %%: they must add up to exactly 100 %%.",
                         program=program.display_name,
                         total=round(total, 2),
                     )
@@ -254,8 +254,8 @@ class PassProgram(models.Model):
                 if not re.fullmatch(r"\d{1,5}|2[AB]\d{0,3}", token):
                     raise ValidationError(
                         self.env._(
-                            "%(token)s n'est pas un code postal ni un début de code "
-                            "postal (chiffres uniquement, par exemple 33000 ou 331).",
+                            "%(token)s is not a postcode nor the start of a postcode "
+                            "(digits only, e.g. 33000 or 331).",
                             token=token,
                         )
                     )
@@ -322,9 +322,9 @@ class PassProgram(models.Model):
         vals_list = super().copy_data(default=default)
         for program, vals in zip(self, vals_list, strict=True):
             if "code" not in default:
-                vals["code"] = self.env._("%(code)s-COPIE", code=program.code)
+                vals["code"] = self.env._("%(code)s-COPY", code=program.code)
             if "name" not in default:
-                vals["name"] = self.env._("%(name)s (copie)", name=program.name)
+                vals["name"] = self.env._("%(name)s (copy)", name=program.name)
         return vals_list
 
     def _check_funding_editable(self):
@@ -334,9 +334,9 @@ class PassProgram(models.Model):
         if frozen:
             raise UserError(
                 self.env._(
-                    "Les financeurs et les parts du programme %(program)s ne peuvent "
-                    "plus être modifiés : il est %(state)s. Un programme actif sans "
-                    "carnet peut être remis en brouillon pour les corriger.",
+                    "The funders and shares of programme %(program)s can no longer be "
+                    "changed: it is %(state)s. An active programme without books can "
+                    "be reset to draft to correct them.",
                     program=frozen[0].display_name,
                     state=frozen[0]._state_label(),
                 )
@@ -355,8 +355,8 @@ class PassProgram(models.Model):
             if program.state != "draft":
                 raise UserError(
                     self.env._(
-                        "Seul un programme en brouillon peut être activé : le "
-                        "programme %(program)s est %(state)s.",
+                        "Only a draft programme can be activated: programme "
+                        "%(program)s is %(state)s.",
                         program=program.display_name,
                         state=program._state_label(),
                     )
@@ -364,8 +364,8 @@ class PassProgram(models.Model):
             if not program.funding_ids:
                 raise UserError(
                     self.env._(
-                        "Le programme %(program)s n'a aucun financeur : ajoutez les "
-                        "financeurs et leurs parts avant de l'activer.",
+                        "Programme %(program)s has no funder: add the funders and "
+                        "their shares before activating it.",
                         program=program.display_name,
                     )
                 )
@@ -378,8 +378,8 @@ class PassProgram(models.Model):
             if program.state != "active":
                 raise UserError(
                     self.env._(
-                        "Seul un programme actif peut être clos : le programme "
-                        "%(program)s est %(state)s.",
+                        "Only an active programme can be closed: programme "
+                        "%(program)s is %(state)s.",
                         program=program.display_name,
                         state=program._state_label(),
                     )
@@ -400,8 +400,8 @@ class PassProgram(models.Model):
             if program.state != "active" or program in with_books:
                 raise UserError(
                     self.env._(
-                        "Le programme %(program)s ne peut pas revenir en brouillon : "
-                        "seul un programme actif sans carnet le peut.",
+                        "Programme %(program)s cannot go back to draft: only an "
+                        "active programme without books can.",
                         program=program.display_name,
                     )
                 )
@@ -409,12 +409,8 @@ class PassProgram(models.Model):
         return True
 
     def _state_label(self):
-        """The state as a French adjective, for the messages."""
-        return {
-            "draft": self.env._("en brouillon"),
-            "active": self.env._("actif"),
-            "closed": self.env._("clos"),
-        }[self.state]
+        """The state's label in the user's language, for the messages."""
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def action_view_books(self):
         self.ensure_one()
@@ -583,15 +579,15 @@ class PassProgram(models.Model):
         except (TypeError, ValueError) as exc:
             raise UserError(
                 self.env._(
-                    "Le nombre de carnets et le nombre de pass par carnet doivent être "
-                    "des nombres entiers."
+                    "The number of books and the number of passes per book must be "
+                    "whole numbers."
                 )
             ) from exc
         if not 1 <= count <= MAX_BOOKS_PER_CALL:
             raise UserError(
                 self.env._(
-                    "Le nombre de carnets doit être compris entre 1 et %(max)s "
-                    "(demandé : %(count)s).",
+                    "The number of books must be between 1 and %(max)s (requested: "
+                    "%(count)s).",
                     max=MAX_BOOKS_PER_CALL,
                     count=count,
                 )
@@ -599,7 +595,7 @@ class PassProgram(models.Model):
         if not 1 <= passes_per_book <= MAX_PASSES_PER_BOOK:
             raise UserError(
                 self.env._(
-                    "Un carnet contient entre 1 et %(max)s pass (demandé : %(count)s).",
+                    "A book holds between 1 and %(max)s passes (requested: %(count)s).",
                     max=MAX_PASSES_PER_BOOK,
                     count=passes_per_book,
                 )
@@ -607,8 +603,8 @@ class PassProgram(models.Model):
         if program.state != "active":
             raise UserError(
                 self.env._(
-                    "Les carnets ne peuvent être émis que sur un programme actif : le "
-                    "programme %(program)s est %(state)s.",
+                    "Books can only be issued on an active programme: programme "
+                    "%(program)s is %(state)s.",
                     program=program.display_name,
                     state=program._state_label(),
                 )
@@ -625,8 +621,8 @@ class PassProgram(models.Model):
         if today > program.date_end:
             raise UserError(
                 self.env._(
-                    "Le programme %(program)s a pris fin le %(date)s : aucun carnet ne "
-                    "peut plus être émis.",
+                    "Programme %(program)s ended on %(date)s: no more books can be "
+                    "issued.",
                     program=program.display_name,
                     date=format_date(self.env, program.date_end),
                 )
@@ -704,7 +700,7 @@ class PassProgram(models.Model):
             done = set(cr.fetchall())
             pending = [pair for pair in pending if pair not in done]
         else:
-            raise UserError(self.env._("Impossible de tirer des codes uniques."))
+            raise UserError(self.env._("Could not draw unique codes."))
         if row_triggers_off:
             cr.execute(SQL("SET LOCAL session_replication_role = origin"))
         Book.invalidate_model()
@@ -719,7 +715,7 @@ class PassProgram(models.Model):
         )
         program.message_post(
             body=self.env._(
-                "%(count)s carnets de %(ppb)s pass émis (%(first)s à %(last)s).",
+                "%(count)s books of %(ppb)s passes issued (%(first)s to %(last)s).",
                 count=count,
                 ppb=passes_per_book,
                 first=names[0],

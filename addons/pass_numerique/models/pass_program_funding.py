@@ -40,12 +40,12 @@ class PassProgramFunding(models.Model):
         (
             "share_range",
             "check(share > 0 and share <= 100)",
-            "La part d'un financeur doit être supérieure à 0 et au plus égale à 100 %.",
+            "A funder's share must be above 0 and at most 100 %.",
         ),
         (
             "partner_program_unique",
             "unique(program_id, partner_id)",
-            "Un financeur ne figure qu'une fois dans un programme.",
+            "A funder appears only once in a programme.",
         ),
     ]
 

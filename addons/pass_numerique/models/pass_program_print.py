@@ -24,10 +24,10 @@ class PassProgram(models.Model):
                 lines, room, chars = overflow
                 raise ValidationError(
                     self.env._(
-                        "Le texte imprimé sur les pass est trop long : même en "
-                        "petits caractères il ferait %(lines)s lignes, et un pass "
-                        "n'a de place que pour %(room)s. Raccourcissez-le "
-                        "à %(chars)s caractères environ (il en compte %(length)s).",
+                        "The text printed on passes is too long: even in small print "
+                        "it would take %(lines)s lines, and a pass only has room for "
+                        "%(room)s. Shorten it to about %(chars)s characters (it has "
+                        "%(length)s).",
                         lines=lines,
                         room=room,
                         chars=chars,
@@ -149,7 +149,7 @@ class PassProgram(models.Model):
         ]
         zips = self._territory_zip_list()
         if zips:
-            territory.append(self.env._("codes postaux %(zips)s", zips=", ".join(zips)))
+            territory.append(self.env._("postcodes %(zips)s", zips=", ".join(zips)))
         services = self.service_ids.sorted(lambda s: (s.sequence, s.name))
         return ProgramInfo(
             key=str(self.id),

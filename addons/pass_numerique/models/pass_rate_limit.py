@@ -261,7 +261,7 @@ class PassRateLimit(models.Model):
         """Lift a block (a venue that called the cooperative, say)."""
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
             raise AccessError(
-                self.env._("Seul un responsable Pass Numérique peut lever un blocage.")
+                self.env._("Only a Pass Numérique manager can lift a block.")
             )
         self.check_access("read")
         self.env.cr.execute(

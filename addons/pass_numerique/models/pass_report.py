@@ -219,9 +219,9 @@ class PassReportFreshness(models.AbstractModel):
         )
         return {
             "refreshed_at": when,
-            "label": self.env._("Données au %(time)s", time=when)
+            "label": self.env._("Data as of %(time)s", time=when)
             if when
-            else self.env._("Données pas encore calculées"),
+            else self.env._("Data not computed yet"),
             "can_refresh": self._pass_may_refresh(),
         }
 
@@ -236,8 +236,7 @@ class PassReportFreshness(models.AbstractModel):
         if not self._pass_may_refresh():
             raise AccessError(
                 self.env._(
-                    "Seuls l'équipe Pass et ses responsables peuvent actualiser "
-                    "les analyses."
+                    "Only the Pass team and its managers can refresh the analyses."
                 )
             )
         self.env["pass.report"]._refresh()

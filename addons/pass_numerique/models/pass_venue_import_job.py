@@ -82,86 +82,88 @@ class PassVenueImportJob(models.Model):
     name = fields.Char(required=True, default="/", readonly=True)
     state = fields.Selection(
         [
-            ("draft", "Brouillon"),
-            ("planned", "Analysé"),
-            ("queued", "En attente"),
-            ("running", "En cours"),
-            ("done", "Terminé"),
-            ("failed", "Échec"),
+            ("draft", "Draft"),
+            ("planned", "Analysed"),
+            ("queued", "Pending"),
+            ("running", "In progress"),
+            ("done", "Done"),
+            ("failed", "Failure"),
         ],
         default="draft",
         required=True,
         readonly=True,
         index=True,
     )
-    data_file = fields.Binary(string="Fichier", attachment=True)
-    filename = fields.Char(string="Nom du fichier")
+    data_file = fields.Binary(string="File", attachment=True)
+    filename = fields.Char(string="File name")
     source = fields.Char(
-        string="Éditeur du fichier",
+        string="File publisher",
         help="Publisher of the file (the schema's 'source'), used for the rows "
         "that do not name theirs: the venues' ids are unique per publisher.",
     )
-    sync_url = fields.Char(string="Adresse de synchronisation", readonly=True)
+    sync_url = fields.Char(string="Synchronisation address", readonly=True)
     file_format = fields.Selection(
-        [("csv", "CSV"), ("json", "JSON")], string="Format détecté", readonly=True
+        [("csv", "CSV"), ("json", "JSON")], string="Detected format", readonly=True
     )
-    file_summary = fields.Text(string="Lecture du fichier", readonly=True)
+    file_summary = fields.Text(string="Reading the file", readonly=True)
     line_ids = fields.One2many(
-        "pass.venue.import.job.line", "job_id", string="Lignes", readonly=True
+        "pass.venue.import.job.line", "job_id", string="Rows", readonly=True
     )
     create_line_ids = fields.One2many(
         "pass.venue.import.job.line",
         "job_id",
         domain=[("action", "=", "create")],
-        string="Lieux à créer",
+        string="Venues to create",
         readonly=True,
     )
     update_line_ids = fields.One2many(
         "pass.venue.import.job.line",
         "job_id",
         domain=[("action", "=", "update")],
-        string="Lieux à mettre à jour",
+        string="Venues to update",
         readonly=True,
     )
     suggest_line_ids = fields.One2many(
         "pass.venue.import.job.line",
         "job_id",
         domain=[("action", "=", "suggest")],
-        string="Lieux d'autres éditeurs",
+        string="Venues of other publishers",
         readonly=True,
     )
     confirm_line_ids = fields.One2many(
         "pass.venue.import.job.line",
         "job_id",
         domain=[("confirm_reason", "!=", False)],
-        string="À confirmer",
+        string="To confirm",
         readonly=True,
     )
     reject_line_ids = fields.One2many(
         "pass.venue.import.job.line",
         "job_id",
         domain=[("action", "=", "reject")],
-        string="Lignes rejetées",
+        string="Rejected rows",
         readonly=True,
     )
-    create_count = fields.Integer(string="À créer", compute="_compute_counts")
-    update_count = fields.Integer(string="À mettre à jour", compute="_compute_counts")
-    unchanged_count = fields.Integer(string="Déjà à jour", compute="_compute_counts")
+    create_count = fields.Integer(string="To create", compute="_compute_counts")
+    update_count = fields.Integer(string="To update", compute="_compute_counts")
+    unchanged_count = fields.Integer(
+        string="Already up to date", compute="_compute_counts"
+    )
     suggest_count = fields.Integer(
-        string="Suggestions (autres éditeurs)", compute="_compute_counts"
+        string="Suggestions (other publishers)", compute="_compute_counts"
     )
     to_confirm_count = fields.Integer(
-        string="En attente de confirmation", compute="_compute_counts"
+        string="Awaiting confirmation", compute="_compute_counts"
     )
-    reject_count = fields.Integer(string="Rejetées", compute="_compute_counts")
+    reject_count = fields.Integer(string="Rejected", compute="_compute_counts")
     warning_count = fields.Integer(
-        string="Lignes avec remarques", compute="_compute_counts"
+        string="Rows with remarks", compute="_compute_counts"
     )
-    rows_total = fields.Integer(string="Lignes du fichier", readonly=True)
-    rows_done = fields.Integer(string="Lignes traitées", readonly=True)
+    rows_total = fields.Integer(string="File rows", readonly=True)
+    rows_done = fields.Integer(string="Processed rows", readonly=True)
     progress = fields.Float(compute="_compute_progress")
-    user_id = fields.Many2one("res.users", string="Importé par", readonly=True)
-    date_applied = fields.Datetime(string="Importé le", readonly=True)
+    user_id = fields.Many2one("res.users", string="Imported by", readonly=True)
+    date_applied = fields.Datetime(string="Imported on", readonly=True)
     error = fields.Text(readonly=True)
 
     @api.depends("line_ids.action", "line_ids.changes", "line_ids.decision")
@@ -210,7 +212,7 @@ class PassVenueImportJob(models.Model):
             if job.state not in ("draft", "planned", "failed"):
                 raise UserError(
                     self.env._(
-                        "L'import %(job)s est déjà en cours ou terminé.", job=job.name
+                        "Import %(job)s is already running or done.", job=job.name
                     )
                 )
             job._plan()
@@ -230,7 +232,7 @@ class PassVenueImportJob(models.Model):
             if job.state != "planned":
                 raise UserError(
                     self.env._(
-                        "L'import %(job)s est déjà en cours ou terminé.", job=job.name
+                        "Import %(job)s is already running or done.", job=job.name
                     )
                 )
             job.write(
@@ -288,9 +290,7 @@ class PassVenueImportJob(models.Model):
         scheduled sync runs as the superuser)."""
         if not (self.env.su or self.env.user.has_group(MANAGER_GROUP)):
             raise AccessError(
-                self.env._(
-                    "Seul un responsable Pass Numérique peut importer des lieux."
-                )
+                self.env._("Only a Pass Numérique manager can import venues.")
             )
 
     # ------------------------------------------------------------------
@@ -299,7 +299,7 @@ class PassVenueImportJob(models.Model):
     def _plan(self):
         self.ensure_one()
         if not self.data_file:
-            raise UserError(self.env._("Choisissez un fichier CSV ou JSON à importer."))
+            raise UserError(self.env._("Choose a CSV or JSON file to import."))
         try:
             result = open_data.parse_file(
                 base64.b64decode(self.data_file), self.filename or ""
@@ -308,9 +308,7 @@ class PassVenueImportJob(models.Model):
             raise UserError(self._file_error_message(error)) from None
         if not result.records:
             raise UserError(
-                self.env._(
-                    "Le fichier ne contient aucune ligne de lieu après l'en-tête."
-                )
+                self.env._("The file contains no venue row after the header.")
             )
         default_source = (self.source or "").strip()
         valid = [record for record in result.records if record.valid]
@@ -421,7 +419,7 @@ class PassVenueImportJob(models.Model):
             if isinstance(error, psycopg2.Error):
                 message = (error.pgerror or str(error)).strip()
             failure = self.env._(
-                "L'import a été annulé et aucun lieu n'a été créé ni modifié : "
+                "The import was cancelled and no venue was created or changed: "
                 "%(error)s",
                 error=message,
             )
@@ -555,7 +553,7 @@ class PassVenueImportJob(models.Model):
     def _summary_text(self, result):
         parts = [
             self.env._(
-                "Format %(format)s, encodage %(encoding)s, %(count)s ligne(s) lue(s).",
+                "Format %(format)s, encoding %(encoding)s, %(count)s row(s) read.",
                 format=result.file_format.upper(),
                 encoding=ENCODING_LABELS.get(result.encoding, result.encoding),
                 count=len(result.records),
@@ -564,36 +562,35 @@ class PassVenueImportJob(models.Model):
         if result.delimiter:
             parts.append(
                 self.env._(
-                    "Séparateur de colonnes : %(delimiter)s.",
+                    "Column separator: %(delimiter)s.",
                     delimiter=DELIMITER_LABELS.get(result.delimiter, result.delimiter),
                 )
             )
         if result.encoding not in ("utf-8", "utf-8-sig"):
             parts.append(
                 self.env._(
-                    "Le fichier n'est pas en UTF-8 comme le demande le schéma : "
-                    "il a été converti."
+                    "The file is not in UTF-8 as the schema requires: it was converted."
                 )
             )
         if result.unknown_columns:
             parts.append(
                 self.env._(
-                    "Colonnes inconnues du schéma, ignorées : %(columns)s.",
+                    "Columns unknown to the schema, ignored: %(columns)s.",
                     columns=", ".join(result.unknown_columns),
                 )
             )
         if result.missing_columns:
             parts.append(
                 self.env._(
-                    "Colonnes obligatoires du schéma absentes : %(columns)s.",
+                    "Mandatory columns of the schema missing: %(columns)s.",
                     columns=", ".join(result.missing_columns),
                 )
             )
         if not result.has_ids:
             parts.append(
                 self.env._(
-                    "Le fichier ne donne pas d'identifiant : les lieux sont reconnus "
-                    "par leur nom, code postal et adresse."
+                    "The file gives no id: venues are recognised by their name, "
+                    "postcode and address."
                 )
             )
         return "\n".join(parts)
@@ -601,40 +598,39 @@ class PassVenueImportJob(models.Model):
     def _file_error_message(self, error):
         params = error.params
         messages = {
-            "empty_file": lambda: self.env._("Le fichier est vide."),
+            "empty_file": lambda: self.env._("The file is empty."),
             "binary_file": lambda: self.env._(
-                "Ce fichier n'est pas un fichier texte CSV ou JSON (tableur au format "
-                "XLSX ?) : enregistrez-le en CSV UTF-8 puis importez-le."
+                "This file is not a CSV or JSON text file (a spreadsheet in XLSX "
+                "format?): save it as UTF-8 CSV, then import it."
             ),
             "bad_json": lambda: self.env._(
-                "Le fichier JSON est mal formé (ligne %(line)s, colonne %(column)s : "
-                "%(detail)s). Aucun lieu n'a été importé.",
+                "The JSON file is malformed (line %(line)s, column %(column)s: "
+                "%(detail)s). No venue was imported.",
                 **params,
             ),
             "json_not_a_list": lambda: self.env._(
-                "Le fichier JSON doit contenir une liste de lieux (une liste d'objets)."
+                "The JSON file must contain a list of venues (a list of objects)."
             ),
             "bad_header": lambda: self.env._(
-                "La première ligne du fichier CSV doit donner les noms des colonnes."
+                "The first line of the CSV file must give the column names."
             ),
             "not_the_schema": lambda: self.env._(
-                "Ce fichier ne suit pas le schéma des lieux de médiation numérique : "
-                "aucune des colonnes nom, adresse, code_postal, commune n'y figure "
-                "(colonnes trouvées : %(columns)s).",
+                "This file does not follow the schema of digital-mediation venues: "
+                "none of the columns nom, adresse, code_postal, commune is present "
+                "(columns found: %(columns)s).",
                 **params,
             ),
             "missing_columns": lambda: self.env._(
-                "Colonnes indispensables absentes du fichier : %(columns)s. Aucune "
-                "ligne ne peut devenir un lieu ; aucun lieu n'a été importé.",
+                "Required columns missing from the file: %(columns)s. No row can "
+                "become a venue; no venue was imported.",
                 **params,
             ),
             "source_needed": lambda: self.env._(
-                "Le fichier ne dit pas qui l'a publié (colonne source) : indiquez "
-                "l'éditeur du fichier. Les identifiants des lieux ne sont uniques "
-                "que chez un même éditeur."
+                "The file does not say who published it (source column): enter the "
+                "file's publisher. Venue ids are only unique within one publisher."
             ),
             "download_failed": lambda: self.env._(
-                "Le fichier des lieux n'a pas pu être téléchargé : %(detail)s.",
+                "The venue file could not be downloaded: %(detail)s.",
                 **params,
             ),
         }
@@ -643,143 +639,142 @@ class PassVenueImportJob(models.Model):
     def _issue_messages(self):
         return {
             "bad_field_count": lambda p: self.env._(
-                "Ligne mal formée : %(count)s colonnes au lieu de %(expected)s "
-                "(séparateur ou guillemets en trop ?).",
+                "Malformed row: %(count)s columns instead of %(expected)s (extra "
+                "separator or quotes?).",
                 **p,
             ),
-            "csv_error": lambda p: self.env._("Ligne CSV illisible : %(detail)s.", **p),
+            "csv_error": lambda p: self.env._("Unreadable CSV row: %(detail)s.", **p),
             "csv_unclosed_quote": lambda p: self.env._(
-                "Guillemet ouvert à la ligne %(first_line)s et jamais fermé : la suite "
-                "du fichier n'a pas pu être lue.",
+                "Quote opened on line %(first_line)s and never closed: the rest of "
+                "the file could not be read.",
                 **p,
             ),
             "csv_stray_quote": lambda p: self.env._(
-                "Guillemet mal placé dans un champ : un guillemet à l'intérieur d'un "
-                'champ entre guillemets doit être doublé ("").'
+                "Misplaced quote in a field: a quote inside a quoted field must be "
+                'doubled ("").'
             ),
             "not_an_object": lambda p: self.env._(
-                "Cet élément du JSON n'est pas un objet (lieu)."
+                "This JSON item is not an object (venue)."
             ),
             "missing_value": lambda p: self.env._(
-                "Valeur obligatoire manquante : %(column)s.", **p
+                "Missing mandatory value: %(column)s.", **p
             ),
             "duplicate_id": lambda p: self.env._(
-                "Identifiant déjà présent à la ligne %(line)s du fichier.", **p
+                "Identifier already present on line %(line)s of the file.", **p
             ),
             "bad_postcode": lambda p: self.env._(
-                "Code postal invalide : « %(value)s » (5 chiffres attendus).", **p
+                'Invalid postcode: "%(value)s" (5 digits expected).', **p
             ),
             "bad_siret": lambda p: self.env._(
-                "SIRET invalide : %(value)s (la clé de contrôle ne correspond pas) : "
-                "le lieu est importé sans SIRET, le numéro est conservé tel quel "
-                "pour l'open data.",
+                "Invalid SIRET: %(value)s (the check digit does not match): the venue "
+                "is imported without SIRET, the number is kept as is for open data.",
                 **p,
             ),
             "bad_pivot": lambda p: self.env._(
-                "Identifiant pivot invalide : « %(value)s » (SIRET à 14 chiffres ou "
-                "RNA attendu) : non repris.",
+                'Invalid pivot identifier: "%(value)s" (14-digit SIRET or RNA '
+                "expected): not kept.",
                 **p,
             ),
             "bad_number": lambda p: self.env._(
-                "Coordonnée illisible : %(column)s = « %(value)s » : lieu importé "
-                "sans coordonnées.",
+                'Unreadable coordinate: %(column)s = "%(value)s": venue imported '
+                "without coordinates.",
                 **p,
             ),
             "half_coordinates": lambda p: self.env._(
-                "Coordonnées incomplètes : latitude et longitude vont ensemble ; "
-                "lieu importé sans coordonnées."
+                "Incomplete coordinates: latitude and longitude go together; venue "
+                "imported without coordinates."
             ),
             "coordinates_placeholder": lambda p: self.env._(
-                "Coordonnées 0,0 (valeur par défaut) : lieu importé sans coordonnées."
+                "Coordinates 0,0 (default value): venue imported without coordinates."
             ),
             "coordinates_out_of_range": lambda p: self.env._(
-                "Coordonnées impossibles : latitude %(latitude)s (entre -90 et 90), "
-                "longitude %(longitude)s (entre -180 et 180) : lieu importé sans "
-                "coordonnées.",
+                "Impossible coordinates: latitude %(latitude)s (between -90 and 90), "
+                "longitude %(longitude)s (between -180 and 180): venue imported "
+                "without coordinates.",
                 **p,
             ),
             "coordinates_swapped": lambda p: self.env._(
-                "Coordonnées inversées : latitude %(latitude)s et longitude "
-                "%(longitude)s semblent échangées : lieu importé sans coordonnées.",
+                "Swapped coordinates: latitude %(latitude)s and longitude "
+                "%(longitude)s seem swapped: venue imported without coordinates.",
                 **p,
             ),
             "coordinates_outside_france": lambda p: self.env._(
-                "Coordonnées hors de France : latitude %(latitude)s, longitude "
-                "%(longitude)s : lieu importé sans coordonnées.",
+                "Coordinates outside France: latitude %(latitude)s, longitude "
+                "%(longitude)s: venue imported without coordinates.",
                 **p,
             ),
             "unknown_services": lambda p: self.env._(
-                "Services inconnus du référentiel, ignorés (aucun service déjà "
-                "déclaré n'est retiré) : %(labels)s.",
+                "Services unknown to the referential, ignored (no service already "
+                "declared is removed): %(labels)s.",
                 **p,
             ),
             "bad_phone": lambda p: self.env._(
-                "Téléphone illisible, non repris : « %(value)s ».", **p
+                'Unreadable phone number, not kept: "%(value)s".', **p
             ),
             "bad_email": lambda p: self.env._(
-                "Courriel invalide, non repris : %(value)s.", **p
+                "Invalid email, not kept: %(value)s.", **p
             ),
             "bad_date": lambda p: self.env._(
-                "Date de mise à jour illisible, non reprise : « %(value)s ».", **p
+                'Unreadable update date, not kept: "%(value)s".', **p
             ),
             "archived_venue": lambda p: self.env._(
-                "Lieu archivé : mis à jour, il reste archivé."
+                "Archived venue: updated, it stays archived."
             ),
             "padded_postcode": lambda p: self.env._(
-                "Code postal « %(value)s » complété d'un zéro initial.", **p
+                'Postcode "%(value)s" completed with a leading zero.', **p
             ),
             "pivot_not_siret": lambda p: self.env._(
-                "Identifiant pivot %(value)s (SIREN ou RIDET) conservé hors du "
-                "champ SIRET.",
+                "Pivot identifier %(value)s (SIREN or RIDET) kept outside the SIRET "
+                "field.",
                 **p,
             ),
             "rna_kept": lambda p: self.env._(
-                "Numéro RNA %(value)s enregistré dans le champ RNA.", **p
+                "RNA number %(value)s saved in the RNA field.", **p
             ),
             "services_not_confirmed": lambda p: self.env._(
-                "Services déclarés par le fichier mais pas confirmés pour ce lieu "
-                "qualifié, non ajoutés : %(labels)s.",
+                "Services declared by the file but not confirmed for this qualified "
+                "venue, not added: %(labels)s.",
                 **p,
             ),
             "moved": lambda p: self.env._(
-                "Le lieu se déplacerait de %(distance)s km : mise à jour appliquée "
-                "seulement après confirmation.",
+                "The venue would move by %(distance)s km: update applied only after "
+                "confirmation.",
                 **p,
             ),
             "department_changed": lambda p: self.env._(
-                "Le lieu changerait de département (%(old)s → %(new)s) : mise à jour "
-                "appliquée seulement après confirmation.",
+                "The venue would change département (%(old)s → %(new)s): update "
+                "applied only after confirmation.",
                 **p,
             ),
             "other_publisher": lambda p: self.env._(
-                "Lieu connu chez un autre éditeur (%(publisher)s) : rapprochement "
-                "proposé, appliqué seulement après confirmation.",
+                "Venue known at another publisher (%(publisher)s): match proposed, "
+                "applied only after confirmation.",
                 **p,
             ),
         }
 
     def _field_labels(self):
         return {
-            "name": self.env._("nom"),
-            "street": self.env._("adresse"),
-            "street2": self.env._("complément d'adresse"),
-            "zip": self.env._("code postal"),
-            "city": self.env._("commune"),
-            "country_id": self.env._("pays"),
+            "name": self.env._("name"),
+            "street": self.env._("address"),
+            "street2": self.env._("address complement"),
+            "zip": self.env._("postcode"),
+            "city": self.env._("municipality"),
+            "country_id": self.env._("country"),
             "partner_latitude": self.env._("latitude"),
             "partner_longitude": self.env._("longitude"),
-            "phone": self.env._("téléphone"),
-            "email": self.env._("courriel"),
-            "website": self.env._("site web"),
-            "pass_opening_hours": self.env._("horaires"),
+            "phone": self.env._("phone"),
+            "email": self.env._("email"),
+            "website": self.env._("website"),
+            "pass_opening_hours": self.env._("opening hours"),
             "siret": self.env._("SIRET"),
             "pass_rna": self.env._("RNA"),
-            "pass_open_data_id": self.env._("identifiant open data"),
-            "pass_open_data_source": self.env._("identifiant open data"),
+            "pass_open_data_id": self.env._("open-data id"),
+            "pass_open_data_source": self.env._("open-data id"),
             "pass_service_ids": self.env._("services"),
-            "is_pass_venue": self.env._("rôle de lieu"),
-            "pass_open_data_extra": self.env._("autres colonnes open data"),
-            "pass_open_data_date": self.env._("date de mise à jour open data"),
+            "is_pass_venue": self.env._("venue role"),
+            "pass_open_data_extra": self.env._("other open-data columns"),
+            "pass_open_data_date": self.env._("open-data update date"),
         }
 
 
@@ -1267,50 +1262,50 @@ class PassVenueImportJobLine(models.Model):
         "pass.venue.import.job", required=True, ondelete="cascade", index=True
     )
     sequence = fields.Integer()
-    line = fields.Char(string="Ligne")
+    line = fields.Char(string="Row")
     action = fields.Selection(
         [
-            ("create", "Création"),
-            ("update", "Mise à jour"),
-            ("suggest", "Rapprochement proposé"),
-            ("reject", "Rejet"),
+            ("create", "Creation"),
+            ("update", "Update"),
+            ("suggest", "Proposed match"),
+            ("reject", "Rejection"),
         ],
         required=True,
     )
-    name = fields.Char(string="Nom")
-    zip = fields.Char(string="Code postal")
-    city = fields.Char(string="Commune")
-    source = fields.Char(string="Éditeur")
-    open_data_id = fields.Char(string="Identifiant open data")
+    name = fields.Char()
+    zip = fields.Char(string="Postcode")
+    city = fields.Char(string="Municipality")
+    source = fields.Char(string="Publisher")
+    open_data_id = fields.Char(string="Open-data id")
     siret = fields.Char(string="SIRET / pivot")
-    partner_id = fields.Many2one("res.partner", string="Lieu")
+    partner_id = fields.Many2one("res.partner", string="Venue")
     match_by = fields.Selection(
         [
-            ("id", "Identifiant"),
+            ("id", "Identifier"),
             ("siret", "SIRET"),
-            ("name_zip", "Nom et code postal"),
-            ("name_address", "Nom et adresse"),
+            ("name_zip", "Name and postcode"),
+            ("name_address", "Name and address"),
         ],
-        string="Reconnu par",
+        string="Recognised by",
     )
-    changes = fields.Char(string="Champs modifiés")
+    changes = fields.Char(string="Changed fields")
     confirm_reason = fields.Selection(
         [
-            ("moved", "Déplacement de plusieurs kilomètres"),
-            ("department", "Changement de département"),
-            ("other_publisher", "Lieu d'un autre éditeur"),
+            ("moved", "Move of several kilometres"),
+            ("department", "Change of département"),
+            ("other_publisher", "Venue of another publisher"),
         ],
-        string="À confirmer",
+        string="To confirm",
     )
     decision = fields.Selection(
-        [("confirm", "Confirmé"), ("separate", "Lieu distinct")], string="Décision"
+        [("confirm", "Confirmed"), ("separate", "Distinct venue")]
     )
-    move_km = fields.Float(string="Déplacement (km)", digits=(10, 1))
+    move_km = fields.Float(string="Move (km)", digits=(10, 1))
     vals = fields.Json()
     create_vals = fields.Json()
-    reason = fields.Text(string="Motif du rejet")
-    notes = fields.Text(string="Remarques")
-    warning_codes = fields.Char(string="Codes des remarques")
+    reason = fields.Text(string="Rejection reason")
+    notes = fields.Text(string="Remarks")
+    warning_codes = fields.Char(string="Remark codes")
 
     def action_confirm(self):
         """Apply this held update / merge this other publisher's row into the

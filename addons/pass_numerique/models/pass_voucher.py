@@ -70,7 +70,7 @@ class PassVoucher(models.Model):
     book_id = fields.Many2one(
         "pass.book", required=True, readonly=True, index=True, ondelete="restrict"
     )
-    number = fields.Integer(string="Pass n°", readonly=True)
+    number = fields.Integer(string="Pass no.", readonly=True)
     program_id = fields.Many2one(
         "pass.program", required=True, readonly=True, index=True, ondelete="restrict"
     )
@@ -145,8 +145,8 @@ class PassVoucher(models.Model):
         if bad:
             raise UserError(
                 self.env._(
-                    "Le pass %(code)s a déjà été encaissé, a expiré ou est déjà "
-                    "annulé : seuls les pass inutilisés peuvent être annulés.",
+                    "Pass %(code)s has already been redeemed, has expired or is "
+                    "already cancelled: only unused passes can be cancelled.",
                     code=bad[0].code_display,
                 )
             )
@@ -187,37 +187,36 @@ class PassVoucher(models.Model):
         for the person at the counter."""
         messages = {
             "unknown_code": self.env._(
-                "Ce code ne correspond à aucun pass. Vérifiez les chiffres saisis."
+                "This code matches no pass. Check the digits you typed."
             ),
             "bad_check_digit": self.env._(
-                "Ce code contient une erreur de saisie : vérifiez chaque chiffre."
+                "This code contains a typing error: check each digit."
             ),
             "already_redeemed": self.env._(
-                "Ce pass a déjà été encaissé : il ne peut pas servir deux fois."
+                "This pass has already been redeemed: it cannot be used twice."
             ),
-            "expired": self.env._("Ce pass a expiré."),
+            "expired": self.env._("This pass has expired."),
             "cancelled": self.env._(
-                "Ce pass a été annulé (carnet perdu, volé ou détruit)."
+                "This pass has been cancelled (book lost, stolen or destroyed)."
             ),
             "not_distributed": self.env._(
-                "Ce pass n'a pas encore été remis : il ne peut pas être utilisé."
+                "This pass has not been handed out yet: it cannot be used."
             ),
             "not_activated": self.env._(
-                "Ce pass n'est pas encore actif (son programme n'a pas commencé "
-                "ou son financement n'est pas encore payé)."
+                "This pass is not active yet (its programme has not started or its "
+                "funding is not paid yet)."
             ),
             "venue_not_qualified": self.env._(
-                "Votre lieu n'est pas habilité à accepter des pass pour le moment."
+                "Your venue is not allowed to accept passes for now."
             ),
             "out_of_territory": self.env._(
-                "Ce pass ne peut pas être utilisé sur le territoire de votre lieu."
+                "This pass cannot be used in your venue's territory."
             ),
             "service_not_allowed": self.env._(
-                "Ce pass ne peut pas payer ce service dans votre lieu."
+                "This pass cannot pay for this service at your venue."
             ),
             "too_many_attempts": self.env._(
-                "Trop de tentatives refusées : patientez quelques minutes avant "
-                "de réessayer."
+                "Too many refused attempts: wait a few minutes before trying again."
             ),
         }
         return messages.get(reason, reason)
@@ -243,9 +242,7 @@ class PassVoucher(models.Model):
             user._is_public() or venue_id != user.partner_id.commercial_partner_id.id
         ):
             raise AccessError(
-                self.env._(
-                    "Vous ne pouvez encaisser des pass que pour votre propre lieu."
-                )
+                self.env._("You can only redeem passes for your own venue.")
             )
         # sudo: a venue's portal user cannot read partners, not even its own
         # organisation's commercial fields; it is its own (checked above) or
@@ -258,8 +255,7 @@ class PassVoucher(models.Model):
         ):
             raise UserError(
                 self.env._(
-                    "Le lieu %(venue)s n'existe pas ou n'est pas un lieu "
-                    "Pass Numérique.",
+                    "Venue %(venue)s does not exist or is not a Pass Numérique venue.",
                     venue=venue_id or "",
                 )
             )
@@ -428,7 +424,7 @@ class PassVoucher(models.Model):
             # page shows its times), never UTC by default.
             tz = self.env.user.tz or period.company_tz(self.env.company)
             message = self.env._(
-                "Trop de tentatives refusées : réessayez après %(time)s.",
+                "Too many refused attempts: try again after %(time)s.",
                 time=format_datetime(self.env, retry_at, tz=tz, dt_format="short"),
             )
         return {"ok": False, "reason": reason, "message": message}
@@ -455,8 +451,8 @@ class PassVoucher(models.Model):
             "reason": None,
             # What the person at the desk checks against the paper pass.
             "message": self.env._(
-                "Pass valable\u00a0: %(amount)s, programme «\u00a0%(program)s\u00a0», "
-                "valable jusqu'au %(date)s.",
+                'Valid pass: %(amount)s, programme "%(program)s", valid until '
+                "%(date)s.",
                 amount=format_amount(self.env, voucher.amount, voucher.currency_id),
                 program=voucher.program_id.name,
                 date=format_date(self.env, voucher.date_expiry),
@@ -498,7 +494,7 @@ class PassVoucher(models.Model):
             return {
                 "ok": False,
                 "reason": "no_service",
-                "message": self.env._("Choisissez le service rendu avant d'encaisser."),
+                "message": self.env._("Choose the service provided before redeeming."),
             }
         reason, voucher, service, retry_at = self._attempt(
             code, venue_id, service_code or "", channel, "redeem"
@@ -511,7 +507,7 @@ class PassVoucher(models.Model):
             "amount": voucher.amount,
             "program": voucher.program_id.name,
             "message": self.env._(
-                "Pass accepté : %(amount)s pour « %(service)s ».",
+                'Pass accepted: %(amount)s for "%(service)s".',
                 amount=format_amount(self.env, voucher.amount, voucher.currency_id),
                 service=service.name,
             ),
@@ -554,7 +550,7 @@ class PassVoucher(models.Model):
         companies it may write), or the venue that redeemed them."""
         user = self.env.user
         refused = AccessError(
-            self.env._("Vous ne pouvez annuler que les encaissements de votre lieu.")
+            self.env._("You can only cancel the redemptions of your venue.")
         )
         ids = [i for i in self._ids if isinstance(i, int) and 0 < i <= MAX_ID]
         if len(ids) != len(self._ids) or not ids:
@@ -608,8 +604,8 @@ class PassVoucher(models.Model):
             if voucher.state != "redeemed":
                 raise UserError(
                     self.env._(
-                        "Le pass %(code)s n'est pas encaissé : il n'y a pas "
-                        "d'encaissement à annuler.",
+                        "Pass %(code)s is not redeemed: there is no redemption to "
+                        "cancel.",
                         code=voucher.code_display,
                     )
                 )
@@ -618,15 +614,15 @@ class PassVoucher(models.Model):
             if voucher.redeemed_at < limit:
                 raise UserError(
                     self.env._(
-                        "L'encaissement du pass %(code)s date de plus de %(minutes)s "
-                        "minutes : demandez à la coopérative de l'annuler.",
+                        "Pass %(code)s was redeemed more than %(minutes)s minutes "
+                        "ago: ask the cooperative to cancel it.",
                         code=voucher.code_display,
                         minutes=window,
                     )
                 )
             if not reason:
                 raise UserError(
-                    self.env._("Indiquez pourquoi vous annulez cet encaissement.")
+                    self.env._("Say why you are cancelling this redemption.")
                 )
         with guarded_write():
             vouchers._write_redemption_undone(reason, user)
@@ -641,6 +637,6 @@ class PassVoucher(models.Model):
                 "redeemed_at": False,
                 "redeemed_by_id": False,
                 "redemption_cancel_note": reason
-                or self.env._("Encaissement annulé par %(user)s", user=user.name),
+                or self.env._("Redemption cancelled by %(user)s", user=user.name),
             }
         )

@@ -14,7 +14,7 @@ FUNDER_TYPES = [
     ("state", "State"),
     ("region", "Region"),
     ("departement", "Département"),
-    ("commune", "Commune / EPCI"),
+    ("commune", "Municipality / EPCI"),
     ("social", "Social body (CAF, CCAS, ...)"),
     ("company", "Company"),
     ("association", "Association"),
@@ -144,8 +144,8 @@ class ResPartner(models.Model):
             if not self._pass_siret_acceptable(partner.siret):
                 raise ValidationError(
                     self.env._(
-                        "Le SIRET %(siret)s de %(partner)s n'est pas valide : il doit "
-                        "compter 14 chiffres et une clé de contrôle correcte.",
+                        "SIRET %(siret)s of %(partner)s is not valid: it must have 14 "
+                        "digits and a correct check digit.",
                         siret=partner.siret,
                         partner=partner.display_name,
                     )
@@ -157,7 +157,7 @@ class ResPartner(models.Model):
             if partner.is_pass_funder and not partner.pass_funder_type:
                 raise ValidationError(
                     self.env._(
-                        "Le financeur %(partner)s doit avoir un type de financeur.",
+                        "Funder %(partner)s must have a funder type.",
                         partner=partner.display_name,
                     )
                 )
@@ -171,8 +171,7 @@ class ResPartner(models.Model):
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
             raise AccessError(
                 self.env._(
-                    "Seul un responsable Pass Numérique peut habiliter ou suspendre "
-                    "un lieu."
+                    "Only a Pass Numérique manager can qualify or suspend a venue."
                 )
             )
 
@@ -276,8 +275,7 @@ class ResPartner(models.Model):
         if file_format not in ("csv", "json"):
             raise UserError(
                 self.env._(
-                    "Format d'export inconnu : %(format)s "
-                    "(formats possibles : csv, json).",
+                    "Unknown export format: %(format)s (possible formats: csv, json).",
                     format=file_format,
                 )
             )

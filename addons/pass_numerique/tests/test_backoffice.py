@@ -59,9 +59,9 @@ class TestBackOffice(ReportingFixture, TransactionCase):
         Report = self.env["pass.report"].with_user(self.staff)
         before = Report.get_freshness()
         self.assertTrue(before["can_refresh"])
-        self.assertTrue(before["label"].startswith("Données au "), before)
+        self.assertTrue(before["label"].startswith("Data as of "), before)
         after = Report.action_refresh_analysis()
-        self.assertTrue(after["label"].startswith("Données au "), after)
+        self.assertTrue(after["label"].startswith("Data as of "), after)
         self.assertEqual(self._analysis(), self._live())
         # The funders analysis is refreshed with it.
         [(redeemed,)] = self.env["pass.funder.report"]._read_group(

@@ -278,6 +278,7 @@ class TestRouteBoundaries(HttpCase):
         model = (
             self.env["pass.voucher"]
             .with_user(self.user_venue)
+            .with_context(lang=self.user_venue.lang)
             ._check_code("1234", self.venue.id, channel="portal")
         )
         self.assertEqual(model["reason"], "too_many_attempts")

@@ -167,7 +167,7 @@ class TestDistribution(RedeemCase):
         # Nothing left to hand over.
         with self.assertRaises(UserError) as caught:
             book.hand_to_beneficiary(self._beneficiary().id)
-        self.assertIn("plus de pass", str(caught.exception))
+        self.assertIn("no pass left", str(caught.exception))
 
     def test_hand_over_checks_the_caller(self):
         mine = self._beneficiary()

@@ -6,6 +6,7 @@ import re
 
 import polib
 
+from odoo.exceptions import UserError
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
@@ -80,12 +81,42 @@ class TestFrenchTranslation(PassNumeriqueCommon):
             result["message"],
             "Ce pass a déjà été encaissé : il ne peut pas servir deux fois.",
         )
+        result_en = (
+            self.env_en["pass.voucher"]
+            .with_user(self.pass_user)
+            .check_code(voucher.code, self.venue.id, self.service_admin.code)
+        )
+        self.assertEqual(result_en["reason"], "already_redeemed")
+        self.assertEqual(
+            result_en["message"],
+            "This pass has already been redeemed: it cannot be used twice.",
+        )
         reasons_fr = dict(
             self.env_fr["pass.redemption.attempt"].fields_get(["reason"])["reason"][
                 "selection"
             ]
         )
         self.assertEqual(reasons_fr["already_redeemed"], "Déjà encaissé")
+
+    def test_refusal_in_the_user_language(self):
+        """The source is English; a French user gets the French text."""
+        program = self.env["pass.program"].browse(self.program.id)
+        program.action_close()
+        with self.assertRaises(UserError) as caught:
+            program.with_env(self.env_en).action_close()
+        self.assertEqual(
+            str(caught.exception),
+            f"Only an active programme can be closed: programme "
+            f"{program.display_name} is Closed.",
+        )
+        with self.assertRaises(UserError) as caught:
+            program.with_env(self.env_fr).action_close()
+        self.assertEqual(
+            str(caught.exception),
+            f"Seul un programme actif peut être clos : le programme "
+            f"{program.display_name} est Clos.",
+        )
+        self.assertEqual(program.state, "closed")
 
     def test_shipped_po_files_are_complete(self):
         for module in ("pass_numerique", "pass_settlement"):

@@ -161,7 +161,7 @@ class TestRoundTrip(OpenDataCase):
             job.plan()
         message = str(caught.exception)
         self.assertEqual(message.count("adresse"), 1)
-        self.assertIn("Colonnes indispensables absentes du fichier", message)
+        self.assertIn("Required columns missing from the file", message)
         self.assertFalse(job.line_ids)
         self.assertEqual(self.Partner.search_count([]), count)
 

@@ -233,7 +233,7 @@ class TestRedeemCode(RedeemCase):
                         getattr(Voucher, method)(voucher.code, venue_id, "h2_workshop")
                     if user == self.staff:
                         self.assertNotIsInstance(caught.exception, AccessError)
-                        self.assertIn("n'est pas un lieu", str(caught.exception))
+                        self.assertIn("Pass Numérique venue", str(caught.exception))
                     else:
                         # A venue is told the same whether the id exists or not.
                         self.assertIsInstance(caught.exception, AccessError)

@@ -48,6 +48,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
+from odoo.tools.translate import LazyTranslate
+
 from .pass_code import format_code
 from .pdf_merge import PdfAppender
 
@@ -101,28 +103,34 @@ GREY = Color(0.35, 0.35, 0.35)
 LIGHT = Color(0.75, 0.75, 0.75)
 RED = Color(0.75, 0.05, 0.05)
 
-DEFAULT_LABELS = {
-    "financed_by": "Financé par",
-    "valid_until": "Valable jusqu'au",
-    "where": "Où",
-    "services": "Pour",
-    "anywhere": "Partout en France",
-    "all_services": "Tous les services de médiation numérique",
-    "book": "Carnet",
-    "pass": "Pass",
-    "qr_caption": "Lieux qui l'acceptent",
-    "stub_title": "Talon à conserver par le prescripteur",
-    "passes": "passes",
-    "programme": "Programme",
-    "beneficiary": "Référence du bénéficiaire",
-    "handed_on": "Remis le",
-    "signature": "Par (nom, structure)",
-    "duplicate": "DUPLICATA",
-    "duplicate_note": "Réimpression : l'original ne doit plus être accepté.",
-    "continued": "suite",
-    "sheet": "feuille",
-    "face_value": "Valeur",
+# Texts of the printed sheet: the only list of them. English source, translated
+# by pass.book._print_labels() in the user's language (i18n/fr.po). There is
+# no environment at import time, hence lazy translations.
+# pylint: disable=prefer-env-translation
+LABELS = {
+    "financed_by": _lt("Funded by"),
+    "valid_until": _lt("Valid until"),
+    "where": _lt("Where"),
+    "services": _lt("For"),
+    "anywhere": _lt("Everywhere in France"),
+    "all_services": _lt("All digital-mediation services"),
+    "book": _lt("Book"),
+    "pass": _lt("Pass"),
+    "qr_caption": _lt("Venues that accept it"),
+    "stub_title": _lt("Stub to be kept by the prescriber"),
+    "passes": _lt("passes"),
+    "programme": _lt("Programme"),
+    "beneficiary": _lt("Beneficiary reference"),
+    "handed_on": _lt("Handed out on"),
+    "signature": _lt("By (name, organisation)"),
+    "duplicate": _lt("DUPLICATE"),
+    "duplicate_note": _lt("Reprint: the original must no longer be accepted."),
+    "continued": _lt("continued"),
+    "sheet": _lt("sheet"),
+    "face_value": _lt("Value"),
+    "document_title": _lt("Pass Numérique books"),
 }
+# pylint: enable=prefer-env-translation
 
 
 @dataclass
@@ -635,7 +643,10 @@ class BookPdfWriter:
     def __init__(self, fileobj, programs, labels=None, state=None):
         register_fonts()
         self.programs = programs
-        self.labels = dict(DEFAULT_LABELS, **(labels or {}))
+        # labels: the translated texts (pass.book._print_labels()); the
+        # English source for any missing one
+        self.labels = {key: label._translate("en_US") for key, label in LABELS.items()}
+        self.labels.update(labels or {})
         self.appender = PdfAppender(fileobj, state=state)
         self.sheets = 0
 

@@ -46,4 +46,4 @@ def format_days(env, value, digits=1):
     """A duration in days: "2,5 j" in French; "" for None/False."""
     if value is None or value is False:
         return ""
-    return env._("%(days)s j", days=format_number(env, value, digits))
+    return env._("%(days)s d", days=format_number(env, value, digits))

@@ -21,20 +21,19 @@ class PassVenueImport(models.TransientModel):
     _description = "Import venues from the open-data standard"
 
     state = fields.Selection(
-        [("upload", "Fichier"), ("preview", "Aperçu"), ("done", "Terminé")],
+        [("upload", "File"), ("preview", "Preview"), ("done", "Done")],
         default="upload",
         required=True,
     )
-    data_file = fields.Binary(string="Fichier", attachment=False)
-    filename = fields.Char(string="Nom du fichier")
+    data_file = fields.Binary(string="File", attachment=False)
+    filename = fields.Char(string="File name")
     source = fields.Char(
-        string="Éditeur du fichier",
-        help="Qui publie ce fichier (la colonne « source » du schéma) : à indiquer "
-        "quand le fichier ne le dit pas. Les identifiants des lieux ne sont "
-        "uniques que chez un même éditeur.",
+        string="File publisher",
+        help='Who publishes this file (the schema\'s "source" column): enter it when '
+        "the file does not say. Venue ids are only unique within one publisher.",
     )
     job_id = fields.Many2one("pass.venue.import.job", readonly=True)
-    job_state = fields.Selection(related="job_id.state", string="État de l'import")
+    job_state = fields.Selection(related="job_id.state", string="Import state")
     file_format = fields.Selection(related="job_id.file_format")
     file_summary = fields.Text(related="job_id.file_summary")
     line_ids = fields.One2many(related="job_id.line_ids")
@@ -94,7 +93,7 @@ class PassVenueImport(models.TransientModel):
         ).partner_id
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Lieux importés"),
+            "name": self.env._("Imported venues"),
             "res_model": "res.partner",
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
@@ -130,7 +129,7 @@ class PassVenueImport(models.TransientModel):
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "new",
-            "name": self.env._("Importer des lieux (open data)"),
+            "name": self.env._("Import venues (open data)"),
         }
 
     def _issue_messages(self):
@@ -142,21 +141,21 @@ class PassVenueExport(models.TransientModel):
     _description = "Export qualified venues in the open-data standard"
 
     file_format = fields.Selection(
-        [("csv", "CSV (format de référence du schéma)"), ("json", "JSON")],
+        [("csv", "CSV (reference format of the schema)"), ("json", "JSON")],
         string="Format",
         default="csv",
         required=True,
     )
     venue_ids = fields.Many2many(
         "res.partner",
-        string="Lieux sélectionnés",
+        string="Selected venues",
         default=lambda self: self._default_venues(),
-        help="Vide : tous les lieux qualifiés.",
+        help="Empty: all qualified venues.",
     )
     venue_count = fields.Integer(
-        string="Lieux qualifiés exportés", compute="_compute_venue_count"
+        string="Exported qualified venues", compute="_compute_venue_count"
     )
-    data = fields.Binary(string="Fichier", readonly=True, attachment=False)
+    data = fields.Binary(string="File", readonly=True, attachment=False)
     filename = fields.Char(readonly=True)
 
     def _default_venues(self):
@@ -177,7 +176,7 @@ class PassVenueExport(models.TransientModel):
     def action_export(self):
         self.ensure_one()
         if not self.venue_count:
-            raise UserError(self.env._("Aucun lieu qualifié à exporter."))
+            raise UserError(self.env._("No qualified venue to export."))
         content = self.env["res.partner"].pass_open_data_export(
             self.file_format, self.venue_ids.ids or None
         )
@@ -194,7 +193,7 @@ class PassVenueExport(models.TransientModel):
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "new",
-            "name": self.env._("Exporter les lieux qualifiés (open data)"),
+            "name": self.env._("Export qualified venues (open data)"),
         }
 
     def _export_filename(self):

@@ -112,7 +112,7 @@ class PassRemittancePortal(CustomerPortal):
         groups = self._pass_unremitted_groups(venue)
         if not groups:
             return self._pass_remittances_error(
-                request.env._("Aucun pass encaissé n'attend d'être transmis.")
+                request.env._("No redeemed pass is waiting to be submitted.")
             )
         # sudo: portal users create no records; the remittance is the
         # venue's own and takes only its redeemed passes (checked again on

@@ -67,21 +67,19 @@ class AccountMove(models.Model):
             if remittance.move_id in self:
                 raise UserError(
                     self.env._(
-                        "L'écriture %(move)s est celle du bordereau %(remittance)s : "
-                        "elle ne s'extourne pas, ne se remet pas en brouillon, ne "
-                        "s'annule pas et ne se supprime pas à la main. Utilisez "
-                        "« Annuler le bordereau » sur le bordereau : il extourne "
-                        "l'écriture et remet ses pass à rembourser.",
+                        "Entry %(move)s is the one of remittance %(remittance)s: it "
+                        "is not reversed, reset to draft, cancelled or deleted by "
+                        'hand. Use "Cancel remittance" on the remittance: it '
+                        "reverses the entry and puts its passes back to be refunded.",
                         move=remittance.move_id.name,
                         remittance=remittance.name,
                     )
                 )
             raise UserError(
                 self.env._(
-                    "L'écriture %(move)s extourne le bordereau annulé "
-                    "%(remittance)s : elle ne s'extourne pas, ne se remet pas en "
-                    "brouillon, ne s'annule pas et ne se supprime pas. Pour "
-                    "rembourser ses pass, faites-en un nouveau bordereau.",
+                    "Entry %(move)s reverses cancelled remittance %(remittance)s: it "
+                    "is not reversed, reset to draft, cancelled or deleted. To refund "
+                    "its passes, put them on a new remittance.",
                     move=remittance.reversal_move_id.name,
                     remittance=remittance.name,
                 )
@@ -121,9 +119,9 @@ class AccountMove(models.Model):
         if protected:
             raise UserError(
                 self.env._(
-                    "L'écriture %(move)s du journal %(journal)s a été comptabilisée : "
-                    "les écritures des journaux Pass Numérique ne se suppriment "
-                    "pas (piste d'audit). Extournez-la ou annulez-la.",
+                    "Entry %(move)s of journal %(journal)s has been posted: entries "
+                    "of the Pass Numérique journals are not deleted (audit trail). "
+                    "Reverse or cancel it.",
                     move=protected[0].name,
                     journal=protected[0].journal_id.name,
                 )
@@ -185,13 +183,12 @@ class AccountMove(models.Model):
                 ).move_id[:1]
                 raise UserError(
                     self.env._(
-                        "L'avoir %(move)s crédite à %(funder)s %(qty)s carnet(s) "
-                        "%(product)s pour %(amount)s, mais sa part facturée sur la "
-                        "commande %(order)s est de %(invoiced_qty)s carnet(s) pour "
-                        "%(invoiced_amount)s. Un avoir sur des carnets crédite toute "
-                        "la part du financeur ; la commande lui est ensuite facturée "
-                        "de nouveau. Pour retirer des pass de la circulation, "
-                        "annulez-les.",
+                        "Credit note %(move)s credits %(funder)s with %(qty)s book(s) "
+                        "%(product)s for %(amount)s, but its share invoiced on order "
+                        "%(order)s is %(invoiced_qty)s book(s) for "
+                        "%(invoiced_amount)s. A credit note on books credits the "
+                        "funder's whole share; the order is then invoiced to it "
+                        "again. To take passes out of circulation, cancel them.",
                         move=move.name,
                         funder=funder.name,
                         qty=qty,
@@ -238,10 +235,10 @@ class AccountPartialReconcile(models.Model):
                 if pair == remittance.move_id | remittance.reversal_move_id:
                     raise UserError(
                         self.env._(
-                            "L'écriture %(move)s du bordereau annulé %(remittance)s "
-                            "reste lettrée avec son extourne %(reversal)s : ce "
-                            "lettrage ne se défait pas. Pour rembourser ses pass, "
-                            "faites-en un nouveau bordereau.",
+                            "Entry %(move)s of cancelled remittance %(remittance)s "
+                            "stays reconciled with its reversal %(reversal)s: this "
+                            "reconciliation cannot be undone. To refund its passes, "
+                            "put them on a new remittance.",
                             move=remittance.move_id.name,
                             remittance=remittance.name,
                             reversal=remittance.reversal_move_id.name,

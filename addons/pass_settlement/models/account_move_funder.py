@@ -51,8 +51,7 @@ class AccountMove(models.Model):
             if errors:
                 raise UserError(
                     self.env._(
-                        "La facture %(invoice)s ne peut pas partir en Factur-X : "
-                        "%(errors)s",
+                        "Invoice %(invoice)s cannot be sent as Factur-X: %(errors)s",
                         invoice=self.name,
                         errors=" ".join(sorted(errors)),
                     )
@@ -62,9 +61,9 @@ class AccountMove(models.Model):
             if not self.invoice_pdf_report_id:
                 raise UserError(
                     self.env._(
-                        "La facture %(invoice)s n'a pas encore de PDF Factur-X : "
-                        "envoyez-la d'abord (bouton Envoyer) ou choisissez le "
-                        "format « CII 16B XML » pour Chorus Pro.",
+                        "Invoice %(invoice)s has no Factur-X PDF yet: send it first "
+                        '(Send button) or choose the "CII 16B XML" format for '
+                        "Chorus Pro.",
                         invoice=self.name,
                     )
                 )
@@ -100,9 +99,9 @@ class AccountMove(models.Model):
             if move.commercial_partner_id != invoice.commercial_partner_id:
                 raise UserError(
                     self.env._(
-                        "L'avoir %(refund)s annule la facture %(invoice)s de "
-                        "%(funder)s mais il est adressé à %(partner)s : l'avoir "
-                        "d'un financeur lui revient.",
+                        "Credit note %(refund)s cancels invoice %(invoice)s of "
+                        "%(funder)s but is addressed to %(partner)s: a funder's "
+                        "credit note goes to that funder.",
                         refund=move.name or move.display_name,
                         invoice=invoice.name,
                         funder=invoice.commercial_partner_id.display_name,
@@ -136,9 +135,8 @@ class AccountMoveLine(models.Model):
             if other:
                 raise UserError(
                     self.env._(
-                        "La facture %(invoice)s de %(funder)s ne peut pas être "
-                        "lettrée avec %(move)s de %(partner)s : un financeur paie "
-                        "ses propres factures.",
+                        "Invoice %(invoice)s of %(funder)s cannot be reconciled with "
+                        "%(move)s of %(partner)s: a funder pays its own invoices.",
                         invoice=funder_line.move_id.name,
                         funder=funder.display_name,
                         move=other.move_id.name,

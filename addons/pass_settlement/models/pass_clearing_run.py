@@ -219,7 +219,7 @@ class PassClearingRun(models.Model):
     def _compute_name(self):
         for run in self:
             run.name = self.env._(
-                "Compensation du %(start)s au %(end)s",
+                "Clearing from %(start)s to %(end)s",
                 start=run.period_start and run.period_start.strftime("%d/%m/%Y"),
                 end=run.period_end and run.period_end.strftime("%d/%m/%Y"),
             )
@@ -302,8 +302,8 @@ class PassClearingRun(models.Model):
 
     def _overlap_message(self, other):
         return self.env._(
-            "La période du %(start)s au %(end)s chevauche celle de la compensation "
-            "déjà exécutée « %(other)s » : une période n'est compensée qu'une fois.",
+            "The period from %(start)s to %(end)s overlaps that of the already "
+            'executed clearing run "%(other)s": a period is cleared only once.',
             start=format_date(self.env, self.period_start),
             end=format_date(self.env, self.period_end),
             other=other.name,
@@ -326,8 +326,8 @@ class PassClearingRun(models.Model):
         ):
             raise UserError(
                 self.env._(
-                    "Cette compensation a été exécutée : sa période et sa société "
-                    "ne se modifient plus."
+                    "This clearing run has been executed: its period and company can "
+                    "no longer be changed."
                 )
             )
         return super().write(vals)
@@ -411,8 +411,8 @@ class PassClearingRun(models.Model):
                 # _message_log: no e-mail address needed to record it.
                 run._message_log(
                     body=self.env._(
-                        "La compensation lancée par %(user)s a échoué, rien n'a été "
-                        "comptabilisé : %(error)s",
+                        "The clearing run started by %(user)s failed, nothing was "
+                        "posted: %(error)s",
                         user=self.env.user.name,
                         error=message,
                     )
@@ -432,7 +432,7 @@ class PassClearingRun(models.Model):
                 body=Markup("<br/>").join(
                     [
                         self.env._(
-                            "Compensation exécutée par %(user)s.",
+                            "Clearing run executed by %(user)s.",
                             user=self.env.user.name,
                         ),
                         *summary.splitlines(),
@@ -449,13 +449,13 @@ class PassClearingRun(models.Model):
         user = self.env.user
         if not user.has_group("pass_settlement.group_pass_accountant"):
             raise AccessError(
-                self.env._("Seul un comptable peut lancer une compensation.")
+                self.env._("Only an accountant can start a clearing run.")
             )
         if not user.has_group("account_payment_order.group_account_payment"):
             raise AccessError(
                 self.env._(
-                    "Préparer les virements aux lieux demande le groupe "
-                    "« Comptabilité / Paiements » : demandez-le à un administrateur."
+                    'Preparing the transfers to venues requires the "Accounting / '
+                    'Payments" group: ask an administrator for it.'
                 )
             )
         self.check_access("write")
@@ -477,7 +477,7 @@ class PassClearingRun(models.Model):
         except psycopg2.errors.LockNotAvailable as error:
             raise UserError(
                 self.env._(
-                    "La compensation %(name)s est déjà en cours d'exécution.",
+                    "Clearing run %(name)s is already running.",
                     name=self.name,
                 )
             ) from error
@@ -493,8 +493,8 @@ class PassClearingRun(models.Model):
         if not self.env.cr.fetchone()[0]:
             raise UserError(
                 self.env._(
-                    "Une autre compensation est en cours pour %(company)s : "
-                    "réessayez dans quelques minutes.",
+                    "Another clearing run is in progress for %(company)s: try again "
+                    "in a few minutes.",
                     company=self.company_id.name,
                 )
             )
@@ -557,8 +557,8 @@ class PassClearingRun(models.Model):
         if not mode:
             raise UserError(
                 self.env._(
-                    "Aucun mode de paiement des lieux n'est configuré pour "
-                    "%(company)s : renseignez-le dans Paramètres > Pass Numérique.",
+                    "No venue payment mode is configured for %(company)s: set it in "
+                    "Settings > Pass Numérique.",
                     company=company.name,
                 )
             )
@@ -566,16 +566,16 @@ class PassClearingRun(models.Model):
         if not journal:
             raise UserError(
                 self.env._(
-                    "Le mode de paiement %(mode)s doit avoir un journal de banque fixe "
-                    "pour les virements aux lieux.",
+                    "Payment mode %(mode)s must have a fixed bank journal for the "
+                    "transfers to venues.",
                     mode=mode.name,
                 )
             )
         if not journal.bank_account_id:
             raise UserError(
                 self.env._(
-                    "Le journal de banque %(journal)s n'a pas de compte bancaire "
-                    "(IBAN) d'où partent les virements : renseignez-le.",
+                    "Bank journal %(journal)s has no bank account (IBAN) for the "
+                    "transfers to leave from: set it.",
                     journal=journal.display_name,
                 )
             )
@@ -583,9 +583,9 @@ class PassClearingRun(models.Model):
         if self._pass_needs_town(mode) and holder.country_id and not holder.city:
             raise UserError(
                 self.env._(
-                    "L'adresse de %(holder)s, titulaire du compte d'où partent les "
-                    "virements, n'a pas de ville : le format SEPA pain.001.001.09 "
-                    "l'exige. Renseignez-la.",
+                    "The address of %(holder)s, holder of the account the transfers "
+                    "leave from, has no town: the SEPA pain.001.001.09 format "
+                    "requires it. Fill it in.",
                     holder=holder.display_name,
                 )
             )
@@ -794,17 +794,16 @@ class PassClearingRun(models.Model):
             if wrong_bank or set(payment_lines) != set(to_pay.ids):
                 raise UserError(
                     self.env._(
-                        "L'ordre de paiement %(order)s ne paie pas exactement les "
-                        "dettes prévues sur les comptes bancaires de confiance.",
+                        "Payment order %(order)s does not pay exactly the expected "
+                        "payables on trusted bank accounts.",
                         order=order.name,
                     )
                 )
             if currency.compare_amounts(order.total_company_currency, expected):
                 raise UserError(
                     self.env._(
-                        "L'ordre de paiement %(order)s (%(total)s) ne correspond pas "
-                        "aux dettes envers les lieux et aux remboursements aux "
-                        "financeurs qu'il doit payer (%(expected)s).",
+                        "Payment order %(order)s (%(total)s) does not match the venue "
+                        "payables and funder refunds it must pay (%(expected)s).",
                         order=order.name,
                         total=format_amount(
                             self.env, order.total_company_currency, currency
@@ -1006,8 +1005,8 @@ class PassClearingRun(models.Model):
         remittances = self.remittance_ids.filtered(lambda r: r.state == "validated")
         parts = [
             self.env._(
-                "Créances des lieux comptabilisées : %(count)s bordereau(x), "
-                "%(passes)s pass, %(amount)s, au %(date)s (fin de période).",
+                "Venue payables posted: %(count)s remittance(s), %(passes)s passes, "
+                "%(amount)s, as of %(date)s (end of period).",
                 count=len(remittances),
                 passes=sum(remittances.mapped("voucher_count")),
                 amount=money(self.amount_total),
@@ -1018,9 +1017,8 @@ class PassClearingRun(models.Model):
         if shifted:
             parts.append(
                 self.env._(
-                    "Période close (date de verrouillage) : %(count)s écriture(s) "
-                    "passée(s) à la première date ouverte, le %(date)s, au lieu du "
-                    "%(end)s.",
+                    "Closed period (lock date): %(count)s entry(ies) posted on the "
+                    "first open date, %(date)s, instead of %(end)s.",
                     count=len(shifted),
                     date=format_date(self.env, min(shifted.mapped("date"))),
                     end=format_date(self.env, self.period_end),
@@ -1043,8 +1041,8 @@ class PassClearingRun(models.Model):
         if paid:
             parts.append(
                 self.env._(
-                    "Payé par %(orders)s : %(amount)s à %(venues)s lieu(x), dont "
-                    "%(again)s de dettes antérieures à nouveau dues.",
+                    "Paid by %(orders)s: %(amount)s to %(venues)s venue(s), of which "
+                    "%(again)s of earlier payables due again.",
                     orders=", ".join(self.payment_order_ids.mapped("name")),
                     amount=money(sum(paid.mapped("amount"))),
                     venues=len(paid.venue_id),
@@ -1057,8 +1055,8 @@ class PassClearingRun(models.Model):
         if refunded:
             parts.append(
                 self.env._(
-                    "Remboursements de fin de validité versés par %(orders)s : "
-                    "%(amount)s à %(funders)s financeur(s) (avoirs %(credit_notes)s).",
+                    "End-of-validity refunds paid by %(orders)s: %(amount)s to "
+                    "%(funders)s funder(s) (credit notes %(credit_notes)s).",
                     orders=", ".join(self.payment_order_ids.mapped("name")),
                     amount=money(self.amount_refund_paid),
                     funders=len(refunded.venue_id),
@@ -1084,9 +1082,9 @@ class PassClearingRun(models.Model):
         if held:
             parts.append(
                 self.env._(
-                    "Retenus, non payés (%(amount)s) : %(venues)s. Leur créance est "
-                    "comptabilisée ; ils seront payés par la prochaine compensation "
-                    "une fois leur IBAN vérifié (compte bancaire « de confiance »).",
+                    "Held back, not paid (%(amount)s): %(venues)s. Their payable is "
+                    "posted; they will be paid by the next clearing run once their "
+                    'IBAN is verified ("trusted" bank account).',
                     amount=money(sum(held.mapped("amount"))),
                     venues=held_list(held),
                 )
@@ -1095,10 +1093,9 @@ class PassClearingRun(models.Model):
         if held:
             parts.append(
                 self.env._(
-                    "Remboursements retenus, non versés (%(amount)s) : "
-                    "%(funders)s. Ils seront versés par la prochaine compensation "
-                    "une fois l'IBAN du financeur vérifié (compte bancaire « de "
-                    "confiance »).",
+                    "Refunds held back, not paid (%(amount)s): %(funders)s. They will "
+                    "be paid by the next clearing run once the funder's IBAN is "
+                    'verified ("trusted" bank account).',
                     amount=money(sum(held.mapped("amount"))),
                     funders=held_list(held),
                 )

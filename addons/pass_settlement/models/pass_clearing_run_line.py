@@ -164,8 +164,8 @@ class PassClearingRunLine(models.Model):
             if line.state != "paid" or line.payment_order_id.state != "uploaded":
                 raise UserError(
                     self.env._(
-                        "Seul un virement envoyé à la banque (ordre de paiement "
-                        "téléversé) peut être déclaré rejeté : %(venue)s.",
+                        "Only a transfer sent to the bank (payment order uploaded) "
+                        "can be declared returned: %(venue)s.",
                         venue=line.venue_id.name,
                     )
                 )
@@ -173,9 +173,7 @@ class PassClearingRunLine(models.Model):
                 lambda p: p.state in ("in_process", "paid") and p.move_id
             )
         if not payments:
-            raise UserError(
-                self.env._("Aucun virement envoyé à annuler pour ces lieux.")
-            )
+            raise UserError(self.env._("No transfer sent to cancel for these venues."))
         moves = payments.move_id.filtered(lambda m: m.state == "posted")
         today = fields.Date.context_today(self)
         moves._reverse_moves(
@@ -183,7 +181,7 @@ class PassClearingRunLine(models.Model):
                 {
                     "date": today,
                     "ref": self.env._(
-                        "Virement rejeté : %(name)s", name=move.name or ""
+                        "Transfer returned: %(name)s", name=move.name or ""
                     ),
                 }
                 for move in moves
@@ -202,9 +200,9 @@ class PassClearingRunLine(models.Model):
             if venues:
                 run._message_log(
                     body=self.env._(
-                        "Virement rejeté par la banque, enregistré par %(user)s : "
-                        "%(venues)s. La dette envers ces lieux est rouverte ; la "
-                        "prochaine compensation la paiera.",
+                        "Transfer returned by the bank, recorded by %(user)s: "
+                        "%(venues)s. The payable to these venues is reopened; the "
+                        "next clearing run will pay it.",
                         user=self.env.user.name,
                         venues=", ".join(venues.mapped("name")),
                     )
@@ -212,9 +210,9 @@ class PassClearingRunLine(models.Model):
             if funders:
                 run._message_log(
                     body=self.env._(
-                        "Virement de remboursement rejeté par la banque, enregistré "
-                        "par %(user)s : %(funders)s. Le remboursement est de "
-                        "nouveau dû ; la prochaine compensation le paiera.",
+                        "Refund transfer returned by the bank, recorded by %(user)s: "
+                        "%(funders)s. The refund is due again; the next clearing run "
+                        "will pay it.",
                         user=self.env.user.name,
                         funders=", ".join(funders.mapped("name")),
                     )

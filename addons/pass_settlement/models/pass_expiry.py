@@ -93,13 +93,13 @@ class PassReconciliation(models.Model):
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     date = fields.Date(required=True, readonly=True)
     unused_policy = fields.Selection(
-        [("refund", "Remboursement aux financeurs"), ("retain", "Conservé en produit")],
-        string="Traitement de la valeur inutilisée",
+        [("refund", "Refund to funders"), ("retain", "Retained as revenue")],
+        string="Unused value treatment",
         required=True,
         readonly=True,
     )
     state = fields.Selection(
-        [("draft", "Brouillon"), ("done", "Comptabilisé")],
+        [("draft", "Draft"), ("done", "Posted")],
         default="draft",
         required=True,
         readonly=True,
@@ -150,8 +150,7 @@ class PassReconciliation(models.Model):
         ):
             raise AccessError(
                 self.env._(
-                    "Seul un comptable peut comptabiliser un rapprochement de fin de "
-                    "validité."
+                    "Only an accountant can post an end-of-validity reconciliation."
                 )
             )
         self.check_access("write")
@@ -166,7 +165,7 @@ class PassReconciliation(models.Model):
             if reconciliation.state != "draft":
                 raise UserError(
                     self.env._(
-                        "Le rapprochement %(name)s est déjà comptabilisé.",
+                        "Reconciliation %(name)s is already posted.",
                         name=reconciliation.name,
                     )
                 )
@@ -187,8 +186,7 @@ class PassReconciliation(models.Model):
             # A note logged, not sent: no e-mail address needed.
             reconciliation._message_log(
                 body=self.env._(
-                    "%(count)s pass non utilisés, %(amount)s : écritures "
-                    "comptabilisées.",
+                    "%(count)s unused passes, %(amount)s: entries posted.",
                     count=reconciliation.voucher_count,
                     amount=reconciliation.amount_unused,
                 )
@@ -219,7 +217,7 @@ class PassReconciliation(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Écritures"),
+            "name": self.env._("Entries"),
             "res_model": "account.move",
             "view_mode": "list,form",
             "domain": [("id", "in", self.move_ids.ids)],
@@ -244,16 +242,16 @@ class PassReconciliationLine(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Funder", required=True, index=True
     )
-    share = fields.Float(string="Part (%)", digits=(5, 2))
-    unit_amount = fields.Monetary(string="Part d'un pass")
-    count_bought = fields.Integer(string="Pass achetés")
-    count_redeemed = fields.Integer(string="Pass utilisés")
-    count_settled = fields.Integer(string="Pass remboursés aux lieux")
-    count_unused = fields.Integer(string="Pass non utilisés")
-    amount_bought = fields.Monetary(string="Montant acheté")
-    amount_redeemed = fields.Monetary(string="Montant utilisé")
-    amount_settled = fields.Monetary(string="Montant réglé aux lieux")
-    amount_unused = fields.Monetary(string="Montant non utilisé")
+    share = fields.Float(string="Share (%)", digits=(5, 2))
+    unit_amount = fields.Monetary(string="Share of a pass")
+    count_bought = fields.Integer(string="Passes bought")
+    count_redeemed = fields.Integer(string="Used passes")
+    count_settled = fields.Integer(string="Passes refunded to venues")
+    count_unused = fields.Integer(string="Unused passes")
+    amount_bought = fields.Monetary(string="Amount bought")
+    amount_redeemed = fields.Monetary(string="Used amount")
+    amount_settled = fields.Monetary(string="Amount settled to venues")
+    amount_unused = fields.Monetary(string="Unused amount")
     origin_line_data = fields.Json(
         help="Per funder invoice line: the number of its unused passes handled here."
     )
@@ -263,7 +261,7 @@ class PassReconciliationLine(models.Model):
         (
             "funder_unique",
             "unique(reconciliation_id, partner_id)",
-            "Un financeur apparaît une seule fois par rapprochement.",
+            "A funder appears only once per reconciliation.",
         )
     ]
 
@@ -275,7 +273,7 @@ class PassReconciliationLine(models.Model):
         currency = reconciliation.currency_id
         liability = company.pass_liability_account_id
         label = self.env._(
-            "%(count)s pass non utilisés - %(program)s - part de %(funder)s",
+            "%(count)s unused passes - %(program)s - share of %(funder)s",
             count=self.count_unused,
             program=program.display_name,
             funder=self.partner_id.name,
@@ -294,7 +292,7 @@ class PassReconciliationLine(models.Model):
                 "company_id": company.id,
                 "date": reconciliation.date,
                 "ref": self.env._(
-                    "%(name)s - valeur inutilisée conservée", name=reconciliation.name
+                    "%(name)s - unused value retained", name=reconciliation.name
                 ),
                 "line_ids": [
                     Command.create(
@@ -335,8 +333,8 @@ class PassReconciliationLine(models.Model):
                     {
                         "product_id": origin.product_id.id,
                         "name": self.env._(
-                            "%(count)s pass non utilisés (%(invoice)s) - %(program)s - "
-                            "part de %(funder)s (%(share)s %%)",
+                            "%(count)s unused passes (%(invoice)s) - %(program)s - "
+                            "share of %(funder)s (%(share)s %%)",
                             count=count,
                             invoice=origin.move_id.name,
                             program=program.display_name,
@@ -365,7 +363,7 @@ class PassReconciliationLine(models.Model):
             "date": reconciliation.date,
             "invoice_origin": ", ".join(invoices.mapped("name")),
             "ref": self.env._(
-                "%(name)s - pass non utilisés remboursés", name=reconciliation.name
+                "%(name)s - unused passes refunded", name=reconciliation.name
             ),
             "reversed_entry_id": invoices.id if len(invoices) == 1 else False,
             "invoice_line_ids": invoice_lines,

@@ -65,7 +65,7 @@ class PassFunderReport(models.Model):
             res.append(
                 {
                     "name": self.env._(
-                        "Relevé financeur de l'année %(year)s (PDF)", year=today.year
+                        "Funder statement for the year %(year)s (PDF)", year=today.year
                     ),
                     "date": today,
                     "url": "/my/pass-statements/funder/%s?report_type=pdf"

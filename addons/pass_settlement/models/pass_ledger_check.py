@@ -134,7 +134,7 @@ class PassLedgerCheck(models.Model):
     def _compute_name(self):
         for check in self:
             check.name = self.env._(
-                "Contrôle du grand livre du %(date)s",
+                "Ledger check of %(date)s",
                 date=check.date and format_datetime(self.env, check.date),
             )
 
@@ -174,7 +174,7 @@ class PassLedgerCheck(models.Model):
         checks = self._run_checks(companies & self._accessible_companies())
         action = {
             "type": "ir.actions.act_window",
-            "name": self.env._("Contrôle du grand livre"),
+            "name": self.env._("Ledger check"),
             "res_model": self._name,
             "domain": [("id", "in", checks.ids)],
             "view_mode": "list,form",
@@ -198,9 +198,7 @@ class PassLedgerCheck(models.Model):
         for xmlid in ACCOUNTANT_GROUPS:
             if self.env.ref(xmlid, raise_if_not_found=False) and user.has_group(xmlid):
                 return
-        raise AccessError(
-            self.env._("Seul un comptable peut contrôler le grand livre des pass.")
-        )
+        raise AccessError(self.env._("Only an accountant can check the pass ledger."))
 
     @api.model
     def _accessible_companies(self):
@@ -218,7 +216,7 @@ class PassLedgerCheck(models.Model):
         if company_id in (None, False):
             return accessible
         refusal = AccessError(
-            self.env._("Cette société n'existe pas ou vous n'y avez pas accès.")
+            self.env._("This company does not exist or you have no access to it.")
         )
         if isinstance(company_id, bool) or not isinstance(company_id, int):
             raise refusal
@@ -623,11 +621,11 @@ class PassLedgerCheck(models.Model):
                 name = (
                     Program.browse(program_id).display_name
                     if program_id
-                    else self.env._("sans programme")
+                    else self.env._("no programme")
                 )
                 result[("funder", funder_id)].append(
                     self.env._(
-                        "Programme %(program)s : attendu %(expected)s, grand livre "
+                        "Programme %(program)s: expected %(expected)s, ledger "
                         "%(ledger)s.",
                         program=name,
                         expected=money(exp),
@@ -735,7 +733,7 @@ class PassLedgerCheck(models.Model):
         for partner_id, moves in per_partner.items():
             listed = ", ".join(
                 self.env._(
-                    "%(move)s (%(date)s) : %(amount)s",
+                    "%(move)s (%(date)s): %(amount)s",
                     move=move.name,
                     date=fields.Date.to_string(move.date),
                     amount=money(cents),
@@ -745,8 +743,7 @@ class PassLedgerCheck(models.Model):
             yield (
                 partner_id,
                 self.env._(
-                    "Écritures passées hors des documents Pass (%(count)s) : "
-                    "%(moves)s.",
+                    "Entries posted outside the Pass documents (%(count)s): %(moves)s.",
                     count=len(moves),
                     moves=listed,
                 ),
@@ -798,14 +795,14 @@ class PassLedgerCheck(models.Model):
                 listed = ", ".join(str(i) for i in ids[:EXPLAIN_LIMIT])
                 if case == "not_posted":
                     text = self.env._(
-                        "Pass réglés sans bordereau validé comptabilisé "
+                        "Settled passes without a posted validated remittance "
                         "(%(count)s, ids %(ids)s).",
                         count=len(ids),
                         ids=listed,
                     )
                 else:
                     text = self.env._(
-                        "Pass d'un bordereau validé qui ne sont pas réglés "
+                        "Passes of a validated remittance that are not settled "
                         "(%(count)s, ids %(ids)s).",
                         count=len(ids),
                         ids=listed,
@@ -846,8 +843,8 @@ class PassLedgerCheck(models.Model):
                 yield (
                     funder_id,
                     self.env._(
-                        "Pass réglés dont le carnet n'a jamais été facturé à ce "
-                        "financeur (%(count)s, ids %(ids)s).",
+                        "Settled passes whose book was never invoiced to this funder "
+                        "(%(count)s, ids %(ids)s).",
                         count=len(ids),
                         ids=", ".join(str(i) for i in ids[:EXPLAIN_LIMIT]),
                     ),
@@ -878,8 +875,8 @@ class PassLedgerCheck(models.Model):
             yield (
                 venue_id,
                 self.env._(
-                    "Bordereaux validés dont l'écriture n'est pas comptabilisée ou "
-                    "a été extournée : %(names)s.",
+                    "Validated remittances whose entry is not posted or has been "
+                    "reversed: %(names)s.",
                     names=", ".join(r.name for r in items[:EXPLAIN_LIMIT]),
                 ),
             )
@@ -925,15 +922,15 @@ class PassLedgerCheck(models.Model):
         if previous and previous._signature() == self._signature():
             self._message_log(
                 body=self.env._(
-                    "Mêmes écarts qu'au contrôle %(name)s, dont l'activité est "
-                    "encore ouverte.",
+                    "Same differences as in check %(name)s, whose activity is still "
+                    "open.",
                     name=previous.name,
                 )
             )
             return self.env["mail.activity"]
         return self.activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=self.env._("Écarts entre les pass et la comptabilité"),
+            summary=self.env._("Differences between the passes and the accounts"),
             note=self._activity_note(),
             user_id=self._accountant_user().id,
         )
@@ -954,10 +951,9 @@ class PassLedgerCheck(models.Model):
             )
             items += Markup("<li>%s%s</li>") % (
                 self.env._(
-                    "%(partner)s (%(role)s) : attendu %(expected)s, grand livre "
-                    "%(ledger)s, écart %(difference)s.",
-                    partner=line.partner_id.display_name
-                    or self.env._("sans partenaire"),
+                    "%(partner)s (%(role)s): expected %(expected)s, ledger "
+                    "%(ledger)s, difference %(difference)s.",
+                    partner=line.partner_id.display_name or self.env._("no partner"),
                     role=role_labels.get(line.role, line.role),
                     expected=format_amount(self.env, line.expected, self.currency_id),
                     ledger=format_amount(self.env, line.ledger, self.currency_id),
@@ -970,8 +966,8 @@ class PassLedgerCheck(models.Model):
         return Markup("<p>%s</p><ul>%s</ul>") % (
             escape(
                 self.env._(
-                    "Le contrôle du grand livre de %(company)s trouve des écarts "
-                    "entre ce que disent les pass et les écritures :",
+                    "The ledger check of %(company)s finds differences between what "
+                    "the passes say and the entries:",
                     company=self.company_id.name,
                 )
             ),

@@ -64,7 +64,7 @@ class PassOrderFunder(models.Model):
         (
             "order_funder_unique",
             "unique(order_id, funder_id)",
-            "Un financeur ne figure qu'une fois parmi les cofinanceurs d'une commande.",
+            "A funder appears only once among the co-funders of an order.",
         ),
     ]
 
@@ -82,8 +82,8 @@ class PassOrderFunder(models.Model):
             if contact and contact.commercial_partner_id != line.funder_id:
                 raise UserError(
                     self.env._(
-                        "L'adresse de facturation %(contact)s n'est pas une adresse "
-                        "du financeur %(funder)s.",
+                        "Invoice address %(contact)s is not an address of funder "
+                        "%(funder)s.",
                         contact=contact.display_name,
                         funder=line.funder_id.display_name,
                     )

@@ -97,7 +97,7 @@ class PassProgram(models.Model):
         if not self.env.user.has_group("pass_numerique.pass_numerique_group_manager"):
             raise AccessError(
                 self.env._(
-                    "Seul un responsable Pass Numérique peut créer le produit d'un "
+                    "Only a Pass Numérique manager can create the product of a "
                     "programme."
                 )
             )

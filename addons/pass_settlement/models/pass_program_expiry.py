@@ -27,13 +27,13 @@ class PassProgram(models.Model):
     _inherit = "pass.program"
 
     pass_reminder_30_date = fields.Date(
-        string="Relance J-30 envoyée le", readonly=True, copy=False
+        string="D-30 reminder sent on", readonly=True, copy=False
     )
     pass_reminder_15_date = fields.Date(
-        string="Relance J-15 envoyée le", readonly=True, copy=False
+        string="D-15 reminder sent on", readonly=True, copy=False
     )
     pass_expiry_date = fields.Date(
-        string="Fin de validité traitée le",
+        string="End of validity processed on",
         readonly=True,
         copy=False,
         help="Date at which the unused passes expired and the funders' "
@@ -132,19 +132,22 @@ class PassProgram(models.Model):
         recipients = self._pass_reminder_recipients()
         deadline = self._pass_expiry_deadline()
         for partner, unused in recipients.items():
+            # Each recipient reads the reminder in their own language.
+            lang = partner.lang or self.env.lang
             render_context = {
                 "recipient": partner,
                 "unused_count": unused,
                 "days": days,
                 "days_left": days_left,
-                "date_end": format_date(self.env, self.date_end, lang_code="fr_FR"),
-                "deadline": format_date(self.env, deadline, lang_code="fr_FR"),
+                "date_end": format_date(self.env, self.date_end, lang_code=lang),
+                "deadline": format_date(self.env, deadline, lang_code=lang),
                 "is_funder": partner in self.funding_ids.partner_id,
             }
-            subject = template._render_field(
+            localized = template.with_context(lang=lang)
+            subject = localized._render_field(
                 "subject", self.ids, add_context=render_context
             )[self.id]
-            body = template._render_field(
+            body = localized._render_field(
                 "body_html", self.ids, engine="qweb", add_context=render_context
             )[self.id]
             self.message_post(
@@ -162,13 +165,12 @@ class PassProgram(models.Model):
             "mail.mail_activity_data_todo",
             date_deadline=today,
             summary=self.env._(
-                "Fin de validité dans %(days)s jours : relancer financeurs et "
-                "prescripteurs",
+                "End of validity in %(days)s days: remind funders and prescribers",
                 days=days,
             ),
             note=self.env._(
-                "Le programme %(program)s se termine le %(date)s. Relance J-%(days)s "
-                "envoyée à : %(recipients)s.",
+                "Programme %(program)s ends on %(date)s. D-%(days)s reminder sent to: "
+                "%(recipients)s.",
                 program=self.display_name,
                 date=format_date(self.env, self.date_end),
                 days=days,
@@ -185,7 +187,7 @@ class PassProgram(models.Model):
         ):
             raise AccessError(
                 self.env._(
-                    "Seul un comptable peut traiter la fin de validité d'un programme."
+                    "Only an accountant can process the end of validity of a programme."
                 )
             )
         today = fields.Date.context_today(self)
@@ -193,9 +195,9 @@ class PassProgram(models.Model):
             if program._pass_expiry_deadline() >= today:
                 raise UserError(
                     self.env._(
-                        "Les pass du programme %(program)s peuvent être présentés "
-                        "jusqu'au %(date)s (fin de validité et délai de grâce) : "
-                        "la fin de validité ne peut pas encore être traitée.",
+                        "The passes of programme %(program)s can be presented until "
+                        "%(date)s (end of validity and grace period): the end of "
+                        "validity cannot be processed yet.",
                         program=program.display_name,
                         date=format_date(self.env, program._pass_expiry_deadline()),
                     )
@@ -299,7 +301,7 @@ class PassProgram(models.Model):
             reconciliation = self.env["pass.reconciliation"].create(
                 {
                     "name": self.env._(
-                        "Fin de validité %(program)s (%(date)s)",
+                        "End of validity %(program)s (%(date)s)",
                         program=self.code,
                         date=format_date(self.env, today),
                     ),

@@ -365,8 +365,8 @@ class PassRemittance(models.Model):
         Voucher = self.env["pass.voucher"]
         refusal = AccessError(
             self.env._(
-                "Ces pass n'existent pas ou vous n'y avez pas accès : ils ne "
-                "peuvent pas être ajoutés au bordereau %(name)s.",
+                "These passes do not exist or you have no access to them: they cannot "
+                "be added to remittance %(name)s.",
                 name=self.name,
             )
         )
@@ -385,8 +385,8 @@ class PassRemittance(models.Model):
         if foreign:
             raise UserError(
                 self.env._(
-                    "Seuls les pass encaissés par %(venue)s peuvent figurer sur son "
-                    "bordereau : %(count)s des pass indiqués ne l'ont pas été.",
+                    "Only passes redeemed by %(venue)s can be on its remittance: "
+                    "%(count)s of the given passes were not.",
                     venue=self.venue_id.name,
                     count=len(foreign),
                 )
@@ -431,8 +431,7 @@ class PassRemittance(models.Model):
         ):
             raise AccessError(
                 self.env._(
-                    "Seuls le personnel Pass Numérique et les comptables peuvent "
-                    "modifier les bordereaux."
+                    "Only Pass Numérique staff and accountants can change remittances."
                 )
             )
         self.check_access("write")
@@ -443,8 +442,8 @@ class PassRemittance(models.Model):
             if remittance.state != state:
                 raise UserError(
                     self.env._(
-                        "Le bordereau %(name)s est à l'état « %(state)s » : "
-                        "cette action n'est pas possible maintenant.",
+                        'Remittance %(name)s is in state "%(state)s": this action '
+                        "is not possible now.",
                         name=remittance.name,
                         state=labels[remittance.state],
                     )
@@ -455,24 +454,24 @@ class PassRemittance(models.Model):
         sentence), or False."""
         self.ensure_one()
         if state == "settled":
-            return self.env._("il est déjà réglé")
+            return self.env._("it is already settled")
         if state != "redeemed":
-            return self.env._("il n'est pas encaissé")
+            return self.env._("it is not redeemed")
         if venue != self.venue_id:
             return self.env._(
-                "il n'a pas été encaissé par %(venue)s", venue=self.venue_id.name
+                "it was not redeemed by %(venue)s", venue=self.venue_id.name
             )
         if other_remittance and other_remittance != self:
             return self.env._(
-                "il figure déjà dans le bordereau %(name)s", name=other_remittance.name
+                "it is already on remittance %(name)s", name=other_remittance.name
             )
         if company != self.company_id:
             return self.env._(
-                "il appartient à une autre société (%(company)s)", company=company.name
+                "it belongs to another company (%(company)s)", company=company.name
             )
         if currency != self.currency_id:
             return self.env._(
-                "il est dans une autre devise (%(currency)s)", currency=currency.name
+                "it is in another currency (%(currency)s)", currency=currency.name
             )
         return False
 
@@ -519,7 +518,7 @@ class PassRemittance(models.Model):
                 amount, program.face_value * count
             ):
                 problem = self.env._(
-                    "sa valeur diffère de la valeur faciale du programme %(program)s",
+                    "its value differs from the face value of programme %(program)s",
                     program=program.display_name,
                 )
             if problem:
@@ -547,16 +546,14 @@ class PassRemittance(models.Model):
                 if not code:
                     raise UserError(
                         self.env._(
-                            "Un pass ne peut pas être transmis par %(venue)s : "
-                            "%(problem)s.",
+                            "A pass cannot be submitted by %(venue)s: %(problem)s.",
                             venue=remittance.venue_id.name,
                             problem=problem,
                         )
                     )
                 raise UserError(
                     self.env._(
-                        "Le pass %(code)s ne peut pas être transmis par %(venue)s : "
-                        "%(problem)s.",
+                        "Pass %(code)s cannot be submitted by %(venue)s: %(problem)s.",
                         code=code,
                         venue=remittance.venue_id.name,
                         problem=problem,
@@ -574,7 +571,7 @@ class PassRemittance(models.Model):
             if not groups.get(remittance.id):
                 raise UserError(
                     self.env._(
-                        "Le bordereau %(name)s ne contient aucun pass à remettre.",
+                        "Remittance %(name)s contains no pass to submit.",
                         name=remittance.name,
                     )
                 )
@@ -589,7 +586,7 @@ class PassRemittance(models.Model):
         thousands): one grouped query checks every pass, one create makes
         every entry, one write settles every pass."""
         self._check_accountant(
-            self.env._("Seul un comptable peut valider les bordereaux.")
+            self.env._("Only an accountant can validate remittances.")
         )
         if not self:
             return True
@@ -602,8 +599,8 @@ class PassRemittance(models.Model):
             if remittance.currency_id != remittance.company_id.currency_id:
                 raise UserError(
                     self.env._(
-                        "Le bordereau %(name)s est en %(currency)s : seule la "
-                        "devise de la société (%(company_currency)s) est acceptée.",
+                        "Remittance %(name)s is in %(currency)s: only the company "
+                        "currency (%(company_currency)s) is accepted.",
                         name=remittance.name,
                         currency=remittance.currency_id.name,
                         company_currency=remittance.company_id.currency_id.name,
@@ -613,8 +610,8 @@ class PassRemittance(models.Model):
             if venue_company and venue_company != remittance.company_id:
                 raise UserError(
                     self.env._(
-                        "Le lieu %(venue)s appartient à la société %(other)s, pas à "
-                        "%(company)s : le bordereau %(name)s ne peut pas être validé.",
+                        "Venue %(venue)s belongs to company %(other)s, not "
+                        "%(company)s: remittance %(name)s cannot be validated.",
                         venue=remittance.venue_id.name,
                         other=venue_company.name,
                         company=remittance.company_id.name,
@@ -626,7 +623,7 @@ class PassRemittance(models.Model):
             if not groups.get(remittance.id):
                 raise UserError(
                     self.env._(
-                        "Le bordereau %(name)s ne contient aucun pass à remettre.",
+                        "Remittance %(name)s contains no pass to submit.",
                         name=remittance.name,
                     )
                 )
@@ -668,8 +665,8 @@ class PassRemittance(models.Model):
             # A note, not a message: no e-mail address needed to validate.
             remittance._message_log(
                 body=self.env._(
-                    "Période verrouillée : l'écriture %(move)s est passée le "
-                    "%(date)s, premier jour ouvert ; le bordereau prend cette date.",
+                    "Locked period: entry %(move)s is posted on %(date)s, the first "
+                    "open day; the remittance takes this date.",
                     move=move.name,
                     date=format_date(self.env, move.date),
                 )
@@ -708,11 +705,11 @@ class PassRemittance(models.Model):
         user and the time, and posted in the remittance's history."""
         self._check_remittance_rights()
         if reason is not None and not isinstance(reason, str):
-            raise UserError(self.env._("Le motif d'annulation doit être un texte."))
+            raise UserError(self.env._("The cancellation reason must be a text."))
         validated = self.filtered(lambda r: r.state == "validated")
         if validated:
             self._check_accountant(
-                self.env._("Seul un comptable peut annuler un bordereau validé.")
+                self.env._("Only an accountant can cancel a validated remittance.")
             )
             self._lock()
             validated = self.filtered(lambda r: r.state == "validated")
@@ -745,19 +742,18 @@ class PassRemittance(models.Model):
         if reversal:
             vals["reversal_move_id"] = reversal.id
         self.write(vals)
-        reason = reason or self.env._("non précisé")
+        reason = reason or self.env._("not specified")
         if not reversal:
             body = self.env._(
-                "Bordereau annulé par %(user)s (motif : %(reason)s).",
+                "Remittance cancelled by %(user)s (reason: %(reason)s).",
                 user=self.env.user.name,
                 reason=reason,
             )
         else:
             body = self.env._(
-                "Bordereau annulé par %(user)s (motif : %(reason)s) : écriture "
-                "%(move)s extournée par %(reversal)s du %(date)s ; %(count)s pass "
-                "(%(amount)s) de nouveau encaissés, à rembourser par un autre "
-                "bordereau.",
+                "Remittance cancelled by %(user)s (reason: %(reason)s): entry "
+                "%(move)s reversed by %(reversal)s of %(date)s; %(count)s passes "
+                "(%(amount)s) redeemed again, to be refunded by another remittance.",
                 user=self.env.user.name,
                 reason=reason,
                 move=self.move_id.name,
@@ -786,10 +782,10 @@ class PassRemittance(models.Model):
             return counterparts[:1].sudo(False)
         raise UserError(
             self.env._(
-                "Le bordereau %(name)s est déjà (en partie) payé au lieu "
-                "%(venue)s : sa dette (écriture %(move)s) est lettrée avec un "
-                "paiement. Annulez ou faites revenir ce paiement d'abord "
-                "(délettrage, retour de virement), puis annulez le bordereau.",
+                "Remittance %(name)s is already (partly) paid to venue %(venue)s: its "
+                "payable (entry %(move)s) is reconciled with a payment. Cancel or "
+                "bring back this payment first (unreconcile, returned transfer), then "
+                "cancel the remittance.",
                 name=self.name,
                 venue=self.venue_id.name,
                 move=move.name,
@@ -803,8 +799,8 @@ class PassRemittance(models.Model):
             if remittance.move_id.state != "posted":
                 raise UserError(
                     self.env._(
-                        "L'écriture %(move)s du bordereau %(name)s n'est pas "
-                        "comptabilisée : elle ne peut pas être extournée.",
+                        "Entry %(move)s of remittance %(name)s is not posted: it "
+                        "cannot be reversed.",
                         move=remittance.move_id.name,
                         name=remittance.name,
                     )
@@ -820,7 +816,7 @@ class PassRemittance(models.Model):
                         {
                             "date": today,
                             "ref": self.env._(
-                                "Annulation du bordereau %(name)s (extourne de "
+                                "Cancellation of remittance %(name)s (reversal of "
                                 "%(move)s)",
                                 name=remittance.name,
                                 move=remittance.move_id.name,
@@ -931,9 +927,7 @@ class PassRemittance(models.Model):
         whatever remittance settled it. Accountants only. Returns the
         invoices' action."""
         self._check_accountant(
-            self.env._(
-                "Seul un comptable peut facturer aux financeurs les pass réglés."
-            )
+            self.env._("Only an accountant can invoice settled passes to funders.")
         )
         invoices = self.env["account.move"]
         for company in self.company_id or self.env.company:
@@ -987,8 +981,8 @@ class PassRemittance(models.Model):
                 Command.create(
                     {
                         "name": self.env._(
-                            "%(count)s pass %(program)s réglés aux lieux, non "
-                            "encore facturés",
+                            "%(count)s passes %(program)s settled to venues, not "
+                            "invoiced yet",
                             count=quantity,
                             program=program.code,
                         ),
@@ -1012,7 +1006,7 @@ class PassRemittance(models.Model):
                     "journal_id": company.pass_sale_journal_id.id,
                     "partner_id": funder.id,
                     "invoice_date": fields.Date.context_today(self),
-                    "invoice_origin": self.env._("Pass réglés non facturés"),
+                    "invoice_origin": self.env._("Settled passes not invoiced"),
                     "invoice_line_ids": lines,
                 }
                 for funder, lines in per_funder.items()
@@ -1043,9 +1037,9 @@ class PassRemittance(models.Model):
         if not payable:
             raise UserError(
                 self.env._(
-                    "Le compte fournisseur des lieux (401) de %(company)s n'est "
-                    "pas configuré : renseignez-le dans Paramètres > Pass "
-                    "Numérique avant de valider le bordereau %(name)s.",
+                    "The venues' payable account (401) of %(company)s is not "
+                    "configured: set it in Settings > Pass Numérique before "
+                    "validating remittance %(name)s.",
                     company=company.name,
                     name=self.name,
                 )
@@ -1092,7 +1086,7 @@ class PassRemittance(models.Model):
             Command.create(
                 {
                     "name": self.env._(
-                        "Bordereau %(name)s - %(count)s pass",
+                        "Remittance %(name)s - %(count)s passes",
                         name=self.name,
                         count=voucher_total,
                     ),
@@ -1111,7 +1105,7 @@ class PassRemittance(models.Model):
             "company_id": company.id,
             "date": self.date,
             "ref": self.env._(
-                "Bordereau %(name)s - %(venue)s", name=self.name, venue=venue.name
+                "Remittance %(name)s - %(venue)s", name=self.name, venue=venue.name
             ),
             "line_ids": lines,
         }
@@ -1123,9 +1117,9 @@ class PassRemittance(models.Model):
         if not account:
             raise UserError(
                 self.env._(
-                    "Le bordereau %(name)s règle des pass jamais facturés aux "
-                    "financeurs : renseignez le compte des pass à facturer (4181) "
-                    "de %(company)s dans Paramètres > Pass Numérique.",
+                    "Remittance %(name)s settles passes never invoiced to funders: "
+                    "set the passes to invoice account (4181) of %(company)s in "
+                    "Settings > Pass Numérique.",
                     name=self.name,
                     company=self.company_id.name,
                 )
@@ -1136,14 +1130,14 @@ class PassRemittance(models.Model):
         self.ensure_one()
         if account == self.company_id.pass_liability_account_id:
             return self.env._(
-                "%(remittance)s - %(count)s pass %(program)s - %(funder)s",
+                "%(remittance)s - %(count)s passes %(program)s - %(funder)s",
                 remittance=self.name,
                 count=count,
                 program=program.code,
                 funder=funder.name,
             )
         return self.env._(
-            "%(remittance)s - %(count)s pass %(program)s - %(funder)s (à facturer)",
+            "%(remittance)s - %(count)s passes %(program)s - %(funder)s (to invoice)",
             remittance=self.name,
             count=count,
             program=program.code,

@@ -57,15 +57,15 @@ class PassVoucher(models.Model):
             if not code:
                 raise UserError(
                     self.env._(
-                        "Ce pass figure déjà sur le bordereau %(remittance)s : "
-                        "retirez-le du bordereau avant d'annuler son encaissement.",
+                        "This pass is already on remittance %(remittance)s: remove it "
+                        "from the remittance before cancelling its redemption.",
                         remittance=voucher.remittance_id.name,
                     )
                 )
             raise UserError(
                 self.env._(
-                    "Le pass %(code)s figure déjà sur le bordereau %(remittance)s : "
-                    "retirez-le du bordereau avant d'annuler son encaissement.",
+                    "Pass %(code)s is already on remittance %(remittance)s: remove it "
+                    "from the remittance before cancelling its redemption.",
                     code=code,
                     remittance=voucher.remittance_id.name,
                 )

@@ -149,17 +149,17 @@ class ResCompany(models.Model):
             for field, label in (
                 (
                     "pass_liability_account_id",
-                    self.env._("le compte des fonds des financeurs"),
+                    self.env._("the funders' money account"),
                 ),
-                ("pass_sale_journal_id", self.env._("le journal des ventes de pass")),
+                ("pass_sale_journal_id", self.env._("the pass sales journal")),
                 (
                     "pass_venue_journal_id",
-                    self.env._("le journal des remboursements des lieux"),
+                    self.env._("the venue reimbursements journal"),
                 ),
-                ("pass_fee_product_id", self.env._("le produit des frais de gestion")),
+                ("pass_fee_product_id", self.env._("the management fee product")),
                 (
                     "pass_retained_account_id",
-                    self.env._("le compte des pass non utilisés conservés"),
+                    self.env._("the retained unused passes account"),
                 ),
             )
             if not self[field]
@@ -167,9 +167,8 @@ class ResCompany(models.Model):
         if missing:
             raise UserError(
                 self.env._(
-                    "Le règlement Pass Numérique n'est pas configuré pour "
-                    "%(company)s : renseignez %(missing)s dans Paramètres > "
-                    "Pass Numérique.",
+                    "Pass Numérique settlement is not configured for %(company)s: set "
+                    "%(missing)s in Settings > Pass Numérique.",
                     company=self.name,
                     missing=", ".join(missing),
                 )

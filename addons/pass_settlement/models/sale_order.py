@@ -183,8 +183,8 @@ class SaleOrder(models.Model):
                 if not company_partner.siren or not company_partner.nic:
                     raise UserError(
                         self.env._(
-                            "La société %(company)s n'a pas de SIRET : il est "
-                            "requis pour facturer %(funder)s par Chorus Pro.",
+                            "Company %(company)s has no SIRET: it is required to "
+                            "invoice %(funder)s through Chorus Pro.",
                             company=company.display_name,
                             funder=funder.display_name,
                         )
@@ -192,9 +192,9 @@ class SaleOrder(models.Model):
                 if not funder.siren or not funder.nic:
                     raise UserError(
                         self.env._(
-                            "Le financeur %(funder)s est facturé par Chorus Pro "
-                            "mais n'a pas de SIRET : renseignez-le sur sa fiche "
-                            "avant de confirmer la commande %(order)s.",
+                            "Funder %(funder)s is invoiced through Chorus Pro but has "
+                            "no SIRET: set it on its form before confirming order "
+                            "%(order)s.",
                             funder=funder.display_name,
                             order=order.name,
                         )
@@ -211,11 +211,11 @@ class SaleOrder(models.Model):
                 if needs_service and not (service and service._is_service_ok()):
                     raise UserError(
                         self.env._(
-                            "Le financeur %(funder)s est facturé par Chorus Pro et "
-                            "attend un code service : dans l'onglet « Cofinanceurs » "
-                            "de la commande %(order)s, choisissez comme adresse de "
-                            "facturation le contact de son service (un contact "
-                            "nommé, avec un service Chorus actif).",
+                            "Funder %(funder)s is invoiced through Chorus Pro and "
+                            'expects a service code: in the "Co-funders" tab of '
+                            "order %(order)s, choose as invoice address the contact "
+                            "of its service (a named contact, with an active Chorus "
+                            "service).",
                             funder=funder.display_name,
                             order=order.name,
                         )
@@ -227,9 +227,9 @@ class SaleOrder(models.Model):
                 if needs_commitment and not commitment:
                     raise UserError(
                         self.env._(
-                            "Le financeur %(funder)s exige un numéro d'engagement "
-                            "juridique dans Chorus Pro : saisissez-le dans l'onglet "
-                            "« Cofinanceurs » de la commande %(order)s.",
+                            "Funder %(funder)s requires a legal commitment number in "
+                            'Chorus Pro: enter it in the "Co-funders" tab of order '
+                            "%(order)s.",
                             funder=funder.display_name,
                             order=order.name,
                         )

@@ -375,7 +375,7 @@ class TestChorus(PassSettlementCommon):
         line.write({"partner_invoice_id": self.state_funder.id, "commitment_ref": "X"})
         message = self._assert_refused_at_confirmation(order)
         self.assertIn(self.state_funder.name, message)
-        self.assertIn("code service", message)
+        self.assertIn("service code", message)
 
     def test_public_funder_unknown_requirement_needs_a_service(self):
         """A public funder whose Chorus requirements were never fetched is
@@ -388,7 +388,7 @@ class TestChorus(PassSettlementCommon):
     def test_missing_commitment_refused_at_confirmation(self):
         order = self._quotation()
         message = self._assert_refused_at_confirmation(order)
-        self.assertIn("engagement juridique", message)
+        self.assertIn("legal commitment", message)
         self.assertIn(self.state_funder.name, message)
 
     def test_funder_not_on_chorus_needs_nothing(self):

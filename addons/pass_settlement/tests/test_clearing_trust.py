@@ -330,7 +330,7 @@ class TestClearingTrust(PassPaymentsMixin, PassSettlementCommon):
         remittance = october.remittance_ids
         self.assertEqual(remittance.date, OCTOBER[1])
         self.assertEqual(remittance.move_id.date, OCTOBER[1])
-        self.assertNotIn("verrouillage", october.summary)
+        self.assertNotIn("lock date", october.summary)
         self.assertVenuesOwed()
 
     @freeze_time("2026-12-02 09:00:00")
@@ -343,6 +343,6 @@ class TestClearingTrust(PassPaymentsMixin, PassSettlementCommon):
         # Odoo's rule for an entry in a locked period: the first open day,
         # not before today when that is in the same month.
         self.assertEqual(remittance.move_id.date, date(2026, 12, 2))
-        self.assertIn("verrouillage", november.summary)
+        self.assertIn("lock date", november.summary)
         self.assertIn(format_date(self.env, date(2026, 12, 2)), november.summary)
         self.assertVenuesOwed()

@@ -186,7 +186,7 @@ class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
         self.assertTrue(
             run.message_ids.filtered(
                 lambda m: self.state_funder.name in (m.body or "")
-                and "rejeté" in (m.body or "")
+                and "returned" in (m.body or "")
             )
         )
         self._assert_held_is_ledger(self.state_funder, self.dept_funder)

@@ -20,7 +20,7 @@ class TestRemittanceGuard(PassSettlementCommon):
             {"venue_id": self.venue.id, "company_id": self.company.id}
         )
         remittance.add_vouchers(vouchers[:1].ids)
-        with self.assertRaisesRegex(UserError, "figure déjà sur le bordereau"):
+        with self.assertRaises(UserError):
             vouchers[:1].action_cancel_redemption("erreur de saisie")
         self.assertEqual(vouchers[0].state, "redeemed")
         self.assertEqual(vouchers[0].remittance_id, remittance)

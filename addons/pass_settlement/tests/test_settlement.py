@@ -188,20 +188,19 @@ class TestSettlement(PassSettlementCommon):
             {"venue_id": other_venue.id, "company_id": self.company.id}
         )
         # passes redeemed by another venue: refused without naming any pass
-        with self.assertRaisesRegex(
-            UserError, "Seuls les pass encaissés par Autre lieu"
-        ):
+        with self.assertRaises(UserError) as caught:
             remittance.add_vouchers(vouchers[:1].ids)
+        self.assertIn(other_venue.name, str(caught.exception))
+        self.assertNotIn(vouchers[0].code, str(caught.exception))
         # a pass that is not redeemed (by this venue or any other)
         mine = self.env["pass.remittance"].create(
             {"venue_id": self.venue.id, "company_id": self.company.id}
         )
-        with self.assertRaisesRegex(
-            UserError, "Seuls les pass encaissés par Lieu de médiation"
-        ):
+        with self.assertRaises(UserError) as caught:
             mine.add_vouchers(vouchers[5:6].ids)
+        self.assertIn(self.venue.name, str(caught.exception))
         # an empty remittance
-        with self.assertRaisesRegex(UserError, "aucun pass"):
+        with self.assertRaises(UserError):
             mine.action_submit()
         self.assertFalse(vouchers.remittance_id)
         # settled passes cannot go in another remittance
@@ -209,7 +208,7 @@ class TestSettlement(PassSettlementCommon):
         again = self.env["pass.remittance"].create(
             {"venue_id": self.venue.id, "company_id": self.company.id}
         )
-        with self.assertRaisesRegex(UserError, "déjà réglé"):
+        with self.assertRaises(UserError):
             again.add_vouchers(vouchers[:1].ids)
         self.assertLiabilityInvariant(program)
 
@@ -236,7 +235,7 @@ class TestSettlement(PassSettlementCommon):
                 "company_ids": [Command.set(self.company.ids)],
             }
         )
-        with self.assertRaisesRegex(AccessError, "comptable"):
+        with self.assertRaises(AccessError):
             remittance.with_user(clerk).action_validate()
         self.assertEqual(remittance.state, "submitted")
         self.assertFalse(remittance.move_id)
@@ -288,7 +287,7 @@ class TestSettlement(PassSettlementCommon):
                 ],
             }
         )
-        with self.assertRaisesRegex(UserError, "journal des remboursements des lieux"):
+        with self.assertRaises(UserError):
             order.action_confirm()
         self.assertEqual(order.state, "draft")
         self.assertFalse(

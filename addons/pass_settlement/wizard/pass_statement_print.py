@@ -11,22 +11,22 @@ class PassStatementPrint(models.TransientModel):
     _description = "Print a pass statement (funder or venue)"
 
     kind = fields.Selection(
-        [("funder", "Relevé financeur"), ("venue", "Relevé lieu de médiation")],
-        string="Relevé",
+        [("funder", "Funder statement"), ("venue", "Mediation venue statement")],
+        string="Statement",
         required=True,
         default="funder",
     )
-    partner_id = fields.Many2one("res.partner", string="Partenaire", required=True)
+    partner_id = fields.Many2one("res.partner", string="Partner", required=True)
     program_id = fields.Many2one("pass.program", string="Programme")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
     date_from = fields.Date(
-        string="Du",
+        string="From",
         required=True,
         default=lambda self: fields.Date.context_today(self).replace(month=1, day=1),
     )
-    date_to = fields.Date(string="Au", required=True, default=fields.Date.context_today)
+    date_to = fields.Date(string="To", required=True, default=fields.Date.context_today)
 
     @api.onchange("kind")
     def _onchange_kind(self):
@@ -38,7 +38,7 @@ class PassStatementPrint(models.TransientModel):
             if statement.date_from > statement.date_to:
                 raise UserError(
                     self.env._(
-                        "La date de début du relevé doit précéder sa date de fin."
+                        "The statement's start date must be before its end date."
                     )
                 )
 
@@ -47,14 +47,12 @@ class PassStatementPrint(models.TransientModel):
         self._check_period()
         if self.kind == "funder" and not self.partner_id.is_pass_funder:
             raise UserError(
-                self.env._(
-                    "%(partner)s n'est pas un financeur.", partner=self.partner_id.name
-                )
+                self.env._("%(partner)s is not a funder.", partner=self.partner_id.name)
             )
         if self.kind == "venue" and not self.partner_id.is_pass_venue:
             raise UserError(
                 self.env._(
-                    "%(partner)s n'est pas un lieu de médiation.",
+                    "%(partner)s is not a mediation venue.",
                     partner=self.partner_id.name,
                 )
             )

@@ -144,7 +144,7 @@ publicWidget.registry.PassCounter = publicWidget.Widget.extend({
                     const cancel = document.createElement("button");
                     cancel.type = "button";
                     cancel.className = "btn btn-outline-danger o_pass_cancel";
-                    cancel.textContent = _t("Annuler");
+                    cancel.textContent = _t("Cancel");
                     li.append(cancel);
                 }
                 return li;
@@ -161,7 +161,7 @@ publicWidget.registry.PassCounter = publicWidget.Widget.extend({
         }
         if (action === "redeem" && !this.serviceSelect.value) {
             // The server refuses it too; no request needed to say so.
-            this._showResult("warning", _t("Choisissez le service rendu avant d'encaisser."));
+            this._showResult("warning", _t("Choose the service provided before redeeming."));
             this.serviceSelect.focus();
             return;
         }
@@ -187,7 +187,7 @@ publicWidget.registry.PassCounter = publicWidget.Widget.extend({
         } catch {
             this._showResult(
                 "danger",
-                _t("Le serveur n'a pas répondu : vérifiez la connexion, puis vérifiez le pass avant de réessayer.")
+                _t("The server did not answer: check the connection, then check the pass before trying again.")
             );
         } finally {
             this._setBusy(false);
@@ -268,7 +268,7 @@ publicWidget.registry.PassCounter = publicWidget.Widget.extend({
             this._showResult(result.level, result.message);
             this._renderToday(result.today);
         } catch {
-            this._showResult("danger", _t("L'annulation n'a pas pu être faite : rechargez la page."));
+            this._showResult("danger", _t("The cancellation could not be done: reload the page."));
         } finally {
             this._setBusy(false);
             this._closeDialog();
@@ -315,7 +315,7 @@ publicWidget.registry.PassCounter = publicWidget.Widget.extend({
             this._stopScan();
             this._showResult(
                 "warning",
-                _t("L'appareil photo n'est pas disponible : saisissez le code au clavier.")
+                _t("The camera is not available: type the code on the keyboard.")
             );
         }
     },
