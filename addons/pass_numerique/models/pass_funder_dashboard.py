@@ -127,7 +127,7 @@ class PassFunderDashboard(models.AbstractModel):
             hidden = is_small(people, SMALL_NUMBER)
             display = people_display(people, self.env)
         else:
-            display = self.env._("masqué") if hidden else str(people or 0)
+            display = self.env._("hidden") if hidden else str(people or 0)
         return {
             "value": None if hidden else people or 0,
             "display": display,
@@ -180,7 +180,7 @@ class PassFunderDashboard(models.AbstractModel):
             total = groups.get(key[index], (0, 0))
             groups[key[index]] = (total[0] + redeemed, total[1] + people)
         labels = dict(choices)
-        labels[False] = self.env._("Non renseigné")
+        labels[False] = self.env._("Not specified")
         keys = [k for k in [k for k, _l in choices] + [False] if k in groups]
         hidden, total_hidden = suppress(
             [groups[key][1] for key in keys], None, SMALL_NUMBER
@@ -333,14 +333,14 @@ class PassFunderDashboard(models.AbstractModel):
             place = (
                 f"{department.code} {department.name}"
                 if department
-                else env._("Hors département connu")
+                else env._("Outside any known département")
             )
             return " · ".join(x for x in (place, commune or "") if x)
 
         values = {}
         for key, groupby, label in (
-            ("services", "service_id", lambda s: s.name or env._("Sans service")),
-            ("venues", "venue_id", lambda v: v.name or env._("Sans lieu")),
+            ("services", "service_id", lambda s: s.name or env._("No service")),
+            ("venues", "venue_id", lambda v: v.name or env._("No venue")),
             ("territories", ["department_id", "commune"], territory),
         ):
             rows, total = self._breakdown(Report, used, groupby, label, used_people)

@@ -139,7 +139,7 @@ class PassPrescriberDashboard(models.AbstractModel):
                 outcome["handed"] += count
             if state in USED_STATES:
                 outcome["redeemed"] += count
-                name = service_name(service) or self.env._("Sans service")
+                name = service_name(service) or self.env._("No service")
                 services[name] = services.get(name, 0) + count
             elif state in ("available", "distributed"):
                 if handed:
@@ -189,14 +189,10 @@ class PassPrescriberDashboard(models.AbstractModel):
         before (the model's constraints say the same for every caller)."""
         age_bands, situations = beneficiary_choices(self.env)
         if values.get("age_band") not in dict(age_bands):
-            raise ValidationError(
-                self.env._("Choisissez la tranche d'âge du bénéficiaire.")
-            )
+            raise ValidationError(self.env._("Choose the beneficiary's age band."))
         if values.get("situation") not in dict(situations):
-            raise ValidationError(
-                self.env._("Choisissez la situation du bénéficiaire.")
-            )
+            raise ValidationError(self.env._("Choose the beneficiary's situation."))
         zip_code = values.get("zip")
         if not (isinstance(zip_code, str) and ZIP_RE.fullmatch(zip_code)):
-            raise ValidationError(self.env._("Le code postal compte 5 chiffres."))
+            raise ValidationError(self.env._("A postcode has 5 digits."))
         self.env["pass.beneficiary"]._check_facts(values)

@@ -76,10 +76,10 @@ class PassVenueCounter(models.AbstractModel):
             # The usual reasons of a cancellation, offered in the dialog (the
             # last one lets the person type their own).
             "cancel_reasons": [
-                env._("Mauvais service choisi"),
-                env._("Mauvais pass encaissé (erreur de code)"),
-                env._("Le service n'a pas été rendu"),
-                env._("La personne a renoncé au service"),
+                env._("Wrong service chosen"),
+                env._("Wrong pass redeemed (code error)"),
+                env._("The service was not provided"),
+                env._("The person gave up the service"),
             ],
             "result": None,
             "code": "",
@@ -144,7 +144,7 @@ class PassVenueCounter(models.AbstractModel):
                 "ok": False,
                 "level": "warning",
                 "reason": "empty",
-                "message": self.env._("Saisissez le code du pass."),
+                "message": self.env._("Enter the pass code."),
             }
         Voucher = self.env["pass.voucher"]
         try:
@@ -192,7 +192,9 @@ class PassVenueCounter(models.AbstractModel):
         if not voucher:
             raise MissingError(self.env._("This pass does not exist."))
         try:
-            voucher.action_cancel_redemption(reason or self.env._("Annulé au comptoir"))
+            voucher.action_cancel_redemption(
+                reason or self.env._("Cancelled at the counter")
+            )
         except (UserError, AccessError) as exc:
             result = {"ok": False, "level": "danger", "message": str(exc)}
         else:
@@ -200,7 +202,7 @@ class PassVenueCounter(models.AbstractModel):
                 "ok": True,
                 "level": "success",
                 "message": self.env._(
-                    "Encaissement annulé : le pass peut être présenté à nouveau."
+                    "Redemption cancelled: the pass can be presented again."
                 ),
             }
         result["today"] = self._today(venue)
