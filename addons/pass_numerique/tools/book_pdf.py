@@ -53,6 +53,8 @@ from odoo.tools.translate import LazyTranslate
 from .pass_code import format_code
 from .pdf_merge import PdfAppender
 
+_lt = LazyTranslate("pass_numerique")
+
 # DejaVu (French accents, euro sign), found by reportlab in its font search
 # path (``reportlab.rl_config.TTFSearchPath``: the system's TrueType folders,
 # Debian's fonts-dejavu-core among them).
