@@ -16,6 +16,8 @@ CANCEL_REASONS = [
 
 # Pass states that can still change hands or be cancelled.
 UNUSED_STATES = ("available", "distributed")
+# Pass states of a pass used at a venue (redeemed, then settled).
+USED_STATES = ("redeemed", "settled")
 
 # Fields of a book that only its business methods change.
 BOOK_GUARDED_FIELDS = frozenset(

@@ -19,9 +19,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError
 from odoo.tools import format_amount, format_date
 
-from ..tools.disclosure import is_small, suppress
+from ..tools.disclosure import SMALL_NUMBER, is_small, people_display, suppress
 from ..tools.formatting import format_days, format_percent
-from .pass_report import SMALL_NUMBER, USED_STATES, people_display
+from .pass_book import USED_STATES
 
 # The month chart shows at most this many months (the most recent).
 CHART_MONTHS = 24

@@ -13,8 +13,8 @@ from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.tools import format_date
 
 from .pass_beneficiary import ZIP_RE
+from .pass_book import USED_STATES
 from .pass_funder_dashboard import beneficiary_choices, percent, rate
-from .pass_report import USED_STATES
 from .pass_venue_counter import service_name
 
 # References offered in the hand-over form (the most recent beneficiaries);

@@ -24,18 +24,18 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_datetime
 
+from ..tools.disclosure import is_small as is_suppressed
 from ..tools.period import DEFAULT_TZ
 from ..tools.period import company_tz as period_company_tz
 from .pass_beneficiary import AGE_BANDS, SITUATIONS
+from .pass_book import USED_STATES
 from .pass_service import SERVICE_CATEGORIES
 from .pass_voucher import VOUCHER_STATES
 from .res_partner import FUNDER_TYPES
 
 # A count of fewer people than this is not shown (statistical secrecy).
-SMALL_NUMBER = 5
 # Groups made by these fields are groups of people: suppressed as a whole.
 BENEFICIARY_GROUPBYS = ("age_band", "situation", "beneficiary_zip", "beneficiary_id")
-USED_STATES = ("redeemed", "settled")
 # The month of redemption is cut in the company's timezone, as every period
 # (tools/period.py): its contact's timezone if PostgreSQL knows it, else this.
 REPORT_TZ = DEFAULT_TZ
@@ -131,18 +131,6 @@ def create_materialized_view(cr, table, query):
     elif kind == "m":
         cr.execute(SQL("DROP MATERIALIZED VIEW %s CASCADE", SQL.identifier(table)))
     cr.execute(SQL("CREATE MATERIALIZED VIEW %s AS %s", SQL.identifier(table), query))
-
-
-def is_suppressed(people):
-    """Whether a count of people is too small to be shown (1 to 4)."""
-    return bool(people) and 0 < people < SMALL_NUMBER
-
-
-def people_display(people, env):
-    """A count of people for display: ``< 5`` when too small to be shown."""
-    if is_suppressed(people):
-        return env._("< %(limit)s", limit=SMALL_NUMBER)
-    return str(people or 0)
 
 
 class PassReportSortedGroups(models.AbstractModel):

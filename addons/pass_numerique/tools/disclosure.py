@@ -37,6 +37,14 @@ def is_small(count, threshold=SMALL_NUMBER):
     return bool(count) and 0 < count < threshold
 
 
+def people_display(people, env):
+    """A count of people for display: ``< 5`` when too small to be shown
+    (``env`` translates the sentence)."""
+    if is_small(people):
+        return env._("< %(limit)s", limit=SMALL_NUMBER)
+    return str(people or 0)
+
+
 def suppress(counts, total=None, threshold=SMALL_NUMBER):
     """The cells of a breakdown of people to hide.
 
