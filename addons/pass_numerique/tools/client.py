@@ -28,6 +28,6 @@ def client_address():
     try:
         if request:
             return request.httprequest.remote_addr
-    except RuntimeError:  # no request bound to this thread
-        pass
+    except RuntimeError:  # no request bound to this thread: RPC's or None
+        return _RPC_ADDRESS.get()
     return _RPC_ADDRESS.get()

@@ -7,7 +7,6 @@ from . import (
     account_move_line,
     account_move_offset,
     account_payment_order,
-    l10n_fr_fec,
     pass_book,
     pass_clearing_run,
     pass_clearing_run_line,

@@ -130,7 +130,7 @@ class ResCompany(models.Model):
         changed._pass_sync_fee_tax()
         return res
 
-    def _compute_facturx_logo(self):
+    def _compute_facturx_logo(self):  # pylint: disable=missing-return
         """OCA's account_invoice_facturx (a dependency of the Chorus Pro
         modules) computes this binary field as raw PNG bytes where Odoo
         expects base64: reading a company over RPC (odoorpc reads every

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.pass_settlement.models.l10n_fr_fec import FecExportWizard
+from odoo.addons.pass_settlement.wizard.l10n_fr_fec import FecExportWizard
 
 from .common_expiry import PassExpiryCommon
 
@@ -199,7 +199,7 @@ class TestFec(PassExpiryCommon):
         # Odoo's own per-partner opening of the payable: 20 € still owed.
         self.assertEqual(balances("401800"), {self._aux(self.venue): -20.0})
 
-    def test_other_rows_are_odoos(self):
+    def test_other_rows_are_odoos(self):  # pylint: disable=missing-return
         """Odoo's file and ours differ only on the settlement's non-payable
         accounts, in the auxiliary columns (lines) or by the split of the
         opening line (same total)."""

@@ -1,1 +1,1 @@
-from . import pass_statement_print
+from . import l10n_fr_fec, pass_statement_print
