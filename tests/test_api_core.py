@@ -107,9 +107,20 @@ def test_portal_user_reads_nothing(server, admin, program, make_user):
     admin.env["pass.program"].browse(program).issue_books(1, 5)
     login, password, _uid = make_user(["base.group_portal"])
     portal = connect(server, login, password)
-    for model in ("pass.program", "pass.program.funding", "pass.service"):
-        with pytest.raises(odoorpc.error.RPCError):
-            portal.env[model].search_read([], ["id"], limit=1)
+    # Portal users read programmes and shares through record rules (their
+    # organisation's): this one has none, and a programme named by id is
+    # refused. Active services are the public referential (the public venue
+    # page lists them): readable, not writable.
+    for model in ("pass.program", "pass.program.funding"):
+        assert portal.env[model].search_read([], ["id"]) == []
+    with pytest.raises(odoorpc.error.RPCError):
+        portal.env["pass.program"].read([program], ["name"])
+    services = portal.env["pass.service"].search_read([], ["id"])
+    assert {s["id"] for s in services} <= set(
+        admin.env["pass.service"].search([("active", "=", True)])
+    )
+    with pytest.raises(odoorpc.error.RPCError):
+        portal.env["pass.service"].create({"name": "x", "code": "x_portal"})
     # Passes and books are readable by a venue's or holder's portal users,
     # through record rules: this one is neither, so it sees none of them.
     assert admin.env["pass.voucher"].search_count([]) > 0
