@@ -12,21 +12,11 @@ from odoo.tools import mute_logger
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
-from .common import PassSettlementCommon
-from .test_clearing import iban_fr
+from .common import PassPaymentsMixin, PassSettlementCommon
 
 
 @tagged("post_install", "-at_install")
-class TestVenueSubscription(PassSettlementCommon):
-    @classmethod
-    def get_default_groups(cls):
-        groups = super().get_default_groups()
-        return (
-            groups
-            | cls.env.ref("account_payment_order.group_account_payment")
-            | cls.env.ref("account.group_validate_bank_account")
-        )
-
+class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -79,40 +69,14 @@ class TestVenueSubscription(PassSettlementCommon):
                     "pass_subscription_start": date(2999, 1, 1),
                 }
             )
-        Bank = cls.env["res.partner.bank"]
-        cls.iban_a = Bank.create(
-            {
-                "acc_number": iban_fr(11),
-                "partner_id": cls.venue.id,
-                "allow_out_payment": True,
-            }
-        )
-        cls.iban_b = Bank.create(
-            {
-                "acc_number": iban_fr(12),
-                "partner_id": cls.venue_b.id,
-                "allow_out_payment": True,
-            }
-        )
-        mode = cls.company.pass_venue_payment_mode_id
-        mode.fixed_journal_id.bank_account_id = Bank.create(
-            {"acc_number": iban_fr(98), "partner_id": cls.company.partner_id.id}
-        )
-        cls.accountant.groups_id += cls.env.ref(
-            "account_payment_order.group_account_payment"
-        )
+        cls.iban_a = cls._bank_account(cls.venue, 11, trusted=True)
+        cls.iban_b = cls._bank_account(cls.venue_b, 12, trusted=True)
+        cls._setup_payments(98)
         cls.program = cls._program([(cls.state_funder, 100)], "SUB100")
         cls.Subscription = cls.env["pass.venue.subscription"]
         cls.today = fields.Date.context_today(cls.Subscription)
         cls.year = cls.today.year
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="venue_portal_sub",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.portal_user.partner_id.parent_id = cls.venue
+        cls.portal_user = cls._portal_user(cls.venue, "venue_portal_sub")
 
     def setUp(self):
         super().setUp()
@@ -397,15 +361,7 @@ class TestVenueSubscriptionPortal(PassSettlementCommon, HttpCase):
                 {"name": "Autre lieu", "pass_venue_state": "qualified"}
             )
         (cls.venue | cls.other_venue).pass_subscription_active = True
-        cls.venue_user = new_test_user(
-            cls.env,
-            login="sub_venue",
-            password="sub_venue-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.venue_user.partner_id.parent_id = cls.venue
+        cls.venue_user = cls._portal_user(cls.venue, "sub_venue")
 
     def _post_consent(self, venue, consent, csrf_token):
         return self.url_open(
