@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import time
-from types import SimpleNamespace
 
 LIMIT_S = 1.0
 # Passes in the database at BENCH_SCALE=1 (issue 6: 2,000,000 passes).
@@ -166,23 +165,15 @@ def bench_dashboard(bench, env, funder, programs):
 
 
 def bench_dashboard_page(bench, env, funder, programs):
-    """The whole figure computation of the page, by the controller's code."""
-    from odoo import http
-
-    from odoo.addons.pass_numerique.controllers.portal_funder import PassFunderPortal
-
-    controller = PassFunderPortal()
-    fake = SimpleNamespace(env=env)
-    http._request_stack.push(fake)
-    try:
-        bench.add(
-            "dashboard: whole page figures (all programmes)",
-            lambda: controller._pass_funding_figures(funder, programs),
-            "pass.report",
-            [("program_id", "in", programs.ids)],
-        )
-    finally:
-        http._request_stack.pop()
+    """Everything the funder's dashboard page shows, by the portal's model
+    service (``pass.funder.dashboard._dashboard``: rights checked first)."""
+    Dashboard = env["pass.funder.dashboard"]
+    bench.add(
+        "dashboard: whole page figures (all programmes)",
+        lambda: Dashboard._dashboard(funder),
+        "pass.report",
+        [("program_id", "in", programs.ids)],
+    )
 
 
 def bench_pivots(bench, env):
