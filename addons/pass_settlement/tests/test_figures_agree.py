@@ -178,4 +178,4 @@ class TestFiguresAgree(StatementCommon, HttpCase):
             page = self.url_open(url)
             self.assertEqual(page.status_code, 200, url)
             self.assertIn("o_pass_table_stack", page.text, url)
-            self.assertIn("data-label=", page.text, url)
+            self.assertIn(" label=", page.text, url)

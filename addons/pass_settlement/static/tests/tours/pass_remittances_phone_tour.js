@@ -81,7 +81,7 @@ registry.category("web_tour.tours").add("pass_remittances_phone_tour", {
                         `${name}: status`
                     );
                     assertInViewport(
-                        row.querySelector("td[data-label='Montant'] span"),
+                        row.querySelector("td[label='Montant'] span"),
                         `${name}: amount`
                     );
                     assertInViewport(
@@ -128,11 +128,11 @@ registry.category("web_tour.tours").add("pass_remittances_phone_tour", {
                     const code = row.querySelector(".o_pass_stack_title").innerText;
                     assertFullWidthCard(row, `pass ${code}`);
                     assertInViewport(
-                        row.querySelector("td[data-label='Valeur'] span"),
+                        row.querySelector("td[label='Valeur'] span"),
                         `pass ${code}: value`
                     );
                     assertInViewport(
-                        row.querySelector("td[data-label='Encaissé le'] span"),
+                        row.querySelector("td[label='Encaissé le'] span"),
                         `pass ${code}: redemption date`
                     );
                 }
