@@ -258,7 +258,16 @@ def insert_bulk(env, args, tag, programs, venues, prescribers, services):
                CASE WHEN x.used THEN 1 END,
                CASE WHEN x.book_id %% 3 = 0 AND x.holder_id IS NOT NULL
                     THEN (%(bens)s::int[])[1 + (x.book_id / 3) %% %(nbens)s] END,
-               1, now() at time zone 'UTC', 1, now() at time zone 'UTC'
+               1, now() at time zone 'UTC', 1,
+               -- Last changed when redeemed, else when issued: as in real
+               -- life, few passes were changed in the last minutes (what the
+               -- incremental refresh of the analyses reads).
+               CASE WHEN x.used THEN LEAST(
+                    x.date_issue + ((x.book_id %% 20) + (x.h %% 120)) * interval '1 day'
+                        + interval '10 hours',
+                    now() at time zone 'UTC' - interval '1 hour')
+                    ELSE LEAST(x.date_issue + interval '9 hours',
+                               now() at time zone 'UTC' - interval '1 hour') END
           FROM (
             SELECT 'T' || b.id || '-' || n AS code, b.id AS book_id, n AS number,
                    b.program_id, b.company_id, p.currency_id, p.face_value AS amount,

@@ -1,6 +1,6 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Reporting on passes and redemptions (SQL views, read only).
+"""Reporting on passes and redemptions (tables kept by the module, read only).
 
 - ``pass.report``: one row per pass, with its programme, book holder, venue
   (and the venue's département and commune), service, month of redemption,
@@ -15,10 +15,25 @@ of a group made by a beneficiary's facts (age band, situation, postcode).
 The back office (``read_group``: pivot, graph, grouped lists and their
 exports) and the funders' portal apply the same rule.
 
-The views join the small tables (books, partners, beneficiaries, services)
-with LEFT JOINs on their primary key only, so PostgreSQL drops every join a
-query does not use: a count by programme reads ``pass_voucher`` alone.
+Both analyses are plain tables (``_auto = False``: built here, not by the
+ORM), kept up to date in two ways:
+
+- every minute, ``_refresh_incremental`` recomputes the rows of the passes
+  changed since the last refresh (``pass_voucher.write_date``, with an
+  overlap: see ``REFRESH_OVERLAP``), a few milliseconds for a thousand
+  passes: the figures are at most a couple of minutes old;
+- every hour (and at install or upgrade), ``_refresh`` rebuilds both tables
+  from scratch into new tables and swaps them in (renames, in one short
+  transaction at the end): it catches what does not touch a pass (a venue's
+  commune, a beneficiary's age band, a programme's funders and shares, a
+  deleted pass).
+
+One transaction-level advisory lock (``REPORT_LOCK_KEY``) serialises them:
+an incremental refresh that finds it taken skips (the next one, a minute
+later, catches up); the full rebuild waits for it.
 """
+
+from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
@@ -39,8 +54,21 @@ BENEFICIARY_GROUPBYS = ("age_band", "situation", "beneficiary_zip", "beneficiary
 # The month of redemption is cut in the company's timezone, as every period
 # (tools/period.py): its contact's timezone if PostgreSQL knows it, else this.
 REPORT_TZ = DEFAULT_TZ
-# When the analyses were last brought up to date (UTC, ISO), a system parameter.
-REFRESHED_AT_PARAM = "pass_numerique.report_refreshed_at"
+# When the analyses were last brought up to date (the start of the refresh's
+# transaction, UTC): one row of this table, written by the refreshes (not a
+# system parameter: writing one every minute would clear every worker's
+# caches every minute).
+REFRESH_STATE_TABLE = "pass_report_refresh_state"
+# First key of the transaction-level advisory lock of the analyses' refreshes
+# (the second one is 0). 74_670 and 74_671 are pass_settlement's.
+REPORT_LOCK_KEY = 74_672
+# A pass's ``write_date`` is its transaction's start (``now()``): a change
+# whose transaction began before a refresh but committed after it has a
+# write_date older than that refresh. The incremental refresh recomputes the
+# passes changed since (last refresh - overlap): idempotent, so recomputing
+# a pass twice is harmless; a transaction longer than this is caught by the
+# hourly rebuild.
+REFRESH_OVERLAP = timedelta(minutes=15)
 
 
 def _order_terms(model, order, groupby):
@@ -119,18 +147,41 @@ def read_group_sorted(model, super_read_group, domain, groupby, aggregates, **kw
     return rows
 
 
-def create_materialized_view(cr, table, query):
-    """(Re)create the materialized view ``table`` as ``query`` (an ``SQL``),
-    dropping whatever stands under that name first (a view of an older
-    version, or the materialized view itself). The one drop/create of the
-    analyses' ``init``."""
-    cr.execute(SQL("SELECT relkind FROM pg_class WHERE relname = %s", table))
+def drop_relation(cr, name):
+    """Drop whatever stands under ``name`` (a view or materialized view of an
+    older version of the module, or the table of this one)."""
+    cr.execute(SQL("SELECT relkind FROM pg_class WHERE relname = %s", name))
     kind = (cr.fetchone() or [None])[0]
-    if kind == "v":
-        cr.execute(SQL("DROP VIEW %s CASCADE", SQL.identifier(table)))
-    elif kind == "m":
-        cr.execute(SQL("DROP MATERIALIZED VIEW %s CASCADE", SQL.identifier(table)))
-    cr.execute(SQL("CREATE MATERIALIZED VIEW %s AS %s", SQL.identifier(table), query))
+    statement = {
+        "v": "DROP VIEW %s CASCADE",
+        "m": "DROP MATERIALIZED VIEW %s CASCADE",
+        "r": "DROP TABLE %s CASCADE",
+    }.get(kind)
+    if statement:
+        cr.execute(SQL(statement, SQL.identifier(name)))
+
+
+def swap_in(cr, new, table, indexes):
+    """Replace ``table`` by the table ``new``: drop the old one, rename the
+    new one and its ``indexes`` ({name under new: final name}). Takes an
+    exclusive lock on the old table until the transaction ends: call it last,
+    just before the commit."""
+    drop_relation(cr, table)
+    cr.execute(
+        SQL(
+            "ALTER TABLE %s RENAME TO %s",
+            SQL.identifier(new),
+            SQL.identifier(table),
+        )
+    )
+    for old_name, new_name in indexes.items():
+        cr.execute(
+            SQL(
+                "ALTER INDEX %s RENAME TO %s",
+                SQL.identifier(old_name),
+                SQL.identifier(new_name),
+            )
+        )
 
 
 class PassReportSortedGroups(models.AbstractModel):
@@ -174,17 +225,46 @@ class PassReportFreshness(models.AbstractModel):
 
     @api.model
     def _pass_refreshed_at(self):
-        """The UTC datetime of the last refresh, or None."""
-        # sudo: a system parameter; the callers' rights are checked first.
-        value = self.env["ir.config_parameter"].sudo().get_param(REFRESHED_AT_PARAM)
-        return fields.Datetime.to_datetime(value) if value else None
+        """The UTC datetime of the last refresh (incremental or full): the
+        figures are those of that moment. None before the first one."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT to_regclass(%s) IS NOT NULL", REFRESH_STATE_TABLE))
+        if not cr.fetchone()[0]:
+            return None
+        cr.execute(
+            SQL(
+                "SELECT refreshed_at FROM %s WHERE id = 1",
+                SQL.identifier(REFRESH_STATE_TABLE),
+            )
+        )
+        row = cr.fetchone()
+        return row[0] if row else None
 
     @api.model
-    def _pass_mark_refreshed(self):
-        # sudo: set by the refresh itself (cron, install, or a staff member
-        # whose rights were checked in ``action_refresh_analysis``).
-        self.env["ir.config_parameter"].sudo().set_param(
-            REFRESHED_AT_PARAM, fields.Datetime.to_string(fields.Datetime.now())
+    def _pass_mark_refreshed(self, moment):
+        """Record ``moment`` (a refresh's transaction start, UTC) as the time
+        of the figures, and the next incremental refresh's starting point."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS %(table)s (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    refreshed_at timestamp NOT NULL
+                )
+                """,
+                table=SQL.identifier(REFRESH_STATE_TABLE),
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO %(table)s (id, refreshed_at) VALUES (1, %(moment)s)
+                ON CONFLICT (id) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at
+                """,
+                table=SQL.identifier(REFRESH_STATE_TABLE),
+                moment=moment,
+            )
         )
 
     @api.model
@@ -220,14 +300,15 @@ class PassReportFreshness(models.AbstractModel):
     @api.model
     def action_refresh_analysis(self):
         """Bring the analyses up to date now (Pass staff and managers): the
-        same refresh as the hourly cron. Returns ``get_freshness()``."""
+        incremental refresh of the every-minute cron (milliseconds). Returns
+        ``get_freshness()``."""
         if not self._pass_may_refresh():
             raise AccessError(
                 self.env._(
                     "Only the Pass team and its managers can refresh the analyses."
                 )
             )
-        self.env["pass.report"]._refresh()
+        self.env["pass.report"]._refresh_incremental()
         return self.get_freshness()
 
 
@@ -289,7 +370,16 @@ class PassReport(models.Model):
         help="Distinct beneficiaries; fewer than 5 people are not shown.",
     )
 
-    def _select_sql(self):
+    def _select_sql(self, voucher_ids=None):
+        """The rows of the analysis: of every pass, or of ``voucher_ids``."""
+        if voucher_ids is None:
+            where = dist_where = SQL("TRUE")
+        else:
+            where = SQL("v.id = ANY(%s)", list(voucher_ids))
+            dist_where = SQL(
+                "book_id IN (SELECT book_id FROM pass_voucher WHERE id = ANY(%s))",
+                list(voucher_ids),
+            )
         return SQL(
             """
             SELECT v.id AS id,
@@ -337,6 +427,7 @@ class PassReport(models.Model):
               LEFT JOIN (
                     SELECT book_id, MIN(date) AS date_distributed
                       FROM pass_book_distribution
+                     WHERE %(dist_where)s
                      GROUP BY book_id
               ) dist ON dist.book_id = v.book_id
               LEFT JOIN (
@@ -345,13 +436,17 @@ class PassReport(models.Model):
                       JOIN res_partner contact ON contact.id = company.partner_id
                       JOIN pg_timezone_names zone ON zone.name = contact.tz
               ) ctz ON ctz.company_id = v.company_id
+             WHERE %(where)s
             """,
             used=USED_STATES,
             tz=REPORT_TZ,
+            where=where,
+            dist_where=dist_where,
         )
 
     def init(self):
-        """A materialized view, refreshed by a cron (and ``_refresh``).
+        """A table, rebuilt here (install, upgrade) and by ``_refresh``, and
+        kept up to date every minute by ``_refresh_incremental``.
 
         Amounts and delays are stored as ``float8``, not ``numeric``: a sum
         of numerics over 2,000,000 rows costs 0.5 to 0.7 s more than the
@@ -360,40 +455,214 @@ class PassReport(models.Model):
 
         Why not a plain view: with 2,000,000 passes every pivot joined the
         passes to their books, hand-overs (first hand-out date), venues and
-        beneficiaries at each query, 2 to 6 s per pivot. Materialized, a
-        query reads one narrow table. Rows are stored by programme and state
-        and indexed so (``program_id, state``): a funder's dashboard reads
-        its programmes' contiguous rows only. The unique index on ``id`` lets
-        the refresh run CONCURRENTLY, without blocking readers.
+        beneficiaries at each query, 2 to 6 s per pivot. Stored, a query
+        reads one narrow table. Rows are stored by programme and state and
+        indexed so (``program_id, state``): a funder's dashboard reads its
+        programmes' contiguous rows mostly.
+
+        An older version's materialized views (or views) are dropped here
+        and replaced by the tables: the upgrade needs no migration script.
         """
         cr = self.env.cr
-        create_materialized_view(
-            cr,
-            self._table,
-            SQL("(%s ORDER BY v.program_id, v.state, v.id)", self._select_sql()),
-        )
-        tools.create_unique_index(cr, "pass_report_id_uniq", self._table, ["id"])
+        # The funders analysis is built on this one: both are rebuilt here
+        # (``PassFunderReport.init`` does nothing). Dropped first so that a
+        # materialized view of an older version does not outlive its source.
+        drop_relation(cr, self.env["pass.funder.report"]._table)
+        # An index to find the passes changed since the last refresh.
         tools.create_index(
-            cr, "pass_report_program_state_idx", self._table, ["program_id", "state"]
+            cr, "pass_voucher_write_date_idx", "pass_voucher", ["write_date"]
         )
-        # Built just now: as fresh as after a refresh.
-        self._pass_mark_refreshed()
+        self._refresh()
+
+    def _funder_select_sql(self, source, voucher_ids=None):
+        """The rows of the funders analysis, from the pass analysis table
+        ``source``: of every pass, or of ``voucher_ids``."""
+        where = (
+            SQL("TRUE")
+            if voucher_ids is None
+            else SQL("r.id = ANY(%s)", list(voucher_ids))
+        )
+        return SQL(
+            """
+            SELECT (r.id::bigint * 100000 + f.id) AS id,
+                   r.voucher_id, f.partner_id AS funder_id,
+                   funder.pass_funder_type AS funder_type, f.share,
+                   r.program_id, r.company_id, r.currency_id, r.state,
+                   r.venue_id, r.department_id, r.commune, r.service_id,
+                   r.date_issue, r.redeemed_at, r.month,
+                   r.amount * f.share::float8 / 100 AS amount_funded,
+                   r.amount_redeemed * f.share::float8 / 100 AS amount_redeemed,
+                   CASE WHEN r.state = 'settled'
+                        THEN r.amount * f.share::float8 / 100 ELSE 0
+                   END AS amount_settled,
+                   CASE WHEN r.state = 'expired'
+                        THEN r.amount * f.share::float8 / 100 ELSE 0
+                   END AS amount_expired,
+                   r.redeemed_count
+              FROM %(source)s r
+              JOIN pass_program_funding f ON f.program_id = r.program_id
+              LEFT JOIN res_partner funder ON funder.id = f.partner_id
+             WHERE %(where)s
+            """,
+            source=SQL.identifier(source),
+            where=where,
+        )
+
+    def _pass_lock(self, wait):
+        """Take the analyses' refresh lock (till the transaction ends):
+        waiting for it when ``wait``, else returns False if it is taken."""
+        function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+        self.env.cr.execute(
+            SQL("SELECT %s(%s, 0)", SQL.identifier(function), REPORT_LOCK_KEY)
+        )
+        return wait or self.env.cr.fetchone()[0]
 
     @api.model
     def _refresh(self):
-        """Bring the analysis up to date (cron, and after bulk changes)."""
+        """Rebuild both analyses from scratch (hourly cron, install and
+        upgrade, tests after bulk changes).
+
+        Built into new tables (with their indexes, analysed), then swapped
+        in by renames at the very end: readers keep reading the old tables
+        for the whole build (60 to 120 s on 2,000,000 passes) and wait only
+        for the renames, till the transaction commits. Caveat of any swap: a
+        request whose snapshot predates the commit and reads the analyses
+        afterwards sees them empty (that one request)."""
+        cr = self.env.cr
         self.env.flush_all()
-        # The funders analysis is built on this one: refreshed after it.
-        for table in (self._table, self.env["pass.funder.report"]._table):
-            self.env.cr.execute(
-                SQL(
-                    "REFRESH MATERIALIZED VIEW CONCURRENTLY %s",
-                    SQL.identifier(table),
-                )
+        self._pass_lock(wait=True)
+        moment = cr.now()
+        table, funders = self._table, self.env["pass.funder.report"]._table
+        new, new_funders = f"{table}_new", f"{funders}_new"
+        drop_relation(cr, new)
+        drop_relation(cr, new_funders)
+        cr.execute(
+            SQL(
+                "CREATE TABLE %s AS (%s ORDER BY v.program_id, v.state, v.id)",
+                SQL.identifier(new),
+                self._select_sql(),
             )
-        self._pass_mark_refreshed()
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX %s ON %s (id)",
+                SQL.identifier(f"{new}_id_uniq"),
+                SQL.identifier(new),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE INDEX %s ON %s (program_id, state)",
+                SQL.identifier(f"{new}_program_state_idx"),
+                SQL.identifier(new),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE TABLE %s AS (%s ORDER BY f.partner_id, r.state, r.id)",
+                SQL.identifier(new_funders),
+                self._funder_select_sql(new),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX %s ON %s (id)",
+                SQL.identifier(f"{new_funders}_id_uniq"),
+                SQL.identifier(new_funders),
+            )
+        )
+        cr.execute(
+            SQL(
+                "CREATE INDEX %s ON %s (voucher_id)",
+                SQL.identifier(f"{new_funders}_voucher_idx"),
+                SQL.identifier(new_funders),
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(new)))
+        cr.execute(SQL("ANALYZE %s", SQL.identifier(new_funders)))
+        swap_in(
+            cr,
+            new_funders,
+            funders,
+            {
+                f"{new_funders}_id_uniq": f"{funders}_id_uniq",
+                f"{new_funders}_voucher_idx": f"{funders}_voucher_idx",
+            },
+        )
+        swap_in(
+            cr,
+            new,
+            table,
+            {
+                f"{new}_id_uniq": f"{table}_id_uniq",
+                f"{new}_program_state_idx": f"{table}_program_state_idx",
+            },
+        )
+        self._pass_mark_refreshed(moment)
         self.env.invalidate_all()
         return True
+
+    @api.model
+    def _refresh_incremental(self):
+        """Recompute the rows of the passes changed since the last refresh
+        (every-minute cron, staff's refresh button). Returns False when
+        another refresh holds the lock (skipped: the next one catches up),
+        else True. The first one, on a database never refreshed, is a full
+        rebuild."""
+        cr = self.env.cr
+        self.env.flush_all()
+        if not self._pass_lock(wait=False):
+            return False
+        since = self._pass_refreshed_at()
+        if since is None:
+            return self._refresh()
+        moment = cr.now()
+        cr.execute(
+            SQL(
+                "SELECT id FROM pass_voucher WHERE write_date > %s",
+                since - REFRESH_OVERLAP,
+            )
+        )
+        ids = [row[0] for row in cr.fetchall()]
+        if ids:
+            self._refresh_rows(ids)
+        self._pass_mark_refreshed(moment)
+        self.env.invalidate_all()
+        return True
+
+    def _refresh_rows(self, voucher_ids):
+        """Recompute the rows of ``voucher_ids`` in both analyses (delete,
+        then insert from the same SELECT as the full rebuild): idempotent."""
+        cr = self.env.cr
+        table, funders = self._table, self.env["pass.funder.report"]._table
+        cr.execute(
+            SQL(
+                "DELETE FROM %s WHERE voucher_id = ANY(%s)",
+                SQL.identifier(funders),
+                voucher_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                "DELETE FROM %s WHERE id = ANY(%s)",
+                SQL.identifier(table),
+                voucher_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                "INSERT INTO %s %s",
+                SQL.identifier(table),
+                self._select_sql(voucher_ids),
+            )
+        )
+        cr.execute(
+            SQL(
+                "INSERT INTO %s %s",
+                SQL.identifier(funders),
+                self._funder_select_sql(table, voucher_ids),
+            )
+        )
 
     @api.model
     def read_group(
@@ -476,47 +745,15 @@ class PassFunderReport(models.Model):
     redeemed_count = fields.Integer(string="Passes redeemed", readonly=True)
 
     def init(self):
-        """A materialized view too, built on pass_report (created first, same
-        file): one row per pass, times the programme's funders; refreshed
-        with it (``PassReport._refresh``).
+        """A table too, built on pass_report's one pass by pass: one row per
+        pass, times the programme's funders. Built, rebuilt and refreshed
+        with it (``PassReport.init``, ``_refresh``, ``_refresh_incremental``):
+        nothing to do here.
 
-        Why: as a plain view every funders pivot joined the 2,000,000 rows of
-        pass_report to the fundings at each query, 3,000,000 rows made on the
-        fly: 1.5 to 2 s per query, over the second of issue 6.
+        Why stored: as a plain view every funders pivot joined the 2,000,000
+        rows of pass_report to the fundings at each query, 3,000,000 rows
+        made on the fly: 1.5 to 2 s per query, over the second of issue 6.
         """
-        cr = self.env.cr
-        create_materialized_view(
-            cr,
-            self._table,
-            SQL(
-                """
-                (
-                    SELECT (r.id::bigint * 100000 + f.id) AS id,
-                           r.voucher_id, f.partner_id AS funder_id,
-                           funder.pass_funder_type AS funder_type, f.share,
-                           r.program_id, r.company_id, r.currency_id, r.state,
-                           r.venue_id, r.department_id, r.commune, r.service_id,
-                           r.date_issue, r.redeemed_at, r.month,
-                           r.amount * f.share::float8 / 100 AS amount_funded,
-                           r.amount_redeemed * f.share::float8 / 100
-                               AS amount_redeemed,
-                           CASE WHEN r.state = 'settled'
-                                THEN r.amount * f.share::float8 / 100 ELSE 0
-                           END AS amount_settled,
-                           CASE WHEN r.state = 'expired'
-                                THEN r.amount * f.share::float8 / 100 ELSE 0
-                           END AS amount_expired,
-                           r.redeemed_count
-                      FROM pass_report r
-                      JOIN pass_program_funding f ON f.program_id = r.program_id
-                      LEFT JOIN res_partner funder ON funder.id = f.partner_id
-                     ORDER BY f.partner_id, r.state, r.id
-                )
-                """
-            ),
-        )
-        # Unique: for REFRESH ... CONCURRENTLY.
-        tools.create_unique_index(cr, "pass_funder_report_id_uniq", self._table, ["id"])
 
     # ------------------------------------------------------------------ hooks
     @api.model

@@ -23,6 +23,7 @@ from . import (
     test_print_chunks,
     test_program,
     test_redeem,
+    test_report_freshness,
     test_report_sorted_groups,
     test_reporting,
     test_security,
