@@ -431,7 +431,9 @@ class PassProgram(models.Model):
         return action
 
     # ------------------------------------------------------------------ figures
-    def _pass_figures(self, date_from=None, date_to=None):
+    def _pass_figures(
+        self, date_from=None, date_to=None, state_counts=None, people=None
+    ):
         """The figures every page shows about these programmes, one
         definition each (funder dashboard, funder statement, portal):
 
@@ -445,8 +447,13 @@ class PassProgram(models.Model):
 
         ``date_from``/``date_to``: days in the company's timezone (Paris).
         Read live from the passes (one grouped query per figure), not from
-        the hourly analysis. Returns {programme: {"used", "settled",
-        "people"}}, every programme of ``self`` present.
+        the analyses. ``state_counts``: {(programme, state): passes} of these
+        programmes, every state, when the caller already read them (no
+        period): ``used`` and ``settled`` come from it instead of a second
+        query; ``people``: {programme id: people} from ``_pass_people`` when
+        the caller read it, ``False`` when it shows no people (left at 0).
+        Returns {programme: {"used", "settled", "people"}}, every programme
+        of ``self`` present.
         """
         Voucher = self.env["pass.voucher"]
         domain = [("program_id", "in", self.ids)]
@@ -470,37 +477,61 @@ class PassProgram(models.Model):
                     )
                 )
         figures = {p: {"used": 0, "settled": 0, "people": 0} for p in self}
-        for program, state, count in Voucher._read_group(
-            used_domain, groupby=["program_id", "state"], aggregates=["__count"]
-        ):
-            figures[program]["used"] += count
-            if state == "settled":
-                figures[program]["settled"] += count
-        for program, people in Voucher._read_group(
+        if state_counts is None or date_from or date_to:
+            state_counts = {
+                (program, state): count
+                for program, state, count in Voucher._read_group(
+                    used_domain,
+                    groupby=["program_id", "state"],
+                    aggregates=["__count"],
+                )
+            }
+        for (program, state), count in state_counts.items():
+            if program in figures and state in ("redeemed", "settled"):
+                figures[program]["used"] += count
+                if state == "settled":
+                    figures[program]["settled"] += count
+        if people is False:  # the caller does not show them
+            return figures
+        per_program = people if people is not None else self._pass_people()[0]
+        for program in self:
+            figures[program]["people"] = per_program.get(program.id, 0)
+        return figures
+
+    def _pass_people(self):
+        """The people helped (distinct beneficiaries a pass was handed to,
+        cancelled passes aside): ``({programme id: people}, people of all
+        these programmes together)`` (a person holding passes of two
+        programmes counts once in the second), from one query."""
+        Voucher = self.env["pass.voucher"]
+        query = Voucher._search(
             [
-                *domain,
+                ("program_id", "in", self.ids),
                 ("beneficiary_id", "!=", False),
                 ("state", "!=", "cancelled"),
-            ],
-            groupby=["program_id"],
-            aggregates=["beneficiary_id:count_distinct"],
-        ):
-            figures[program]["people"] = people
-        return figures
+            ]
+        )
+        self.env.cr.execute(
+            query.select(
+                SQL(
+                    "DISTINCT %s, %s",
+                    SQL.identifier(query.table, "program_id"),
+                    SQL.identifier(query.table, "beneficiary_id"),
+                )
+            )
+        )
+        per_program = {}
+        everyone = set()
+        for program_id, beneficiary_id in self.env.cr.fetchall():
+            per_program[program_id] = per_program.get(program_id, 0) + 1
+            everyone.add(beneficiary_id)
+        return per_program, len(everyone)
 
     def _pass_people_count(self):
         """Distinct people helped by these programmes together (a person
         holding passes of two programmes counts once): the ``people`` of
         ``_pass_figures`` over the set."""
-        [(people,)] = self.env["pass.voucher"]._read_group(
-            [
-                ("program_id", "in", self.ids),
-                ("beneficiary_id", "!=", False),
-                ("state", "!=", "cancelled"),
-            ],
-            aggregates=["beneficiary_id:count_distinct"],
-        )
-        return people
+        return self._pass_people()[1]
 
     # ------------------------------------------------------------------ issuing
     def _voucher_expiry_date(self, issue_date):

@@ -101,7 +101,9 @@ class PassStatement(models.AbstractModel):
         # "settled" too).
         redeemed = {
             prog: values["used"]
-            for prog, values in programs._pass_figures(date_from, date_to).items()
+            for prog, values in programs._pass_figures(
+                date_from, date_to, people=False
+            ).items()
         }
         rows = []
         for prog in programs.sorted(lambda p: (p.date_start, p.id)):
