@@ -62,7 +62,9 @@ def test_our_crons_are_all_there(registry):
         "pass_numerique.pass_voucher_cron_expire",
         "pass_numerique.pass_print_batch_cron",
         "pass_numerique.pass_report_cron_refresh",
+        "pass_numerique.pass_report_cron_refresh_incremental",
         "pass_numerique.pass_venue_import_job_cron_sync",
+        "pass_settlement.pass_venue_subscription_cron",
     ):
         assert expected in names
 
