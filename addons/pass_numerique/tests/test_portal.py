@@ -245,7 +245,11 @@ class TestPortalCounter(PortalCounterCase):
         # ... nor listed among venue B's redemptions of the day...
         today = self.make_jsonrpc_request("/my/pass-counter/today", {})["today"]
         self.assertEqual(today["count"], 0)
-        self.assertNotIn("9795", self.url_open("/my/pass-counter").text)
+        page = self.url_open("/my/pass-counter").text
+        today_list = page.split('class="o_pass_today list-group', 1)[1]
+        today_list = today_list.split("</ul>", 1)[0]
+        self.assertNotIn("<li", today_list)
+        self.assertNotIn(redeemed_a.code_display, page)
         # ... nor cancelled: it is not found for venue B.
         error = self._jsonrpc_error(
             "/my/pass-counter/cancel", {"voucher_id": redeemed_a.id, "reason": "essai"}
