@@ -330,7 +330,14 @@ class PassFunderDashboard(models.AbstractModel):
         }
         figures.update(self._place_breakdowns(Report, used, used_people))
         figures.update(self._people_breakdowns(Report, domain, totals, all_people))
-        figures.update(self._money(funder, programs, money))
+        figures.update(
+            self._money(
+                funder,
+                programs,
+                money,
+                {p: passes[p.id]["used"] for p in programs},
+            )
+        )
         return figures
 
     def _place_breakdowns(self, Report, used, used_people):
@@ -382,13 +389,14 @@ class PassFunderDashboard(models.AbstractModel):
             totals["people"] = self._people(all_people, True)
         return {"age_bands": age_bands, "situations": situation_rows}
 
-    def _money(self, funder, programs, money):
+    def _money(self, funder, programs, money, used):
         """The funder's money for ``programs``, from the ledger when
-        pass_settlement is installed (else "not known")."""
+        pass_settlement is installed (else "not known"). ``used``:
+        {programme: passes used so far}, as the page counted them."""
         # sudo: rights checked in _funder_programs; the ledger figures of the
         # funder's own programmes only.
         FunderReport = self.env["pass.funder.report"].sudo()
-        figures = FunderReport._funder_money(funder, programs)
+        figures = FunderReport._funder_money(funder, programs, used=used)
         known = figures.get("held") is not None
         return {
             "money_known": known,

@@ -757,8 +757,9 @@ class PassFunderReport(models.Model):
 
     # ------------------------------------------------------------------ hooks
     @api.model
-    def _funder_money(self, funder, programs):
-        """Money of ``funder`` for ``programs``, from the ledger.
+    def _funder_money(self, funder, programs, used=None):
+        """Money of ``funder`` for ``programs``, from the ledger. ``used``:
+        {programme: passes used so far} when the caller counted them.
 
         Returns {"received": float|None, "spent": float|None, "held":
         float|None, "currency": res.currency}. The ledger lives in

@@ -11,7 +11,7 @@ class PassFunderReport(models.Model):
     _inherit = "pass.funder.report"
 
     @api.model
-    def _funder_money(self, funder, programs):
+    def _funder_money(self, funder, programs, used=None):
         """The funder's money for ``programs``, from the first entry to today,
         the same figures as its statement: ``invoiced`` (face value part),
         ``received`` (what it actually paid of it), ``due`` (invoiced and not
@@ -22,7 +22,7 @@ class PassFunderReport(models.Model):
         (settled for it before being invoiced, still to invoice) and
         ``held`` (received - spent - refunded: its balance on the funders'
         money account once its invoices are paid)."""
-        res = super()._funder_money(funder, programs)
+        res = super()._funder_money(funder, programs, used=used)
         today = fields.Date.context_today(self)
         keys = (
             "invoiced",
@@ -41,7 +41,12 @@ class PassFunderReport(models.Model):
             if not company.pass_liability_account_id:
                 continue
             figures = self.env["pass.statement"]._funder_statement(
-                funder, date(2000, 1, 1), today, company_programs, company
+                funder,
+                date(2000, 1, 1),
+                today,
+                company_programs,
+                company,
+                redeemed=used,
             )["totals"]
             known = True
             totals["invoiced"] += figures["invoiced"]

@@ -37,7 +37,7 @@ class PassStatement(models.AbstractModel):
     # ------------------------------------------------------------------ funder
     @api.model
     def _funder_statement(
-        self, partner, date_from, date_to, program=None, company=None
+        self, partner, date_from, date_to, program=None, company=None, redeemed=None
     ):
         """Per programme of the funder, over the period, the face value part
         of the funder's money (its fees are not there):
@@ -64,7 +64,11 @@ class PassStatement(models.AbstractModel):
           retained, at the start (``opening``) and at the end of the period.
           Once the funder has paid all its invoices, ``held`` is its balance
           on the funders' money account (467) and "to invoice" receivable
-          (4181), the same figure as the ledger check's."""
+          (4181), the same figure as the ledger check's.
+
+        ``redeemed``: {programme: passes used in the period} when the caller
+        counted them already (the dashboard, over the programmes' whole
+        life), else counted here."""
         company = company or self.env.company
         partner = partner.commercial_partner_id
         currency = company.currency_id
@@ -99,12 +103,13 @@ class PassStatement(models.AbstractModel):
         # programme the funder co-funds, its books invoiced to it or not
         # (passes of books never invoiced are settled on 4181, counted in
         # "settled" too).
-        redeemed = {
-            prog: values["used"]
-            for prog, values in programs._pass_figures(
-                date_from, date_to, people=False
-            ).items()
-        }
+        if redeemed is None:
+            redeemed = {
+                prog: values["used"]
+                for prog, values in programs._pass_figures(
+                    date_from, date_to, people=False
+                ).items()
+            }
         rows = []
         for prog in programs.sorted(lambda p: (p.date_start, p.id)):
             row = self._funder_row(prog, partner, figures, redeemed, currency)
