@@ -9,8 +9,7 @@ paid."""
 import re
 from datetime import timedelta
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common_expiry import PassExpiryCommon
 
@@ -231,15 +230,7 @@ class TestTruthfulDashboard(PassExpiryCommon, HttpCase):
             [(self.state_funder, 60), (self.dept_funder, 40)], "TRUTHD"
         )
         invoices = self._invoice(self._order(program, books=1))
-        user = new_test_user(
-            self.env,
-            login="truth_funder",
-            password="truth_funder-pwd-2026",
-            groups="base.group_portal",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
-        user.partner_id.parent_id = self.state_funder
+        self._portal_user(self.state_funder, "truth_funder")
         self.authenticate("truth_funder", "truth_funder-pwd-2026")
 
         def figure(html, css_class):
