@@ -1,9 +1,9 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import Command
-from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.pass_numerique.tests.common import make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 
@@ -73,12 +73,8 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                     "pass_service_ids": [Command.set(cls.service.ids)],
                 }
             )
-        cls.accountant = new_test_user(
-            cls.env,
-            login="pass_accountant",
-            groups="pass_settlement.group_pass_accountant",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.accountant = make_company_user(
+            cls.env, "pass_accountant", "pass_settlement.group_pass_accountant"
         )
 
     @classmethod
@@ -105,13 +101,8 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
     def _portal_user(cls, organisation, login):
         """A portal user of ``organisation`` (a venue or a funder: the parent
         of the user's contact); its password is ``<login>-pwd-2026``."""
-        user = new_test_user(
-            cls.env,
-            login=login,
-            password=f"{login}-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        user = make_company_user(
+            cls.env, login, "base.group_portal", password=f"{login}-pwd-2026"
         )
         user.partner_id.parent_id = organisation
         return user

@@ -9,10 +9,11 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_settlement.models.account_move import remittance_action
 
 from .common import PassSettlementCommon
@@ -25,13 +26,7 @@ class TestRemittanceReversal(PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.clerk = new_test_user(
-            cls.env,
-            login="pass_reversal_clerk",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.clerk = make_company_user(cls.env, "pass_reversal_clerk", USER_GROUP)
         cls.program = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "REV6040"
         )

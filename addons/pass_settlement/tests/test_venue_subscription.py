@@ -7,9 +7,10 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .common import PassPaymentsMixin, PassSettlementCommon
@@ -305,23 +306,12 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
             self.venue_b.with_user(self.portal_user).pass_set_subscription_offset(True)
         self.assertFalse(self.venue_b.pass_subscription_offset)
         # A Pass user (not manager) cannot change a venue's subscription.
-        staff = new_test_user(
-            self.env,
-            login="pass_staff_sub",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        staff = make_company_user(self.env, "pass_staff_sub", USER_GROUP)
         with self.assertRaises(AccessError):
             self.venue_b.with_user(staff).pass_set_subscription_offset(True)
         # Nor may a user who edits contacts (not a Pass manager).
-        clerk = new_test_user(
-            self.env,
-            login="pass_clerk_sub",
-            groups="pass_numerique.pass_numerique_group_user,"
-            "base.group_partner_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+        clerk = make_company_user(
+            self.env, "pass_clerk_sub", f"{USER_GROUP},base.group_partner_manager"
         )
         with self.assertRaises(AccessError):
             self.venue_b.with_user(clerk).write({"pass_subscription_active": False})
