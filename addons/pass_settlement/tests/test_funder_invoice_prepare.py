@@ -183,13 +183,7 @@ class TestFunderInvoicePrepare(PassSettlementCommon):
         state_face, _state_fee = self._documents(invoices, self.state_funder)
         with self.assertRaises(UserError):
             order._create_invoices()
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=state_face.ids)
-            .create({"journal_id": state_face.journal_id.id, "reason": "Chorus"})
-        )
-        reversal.refund_moves()
-        credit_note = state_face.reversal_move_ids
+        credit_note = self._credit_note(state_face, "Chorus")
         credit_note.action_post()
         self.assertLedgerOk()
 

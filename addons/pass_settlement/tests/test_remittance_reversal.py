@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
 from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_settlement.models.account_move import remittance_action
@@ -379,41 +379,11 @@ class TestRemittanceReversal(PassSettlementCommon):
             and m.invoice_line_ids.filtered("pass_voucher_count")
         )
 
-    def _credit_note(self, invoice, **line_changes):
-        wizard = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(
-                {
-                    "journal_id": invoice.journal_id.id,
-                    "date": fields.Date.context_today(invoice),
-                    "reason": "Rejet Chorus Pro",
-                }
-            )
-        )
-        action = wizard.refund_moves()
-        credit_note = self.env["account.move"].browse(action["res_id"])
-        if line_changes:
-            line = credit_note.invoice_line_ids.filtered("pass_program_id")[:1]
-            with Form(credit_note) as form:
-                index = credit_note.invoice_line_ids.ids.index(line.id)
-                with form.invoice_line_ids.edit(index) as line_form:
-                    for fname, value in line_changes.items():
-                        setattr(line_form, fname, value)
-        return credit_note
-
     def test_credit_note_reopens_the_funders_share(self):
         """A credit note on a funder's invoice of books (a Chorus Pro
         rejection) gives that funder's share back to invoice on the order;
         the order invoices it again, and only it."""
-        program = self._program(
-            [
-                (self.state_funder, 33.33),
-                (self.dept_funder, 33.33),
-                (self.city_funder, 33.34),
-            ],
-            "REV3",
-        )
+        program = self._program(self._thirds(), "REV3")
         order, invoices, _redeemed = self._sold_and_redeemed(
             redeem=0, books=1, program=program
         )

@@ -201,13 +201,7 @@ class TestTruthfulFigures(PassExpiryCommon):
         what was invoiced."""
         invoices, _vouchers = self._setup_invoiced()
         invoice = self._of(invoices, self.dept_funder)[:1]
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"journal_id": invoice.journal_id.id, "reason": "Chorus Pro"})
-        )
-        reversal.refund_moves()
-        refund = invoice.reversal_move_ids
+        refund = self._credit_note(invoice, "Chorus Pro")
         if refund.state == "draft":
             refund.action_post()
         money = self._money(self.dept_funder)

@@ -24,14 +24,7 @@ class TestUninvoicedPasses(PassSettlementCommon):
         cls.program = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "UNINV"
         )
-        cls.thirds = cls._program(
-            [
-                (cls.state_funder, 33.33),
-                (cls.dept_funder, 33.33),
-                (cls.city_funder, 33.34),
-            ],
-            "THIRDS",
-        )
+        cls.thirds = cls._program(cls._thirds(), "THIRDS")
         cls.to_invoice = cls.company.pass_to_invoice_account_id
 
     # ------------------------------------------------------------------ helpers

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -21,7 +21,6 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Partner = cls.env["res.partner"]
         cls.venue.write(
             {
                 "name": "Médiathèque Alpha",
@@ -29,20 +28,10 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
                 "pass_subscription_start": "2020-01-01",
             }
         )
+        cls.venue_b = cls._copy_venue(
+            "Tiers-lieu Bêta", zip="33100", pass_subscription_active=True
+        )
         with guarded_write():
-            cls.venue_b = Partner.create(
-                {
-                    "name": "Tiers-lieu Bêta",
-                    "is_pass_venue": True,
-                    "is_company": True,
-                    "pass_venue_state": "qualified",
-                    "zip": "33100",
-                    "city": "Bordeaux",
-                    "country_id": cls.env.ref("base.fr").id,
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                    "pass_subscription_active": True,
-                }
-            )
             # Subscribed but not qualified (candidate, suspended), qualified
             # but not subscribed, subscribed from a later year.
             cls.candidate = cls.venue_b.copy(
