@@ -138,6 +138,21 @@ class TestRemittanceReversal(PassSettlementCommon):
             self._venue_ledger(self.venue),
         )
 
+    def _assert_cancel_keeps_the_reversal(self, remittance, reversal, redeemed):
+        """``remittance``'s entry is reversed by ``reversal``: its payable,
+        matched with the reversal, is no payment; cancelling the remittance
+        (again) takes that reversal as its own, no second one, and its passes
+        (``redeemed``) are free."""
+        self.assertTrue(remittance.payable_line_id.reconciled)
+        self.assertEqual(remittance.payment_state, "not_paid")
+        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
+        self.assertEqual(remittance.state, "cancelled")
+        self.assertEqual(remittance.reversal_move_id, reversal)
+        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
+        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
+        self.assertFalse(redeemed.remittance_id)
+        self.assertLedger()
+
     # ------------------------------------------------------------------ cancel
     def test_cancel_validated_remittance_gives_passes_back(self):
         _order, _invoices, redeemed = self._sold_and_redeemed()
@@ -170,17 +185,7 @@ class TestRemittanceReversal(PassSettlementCommon):
             ),
             "the history says who cancelled and why",
         )
-        # The payable is matched with the reversal: that is no payment.
-        self.assertTrue(remittance.payable_line_id.reconciled)
-        self.assertEqual(remittance.payment_state, "not_paid")
-        # Cancelling it then takes that reversal as its own: no second one.
-        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
-        self.assertEqual(remittance.state, "cancelled")
-        self.assertEqual(remittance.reversal_move_id, reversal)
-        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
-        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
-        self.assertFalse(redeemed.remittance_id)
-        self.assertLedger()
+        self._assert_cancel_keeps_the_reversal(remittance, reversal, redeemed)
         self.assertEqual(self._venue_ledger(self.venue), 0.0)
         self.assertLedger()
 
@@ -348,16 +353,7 @@ class TestRemittanceReversal(PassSettlementCommon):
             reversal = remittance.move_id._reverse_moves(cancel=True)
         self.assertEqual(reversal.state, "posted")
         remittance.invalidate_recordset(["payable_line_id", "payment_state"])
-        self.assertTrue(remittance.payable_line_id.reconciled)
-        self.assertEqual(remittance.payment_state, "not_paid")
-        # Cancelling it then takes that reversal as its own: no second one.
-        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
-        self.assertEqual(remittance.state, "cancelled")
-        self.assertEqual(remittance.reversal_move_id, reversal)
-        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
-        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
-        self.assertFalse(redeemed.remittance_id)
-        self.assertLedger()
+        self._assert_cancel_keeps_the_reversal(remittance, reversal, redeemed)
 
     def test_pass_journal_entries_are_never_deleted(self):
         """Restrictive audit trail on the pass journals: a posted funder
