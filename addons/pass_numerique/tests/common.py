@@ -23,6 +23,7 @@ fixture worlds (portal, print, reporting, boundaries): each test class builds
 its world from them.
 """
 
+import re
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -145,6 +146,34 @@ def make_portal_user(env, login, organisation, contact_name=None):
     return new_test_user(
         env, login=login, groups="base.group_portal", partner_id=contact.id
     )
+
+
+def csrf_token(html):
+    """The CSRF token of the form on a page (its HTML)."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class PortalFormMixin:
+    """For ``HttpCase`` classes that post the portal's forms."""
+
+    def _csrf(self, url):
+        """The CSRF token of the form on the page at ``url`` (answered 200)."""
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200, url)
+        return csrf_token(page.text)
+
+    def _hand_over_form(self, **values):
+        """The prescriber's hand-over form (/my/pass-books), filled in for a
+        retired person aged 60 to 74 in 33000 who consents today, with its
+        CSRF token; ``values`` override any field."""
+        return {
+            "csrf_token": self._csrf("/my/pass-books"),
+            "age_band": "60_74",
+            "zip": "33000",
+            "situation": "retired",
+            "consent_date": fields.Date.to_string(fields.Date.today()),
+            **values,
+        }
 
 
 class PassNumeriqueCommon(TransactionCase):
