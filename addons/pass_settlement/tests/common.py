@@ -190,6 +190,15 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                         setattr(line_form, fname, value)
         return credit_note
 
+    def _pay(self, moves):
+        """Register the payment of ``moves`` in full, one payment each."""
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({"group_payment": False})
+            ._create_payments()
+        )
+
     @classmethod
     def _sold_passes(cls, program, books):
         """The passes (by number) of ``books`` books of ``program``, sold

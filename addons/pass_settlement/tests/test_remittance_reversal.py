@@ -496,11 +496,3 @@ class TestRemittanceReversal(PassSettlementCommon):
         self.assertEqual(balances[self.dept_funder], 0.0)
         self.assertEqual(balances[self.state_funder], 0.0)
         self.assertLedger(program)
-
-    def _pay(self, moves):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=moves.ids)
-            .create({"group_payment": False})
-            ._create_payments()
-        )
