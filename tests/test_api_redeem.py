@@ -8,21 +8,8 @@ import uuid
 
 import odoorpc
 import pytest
-from conftest import connect, pass_code
+from conftest import api_contract, connect, pass_code
 
-REASONS = {
-    "unknown_code",
-    "bad_check_digit",
-    "already_redeemed",
-    "expired",
-    "cancelled",
-    "not_distributed",
-    "not_activated",
-    "venue_not_qualified",
-    "out_of_territory",
-    "service_not_allowed",
-    "too_many_attempts",
-}
 PORTAL = "base.group_portal"
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
 IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
@@ -247,7 +234,7 @@ def _assert_refused(
     before = len(_attempts(admin, venue))
     answer = client.env["pass.voucher"].redeem_code(code, venue, service)
     assert answer == {**answer, "ok": False, "reason": reason}, answer
-    assert answer["reason"] in REASONS
+    assert answer["reason"] in api_contract.REFUSAL_REASONS
     assert "voucher_id" not in answer
     attempts = _attempts(admin, venue)
     assert len(attempts) == before + 1
@@ -342,60 +329,18 @@ def test_refusal_voucher_states(admin, world):
 def test_refusal_venue_and_service(server, admin, world):
     ids, codes = _fresh_codes(admin, world, 1)
     candidate = connect(server, world.login_candidate, world.login_candidate)
-    _assert_refused(
-        admin,
-        world,
-        candidate,
-        codes[0],
-        world.venue_candidate,
-        world.workshop,
-        "venue_not_qualified",
-        ids[0],
-    )
     paris = connect(server, world.login_paris, world.login_paris)
-    _assert_refused(
-        admin,
-        world,
-        paris,
-        codes[0],
-        world.venue_paris,
-        world.workshop,
-        "out_of_territory",
-        ids[0],
-    )
-    # venue B does not offer the procedure service
-    _assert_refused(
-        admin,
-        world,
-        world.user_b,
-        codes[0],
-        world.venue_b,
-        world.procedure,
-        "service_not_allowed",
-        ids[0],
-    )
-    # venue A offers this one, but the programme does not pay for it
-    _assert_refused(
-        admin,
-        world,
-        world.user_a,
-        codes[0],
-        world.venue_a,
-        world.other_service,
-        "service_not_allowed",
-        ids[0],
-    )
-    # a service code that does not exist
-    _assert_refused(
-        admin,
-        world,
-        world.user_a,
-        codes[0],
-        world.venue_a,
-        "no_such_service",
-        "service_not_allowed",
-        ids[0],
-    )
+    for client, venue, service, reason in (
+        (candidate, world.venue_candidate, world.workshop, "venue_not_qualified"),
+        (paris, world.venue_paris, world.workshop, "out_of_territory"),
+        # venue B does not offer the procedure service
+        (world.user_b, world.venue_b, world.procedure, "service_not_allowed"),
+        # venue A offers this one, but the programme does not pay for it
+        (world.user_a, world.venue_a, world.other_service, "service_not_allowed"),
+        # a service code that does not exist
+        (world.user_a, world.venue_a, "no_such_service", "service_not_allowed"),
+    ):
+        _assert_refused(admin, world, client, codes[0], venue, service, reason, ids[0])
     assert _state(admin, ids[0]) == "distributed"
 
 
