@@ -2,15 +2,14 @@
 real server: the shape of the answers, every refusal reason, exactly-once
 under 20 concurrent clients, and venues kept apart."""
 
-import datetime
 import threading
 import uuid
 
 import odoorpc
 import pytest
 from conftest import api_contract, connect, pass_code
+from rpc_kit import make_funder, make_portal_user, make_program, make_venue
 
-PORTAL = "base.group_portal"
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
 IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
 
@@ -53,35 +52,22 @@ def world(server, admin):
     other = Service.create(
         {"code": w.other_service, "name": "Hors programme", "category": "admin"}
     )
-    funder = Partner.create(
-        {
-            "name": f"Département RPC {tag}",
-            "is_pass_funder": True,
-            "pass_funder_type": "departement",
-        }
-    )
+    funder = make_funder(env, f"Département RPC {tag}")
     w.prescriber = Partner.create(
         {"name": f"CCAS RPC {tag}", "is_company": True, "is_pass_prescriber": True}
     )
-    today = datetime.date.today()
     Program = env["pass.program"]
 
     def program(code, activation="on_issue"):
-        program_id = Program.create(
-            {
-                "name": f"Pass RPC {code}",
-                "code": f"{code}-{tag}",
-                "face_value": 10.0,
-                "date_start": str(today - datetime.timedelta(days=10)),
-                "date_end": str(today + datetime.timedelta(days=700)),
-                "territory_zips": "33",
-                "activation": activation,
-                "service_ids": [(6, 0, [workshop, procedure])],
-                "funding_ids": [(0, 0, {"partner_id": funder, "share": 100.0})],
-            }
+        return make_program(
+            env,
+            f"{code}-{tag}",
+            f"Pass RPC {code}",
+            [(funder, 100.0)],
+            territory_zips="33",
+            activation=activation,
+            service_ids=[(6, 0, [workshop, procedure])],
         )
-        Program.browse(program_id).action_activate()
-        return program_id
 
     w.program = program("RDM")
     w.program_name = Program.read([w.program], ["name"])[0]["name"]
@@ -89,47 +75,20 @@ def world(server, admin):
     w.program_to_close = program("RDMEND")
 
     def venue(name, zip_code, services, state="qualified"):
-        venue_id = Partner.create(
-            {
-                "name": f"{name} {tag}",
-                "is_company": True,
-                "is_pass_venue": True,
-                "zip": zip_code,
-                "city": "Bordeaux" if zip_code.startswith("33") else "Paris",
-                "country_id": env.ref("base.fr").id,
-                "pass_service_ids": [(6, 0, services)],
-            }
+        city = "Bordeaux" if zip_code.startswith("33") else "Paris"
+        return make_venue(
+            env, f"{name} {tag}", zip_code, services, city, state == "qualified"
         )
-        # Venues are born candidates; only the manager's action qualifies.
-        if state == "qualified":
-            Partner.browse(venue_id).action_pass_qualify()
-        return venue_id
 
     w.venue_a = venue("Lieu A", "33000", [workshop, procedure, other])
     w.venue_b = venue("Lieu B", "33100", [workshop])
     w.venue_candidate = venue("Lieu candidat", "33200", [workshop], state="candidate")
     w.venue_paris = venue("Lieu Paris", "75011", [workshop])
 
-    def portal_user(organisation):
-        login = f"venue-{uuid.uuid4().hex[:10]}"
-        contact = Partner.create(
-            {"name": f"Accueil {login}", "parent_id": organisation}
-        )
-        env["res.users"].create(
-            {
-                "name": login,
-                "login": login,
-                "password": login,
-                "partner_id": contact,
-                "groups_id": [(6, 0, [env.ref(PORTAL).id])],
-            }
-        )
-        return login
-
-    w.login_a = portal_user(w.venue_a)
-    w.login_b = portal_user(w.venue_b)
-    w.login_candidate = portal_user(w.venue_candidate)
-    w.login_paris = portal_user(w.venue_paris)
+    w.login_a = make_portal_user(env, w.venue_a)
+    w.login_b = make_portal_user(env, w.venue_b)
+    w.login_candidate = make_portal_user(env, w.venue_candidate)
+    w.login_paris = make_portal_user(env, w.venue_paris)
     w.user_a = connect(server, w.login_a, w.login_a)
     w.user_b = connect(server, w.login_b, w.login_b)
     yield w
