@@ -137,14 +137,15 @@ def make_company_user(env, login, groups, company=None, **vals):
     )
 
 
-def make_portal_user(env, login, organisation, contact_name=None):
+def make_portal_user(env, login, organisation, contact_name=None, **vals):
     """A portal user of ``organisation`` (its contact, by default "Accueil
-    <login>", is a child of it); its password is its login."""
+    <login>", is a child of it); its password is its login; ``vals``: more
+    of ``new_test_user``'s values (lang...)."""
     contact = env["res.partner"].create(
         {"name": contact_name or f"Accueil {login}", "parent_id": organisation.id}
     )
     return new_test_user(
-        env, login=login, groups="base.group_portal", partner_id=contact.id
+        env, login=login, groups="base.group_portal", partner_id=contact.id, **vals
     )
 
 
