@@ -1,7 +1,8 @@
 """What the tests of real concurrency share (two database transactions at
 once, in this process, on the Odoo registry of the test database): the
 superuser's environment on a cursor, a company of its own with the French
-chart, and ``Race``, which runs two transactions against each other.
+chart, ``Race``, which runs two transactions against each other, and
+``click``, the button clicks they race with.
 
 A helper module, not a test module: ``test_settlement_concurrency`` and
 ``test_subscription_concurrency`` both import it.
@@ -38,6 +39,16 @@ def french_company(env, name):
     env = env(context=dict(env.context, allowed_company_ids=company.ids))
     env["account.chart.template"].try_loading("fr", company=company, install_demo=False)
     return env["res.company"].browse(company.id)
+
+
+def click(model, record_id, method):
+    """An action for ``Race`` (or a retry): the button ``method`` of the
+    record ``record_id`` of ``model``, clicked in the environment given."""
+
+    def action(env):
+        getattr(env[model].browse(record_id), method)()
+
+    return action
 
 
 class Race:

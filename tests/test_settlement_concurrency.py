@@ -23,7 +23,7 @@ import time
 import uuid
 
 import pytest
-from concurrency_kit import Race, env_of, french_company
+from concurrency_kit import Race, click, env_of, french_company
 
 
 @pytest.fixture(scope="module")
@@ -195,9 +195,7 @@ def test_two_transactions_validate_one_remittance(registry, world):
 
     remittance_id = _redeem_and_submit(registry, world, 0, world["codes"][0:3])
 
-    def validate(env):
-        env["pass.remittance"].browse(remittance_id).action_validate()
-
+    validate = click("pass.remittance", remittance_id, "action_validate")
     race = Race(registry, world)
     blocked = race.run(validate, validate)
     assert race.outcome["first"] == "ok", race.outcome
@@ -235,10 +233,7 @@ def test_two_remittances_of_one_sale_line_at_once(registry, world):
     second_id = _redeem_and_submit(registry, world, 2, world["codes"][6:9])
 
     def validate(remittance_id):
-        def action(env):
-            env["pass.remittance"].browse(remittance_id).action_validate()
-
-        return action
+        return click("pass.remittance", remittance_id, "action_validate")
 
     race = Race(registry, world)
     race.run(validate(first_id), validate(second_id))
@@ -300,10 +295,7 @@ def test_two_clearing_runs_at_once(registry, world):
         run_id, earlier_id = run.id, earlier.id
 
     def execute(run_id):
-        def action(env):
-            env["pass.clearing.run"].browse(run_id).action_run()
-
-        return action
+        return click("pass.clearing.run", run_id, "action_run")
 
     # Another period of the same company: refused while the first works.
     race = Race(registry, world)
