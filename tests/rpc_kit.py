@@ -1,12 +1,14 @@
 """The pieces the live-server tests build their worlds from, through RPC
 (an odoorpc ``env``, as admin): funders, active programmes, venues and the
 portal users of an organisation. Each returns the new record's id (a portal
-user: its login, which is its password too).
+user: its login, which is its password too). And ``at_once``: many clients
+calling at the same instant.
 
 A helper module, not a test module: the ``test_api_*`` modules import it.
 """
 
 import datetime
+import threading
 import uuid
 
 PORTAL = "base.group_portal"
@@ -81,3 +83,31 @@ def make_portal_user(env, organisation):
         }
     )
     return login
+
+
+def at_once(call, arguments, timeout=300):
+    """``call(*args)`` for each tuple of ``arguments``, each in a thread of its
+    own, all let go at the same instant; returns (answers, errors): the
+    answers, and the repr of every exception raised (any error at all is
+    for the test to fail on)."""
+    barrier = threading.Barrier(len(arguments))
+    answers, errors = [], []
+    lock = threading.Lock()
+
+    def run(args):
+        barrier.wait()
+        try:
+            answer = call(*args)
+        except Exception as exc:  # reported to the test
+            with lock:
+                errors.append(repr(exc))
+            return
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=run, args=(args,)) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return answers, errors

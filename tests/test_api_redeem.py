@@ -2,13 +2,18 @@
 real server: the shape of the answers, every refusal reason, exactly-once
 under 20 concurrent clients, and venues kept apart."""
 
-import threading
 import uuid
 
 import odoorpc
 import pytest
 from conftest import api_contract, connect, pass_code
-from rpc_kit import make_funder, make_portal_user, make_program, make_venue
+from rpc_kit import (
+    at_once,
+    make_funder,
+    make_portal_user,
+    make_program,
+    make_venue,
+)
 
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
 IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
@@ -364,28 +369,13 @@ def test_refusal_too_many_attempts(server, admin, world):
 def test_twenty_concurrent_clients_redeem_once(server, admin, world):
     [vid], [code] = _fresh_codes(admin, world, 1)
     clients = [connect(server, world.login_a, world.login_a) for _i in range(20)]
-    barrier = threading.Barrier(len(clients))
-    answers, errors = [], []
-    lock = threading.Lock()
 
     def redeem(client):
-        barrier.wait()
-        try:
-            answer = client.env["pass.voucher"].redeem_code(
-                code, world.venue_a, world.workshop
-            )
-        except Exception as exc:  # any error at all fails the test below
-            with lock:
-                errors.append(repr(exc))
-            return
-        with lock:
-            answers.append(answer)
+        return client.env["pass.voucher"].redeem_code(
+            code, world.venue_a, world.workshop
+        )
 
-    threads = [threading.Thread(target=redeem, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    answers, errors = at_once(redeem, [(client,) for client in clients])
     assert not errors, errors
     assert len(answers) == 20
     winners = [a for a in answers if a["ok"]]
