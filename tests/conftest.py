@@ -30,6 +30,11 @@ def _load(name, *path):
 pass_code = _load(
     "pass_code_for_tests", "addons", "pass_numerique", "tools", "pass_code.py"
 )
+# The redemption contract (API.md's refusal reasons), as the addon's tests
+# state it.
+api_contract = _load(
+    "api_contract_for_tests", "addons", "pass_numerique", "tests", "api_contract.py"
+)
 # The server starter the benchmarks use too.
 odoo_server = _load("odoo_server_for_tests", "scripts", "odoo_server.py")
 

@@ -3,38 +3,16 @@
 import odoorpc
 import pytest
 from conftest import connect
+from rpc_kit import make_funder, make_program
 
 
 @pytest.fixture(scope="module")
 def program(admin):
     """An active programme co-funded 60/40, created through RPC."""
-    Partner = admin.env["res.partner"]
-    state = Partner.create(
-        {"name": "État (test RPC)", "is_pass_funder": True, "pass_funder_type": "state"}
-    )
-    dept = Partner.create(
-        {
-            "name": "Département (test RPC)",
-            "is_pass_funder": True,
-            "pass_funder_type": "departement",
-        }
-    )
-    Program = admin.env["pass.program"]
-    program_id = Program.create(
-        {
-            "name": "Programme RPC",
-            "code": "RPC-CORE",
-            "face_value": 10.0,
-            "date_start": "2026-01-01",
-            "date_end": "2030-12-31",
-            "funding_ids": [
-                (0, 0, {"partner_id": state, "share": 60.0}),
-                (0, 0, {"partner_id": dept, "share": 40.0}),
-            ],
-        }
-    )
-    Program.browse(program_id).action_activate()
-    return program_id
+    env = admin.env
+    state = make_funder(env, "État (test RPC)", "state")
+    dept = make_funder(env, "Département (test RPC)")
+    return make_program(env, "RPC-CORE", "Programme RPC", [(state, 60.0), (dept, 40.0)])
 
 
 def test_issue_books_over_rpc(admin, program):

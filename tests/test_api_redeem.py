@@ -2,28 +2,19 @@
 real server: the shape of the answers, every refusal reason, exactly-once
 under 20 concurrent clients, and venues kept apart."""
 
-import datetime
-import threading
 import uuid
 
 import odoorpc
 import pytest
-from conftest import connect, pass_code
+from conftest import api_contract, connect, pass_code
+from rpc_kit import (
+    at_once,
+    make_funder,
+    make_portal_user,
+    make_program,
+    make_venue,
+)
 
-REASONS = {
-    "unknown_code",
-    "bad_check_digit",
-    "already_redeemed",
-    "expired",
-    "cancelled",
-    "not_distributed",
-    "not_activated",
-    "venue_not_qualified",
-    "out_of_territory",
-    "service_not_allowed",
-    "too_many_attempts",
-}
-PORTAL = "base.group_portal"
 ATTEMPT_LIMIT_KEY = "pass_numerique.max_refused_attempts"
 IP_LIMIT_KEY = "pass_numerique.max_refused_attempts_ip"
 
@@ -66,35 +57,22 @@ def world(server, admin):
     other = Service.create(
         {"code": w.other_service, "name": "Hors programme", "category": "admin"}
     )
-    funder = Partner.create(
-        {
-            "name": f"Département RPC {tag}",
-            "is_pass_funder": True,
-            "pass_funder_type": "departement",
-        }
-    )
+    funder = make_funder(env, f"Département RPC {tag}")
     w.prescriber = Partner.create(
         {"name": f"CCAS RPC {tag}", "is_company": True, "is_pass_prescriber": True}
     )
-    today = datetime.date.today()
     Program = env["pass.program"]
 
     def program(code, activation="on_issue"):
-        program_id = Program.create(
-            {
-                "name": f"Pass RPC {code}",
-                "code": f"{code}-{tag}",
-                "face_value": 10.0,
-                "date_start": str(today - datetime.timedelta(days=10)),
-                "date_end": str(today + datetime.timedelta(days=700)),
-                "territory_zips": "33",
-                "activation": activation,
-                "service_ids": [(6, 0, [workshop, procedure])],
-                "funding_ids": [(0, 0, {"partner_id": funder, "share": 100.0})],
-            }
+        return make_program(
+            env,
+            f"{code}-{tag}",
+            f"Pass RPC {code}",
+            [(funder, 100.0)],
+            territory_zips="33",
+            activation=activation,
+            service_ids=[(6, 0, [workshop, procedure])],
         )
-        Program.browse(program_id).action_activate()
-        return program_id
 
     w.program = program("RDM")
     w.program_name = Program.read([w.program], ["name"])[0]["name"]
@@ -102,47 +80,20 @@ def world(server, admin):
     w.program_to_close = program("RDMEND")
 
     def venue(name, zip_code, services, state="qualified"):
-        venue_id = Partner.create(
-            {
-                "name": f"{name} {tag}",
-                "is_company": True,
-                "is_pass_venue": True,
-                "zip": zip_code,
-                "city": "Bordeaux" if zip_code.startswith("33") else "Paris",
-                "country_id": env.ref("base.fr").id,
-                "pass_service_ids": [(6, 0, services)],
-            }
+        city = "Bordeaux" if zip_code.startswith("33") else "Paris"
+        return make_venue(
+            env, f"{name} {tag}", zip_code, services, city, state == "qualified"
         )
-        # Venues are born candidates; only the manager's action qualifies.
-        if state == "qualified":
-            Partner.browse(venue_id).action_pass_qualify()
-        return venue_id
 
     w.venue_a = venue("Lieu A", "33000", [workshop, procedure, other])
     w.venue_b = venue("Lieu B", "33100", [workshop])
     w.venue_candidate = venue("Lieu candidat", "33200", [workshop], state="candidate")
     w.venue_paris = venue("Lieu Paris", "75011", [workshop])
 
-    def portal_user(organisation):
-        login = f"venue-{uuid.uuid4().hex[:10]}"
-        contact = Partner.create(
-            {"name": f"Accueil {login}", "parent_id": organisation}
-        )
-        env["res.users"].create(
-            {
-                "name": login,
-                "login": login,
-                "password": login,
-                "partner_id": contact,
-                "groups_id": [(6, 0, [env.ref(PORTAL).id])],
-            }
-        )
-        return login
-
-    w.login_a = portal_user(w.venue_a)
-    w.login_b = portal_user(w.venue_b)
-    w.login_candidate = portal_user(w.venue_candidate)
-    w.login_paris = portal_user(w.venue_paris)
+    w.login_a = make_portal_user(env, w.venue_a)
+    w.login_b = make_portal_user(env, w.venue_b)
+    w.login_candidate = make_portal_user(env, w.venue_candidate)
+    w.login_paris = make_portal_user(env, w.venue_paris)
     w.user_a = connect(server, w.login_a, w.login_a)
     w.user_b = connect(server, w.login_b, w.login_b)
     yield w
@@ -247,7 +198,7 @@ def _assert_refused(
     before = len(_attempts(admin, venue))
     answer = client.env["pass.voucher"].redeem_code(code, venue, service)
     assert answer == {**answer, "ok": False, "reason": reason}, answer
-    assert answer["reason"] in REASONS
+    assert answer["reason"] in api_contract.REFUSAL_REASONS
     assert "voucher_id" not in answer
     attempts = _attempts(admin, venue)
     assert len(attempts) == before + 1
@@ -342,60 +293,18 @@ def test_refusal_voucher_states(admin, world):
 def test_refusal_venue_and_service(server, admin, world):
     ids, codes = _fresh_codes(admin, world, 1)
     candidate = connect(server, world.login_candidate, world.login_candidate)
-    _assert_refused(
-        admin,
-        world,
-        candidate,
-        codes[0],
-        world.venue_candidate,
-        world.workshop,
-        "venue_not_qualified",
-        ids[0],
-    )
     paris = connect(server, world.login_paris, world.login_paris)
-    _assert_refused(
-        admin,
-        world,
-        paris,
-        codes[0],
-        world.venue_paris,
-        world.workshop,
-        "out_of_territory",
-        ids[0],
-    )
-    # venue B does not offer the procedure service
-    _assert_refused(
-        admin,
-        world,
-        world.user_b,
-        codes[0],
-        world.venue_b,
-        world.procedure,
-        "service_not_allowed",
-        ids[0],
-    )
-    # venue A offers this one, but the programme does not pay for it
-    _assert_refused(
-        admin,
-        world,
-        world.user_a,
-        codes[0],
-        world.venue_a,
-        world.other_service,
-        "service_not_allowed",
-        ids[0],
-    )
-    # a service code that does not exist
-    _assert_refused(
-        admin,
-        world,
-        world.user_a,
-        codes[0],
-        world.venue_a,
-        "no_such_service",
-        "service_not_allowed",
-        ids[0],
-    )
+    for client, venue, service, reason in (
+        (candidate, world.venue_candidate, world.workshop, "venue_not_qualified"),
+        (paris, world.venue_paris, world.workshop, "out_of_territory"),
+        # venue B does not offer the procedure service
+        (world.user_b, world.venue_b, world.procedure, "service_not_allowed"),
+        # venue A offers this one, but the programme does not pay for it
+        (world.user_a, world.venue_a, world.other_service, "service_not_allowed"),
+        # a service code that does not exist
+        (world.user_a, world.venue_a, "no_such_service", "service_not_allowed"),
+    ):
+        _assert_refused(admin, world, client, codes[0], venue, service, reason, ids[0])
     assert _state(admin, ids[0]) == "distributed"
 
 
@@ -460,28 +369,13 @@ def test_refusal_too_many_attempts(server, admin, world):
 def test_twenty_concurrent_clients_redeem_once(server, admin, world):
     [vid], [code] = _fresh_codes(admin, world, 1)
     clients = [connect(server, world.login_a, world.login_a) for _i in range(20)]
-    barrier = threading.Barrier(len(clients))
-    answers, errors = [], []
-    lock = threading.Lock()
 
     def redeem(client):
-        barrier.wait()
-        try:
-            answer = client.env["pass.voucher"].redeem_code(
-                code, world.venue_a, world.workshop
-            )
-        except Exception as exc:  # any error at all fails the test below
-            with lock:
-                errors.append(repr(exc))
-            return
-        with lock:
-            answers.append(answer)
+        return client.env["pass.voucher"].redeem_code(
+            code, world.venue_a, world.workshop
+        )
 
-    threads = [threading.Thread(target=redeem, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    answers, errors = at_once(redeem, [(client,) for client in clients])
     assert not errors, errors
     assert len(answers) == 20
     winners = [a for a in answers if a["ok"]]

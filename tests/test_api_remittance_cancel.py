@@ -4,14 +4,12 @@ the accountant (the demo admin, or any Pass accountant) cancels a validated
 remittance: its entry is reversed, its passes are redeemed again and free
 for another remittance, and the ledger check finds nothing."""
 
-import datetime
 import uuid
 
 import odoorpc
 import pytest
 from conftest import connect
-
-PORTAL = "base.group_portal"
+from rpc_kit import make_funder, make_portal_user, make_program, make_venue
 
 
 class World:
@@ -29,13 +27,7 @@ def world(server, admin, make_user):
         {"code": f"rpc_cancel_{tag}", "name": "Atelier annulation", "category": "admin"}
     )
     w.service_code = f"rpc_cancel_{tag}"
-    funder = Partner.create(
-        {
-            "name": f"Commune RPC annulation {tag}",
-            "is_pass_funder": True,
-            "pass_funder_type": "commune",
-        }
-    )
+    funder = make_funder(env, f"Commune RPC annulation {tag}", "commune")
     prescriber = Partner.create(
         {
             "name": f"CCAS annulation {tag}",
@@ -43,43 +35,15 @@ def world(server, admin, make_user):
             "is_pass_prescriber": True,
         }
     )
-    today = datetime.date.today()
-    Program = env["pass.program"]
-    program = Program.create(
-        {
-            "name": f"Pass annulation {tag}",
-            "code": f"CANCEL-{tag}",
-            "face_value": 10.0,
-            "date_start": str(today - datetime.timedelta(days=10)),
-            "date_end": str(today + datetime.timedelta(days=700)),
-            "service_ids": [(6, 0, [service])],
-            "funding_ids": [(0, 0, {"partner_id": funder, "share": 100.0})],
-        }
+    program = make_program(
+        env,
+        f"CANCEL-{tag}",
+        f"Pass annulation {tag}",
+        [(funder, 100.0)],
+        service_ids=[(6, 0, [service])],
     )
-    Program.browse(program).action_activate()
-    w.venue = Partner.create(
-        {
-            "name": f"Lieu annulation {tag}",
-            "is_company": True,
-            "is_pass_venue": True,
-            "zip": "33000",
-            "city": "Bordeaux",
-            "country_id": env.ref("base.fr").id,
-            "pass_service_ids": [(6, 0, [service])],
-        }
-    )
-    Partner.browse(w.venue).action_pass_qualify()
-    login = f"venue-{uuid.uuid4().hex[:10]}"
-    contact = Partner.create({"name": f"Accueil {login}", "parent_id": w.venue})
-    env["res.users"].create(
-        {
-            "name": login,
-            "login": login,
-            "password": login,
-            "partner_id": contact,
-            "groups_id": [(6, 0, [env.ref(PORTAL).id])],
-        }
-    )
+    w.venue = make_venue(env, f"Lieu annulation {tag}", "33000", [service])
+    login = make_portal_user(env, w.venue)
     w.venue_user = connect(server, login, login)
     staff_login, staff_password, _uid = make_user(
         ["pass_numerique.pass_numerique_group_user"]
@@ -90,7 +54,7 @@ def world(server, admin, make_user):
     )
     w.accountant = connect(server, accountant_login, accountant_password)
 
-    [book] = Program.browse(program).issue_books(1, 3)
+    [book] = env["pass.program"].browse(program).issue_books(1, 3)
     env["pass.book"].browse([book]).distribute(prescriber)
     rows = env["pass.voucher"].search_read(
         [("book_id", "=", book)], ["code"], order="number"

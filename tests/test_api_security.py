@@ -5,6 +5,7 @@ import uuid
 import odoorpc
 import pytest
 from conftest import connect
+from rpc_kit import make_funder, make_program
 
 
 @pytest.fixture(scope="module")
@@ -12,41 +13,17 @@ def setup(admin, make_user):
     """An active programme with one distributed book, a Pass user, a Pass
     manager and a portal user (none linked to the book's holder)."""
     suffix = uuid.uuid4().hex[:8]
-    Partner = admin.env["res.partner"]
-    state = Partner.create(
-        {
-            "name": f"État (sécurité {suffix})",
-            "is_pass_funder": True,
-            "pass_funder_type": "state",
-        }
-    )
-    dept = Partner.create(
-        {
-            "name": f"Département (sécurité {suffix})",
-            "is_pass_funder": True,
-            "pass_funder_type": "departement",
-        }
-    )
-    prescriber = Partner.create(
+    env = admin.env
+    state = make_funder(env, f"État (sécurité {suffix})", "state")
+    dept = make_funder(env, f"Département (sécurité {suffix})")
+    prescriber = env["res.partner"].create(
         {"name": f"CCAS (sécurité {suffix})", "is_pass_prescriber": True}
     )
-    Program = admin.env["pass.program"]
     code = f"SEC-{suffix}"
-    program_id = Program.create(
-        {
-            "name": f"Programme sécurité {suffix}",
-            "code": code,
-            "face_value": 10.0,
-            "date_start": "2026-01-01",
-            "date_end": "2030-12-31",
-            "funding_ids": [
-                (0, 0, {"partner_id": state, "share": 60.0}),
-                (0, 0, {"partner_id": dept, "share": 40.0}),
-            ],
-        }
+    program_id = make_program(
+        env, code, f"Programme sécurité {suffix}", [(state, 60.0), (dept, 40.0)]
     )
-    Program.browse(program_id).action_activate()
-    book_ids = Program.browse(program_id).issue_books(1, 5)
+    book_ids = env["pass.program"].browse(program_id).issue_books(1, 5)
     admin.env["pass.book"].browse(book_ids).distribute(prescriber)
     voucher_ids = admin.env["pass.voucher"].search([("book_id", "in", book_ids)])
     return {

@@ -19,20 +19,11 @@ After each scenario `pass.ledger.check` finds no difference.
 """
 
 import datetime
-import os
-import threading
 import time
 import uuid
 
 import pytest
-
-DB = os.environ.get("PASS_TEST_DB")
-
-
-def _env(cr):
-    from odoo import SUPERUSER_ID, api
-
-    return api.Environment(cr, SUPERUSER_ID, {"lang": "fr_FR"})
+from concurrency_kit import Race, click, env_of, french_company
 
 
 @pytest.fixture(scope="module")
@@ -46,21 +37,8 @@ def world(registry):
 
     tag = uuid.uuid4().hex[:6]
     with registry.cursor() as cr:
-        env = _env(cr)
-        company = env["res.company"].create(
-            {
-                "name": f"Coopérative concurrence {tag}",
-                "currency_id": env.ref("base.EUR").id,
-                "country_id": env.ref("base.fr").id,
-                "city": "Paris",
-                "zip": "75002",
-            }
-        )
-        env = env(context=dict(env.context, allowed_company_ids=company.ids))
-        env["account.chart.template"].try_loading(
-            "fr", company=company, install_demo=False
-        )
-        company = env["res.company"].browse(company.id)
+        company = french_company(env_of(cr), f"Coopérative concurrence {tag}")
+        env = company.env
         assert company.pass_liability_account_id, "settlement defaults missing"
         bank = env["res.partner.bank"].create(
             {
@@ -166,9 +144,8 @@ def _redeem_and_submit(registry, world, venue_index, codes):
     """Redeem codes at one venue and put them on a submitted remittance;
     committed. Returns the remittance id."""
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr, world["company_id"])
         company = env["res.company"].browse(world["company_id"])
-        env = env(context=dict(env.context, allowed_company_ids=company.ids))
         venue_id = world["venue_ids"][venue_index]
         for code in codes:
             res = env["pass.voucher"].redeem_code(code, venue_id, world["service"])
@@ -183,84 +160,9 @@ def _redeem_and_submit(registry, world, venue_index, codes):
 
 def _ledger_ok(registry, world):
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         result = env["pass.ledger.check"].run(world["company_id"])
         return result
-
-
-class Race:
-    """Run ``first`` and ``second`` in two threads with two cursors: the
-    first does its work and keeps its transaction open until the second is
-    seen waiting on a lock (or has finished: refused at once); then the first
-    commits. Each outcome is "ok" or the exception raised."""
-
-    def __init__(self, registry, world):
-        self.registry = registry
-        self.world = world
-        self.first_done = threading.Event()
-        self.release = threading.Event()
-        self.second_pid = None
-        self.second_finished = threading.Event()
-        self.outcome = {}
-
-    def _env(self, cr):
-        env = _env(cr)
-        return env(
-            context=dict(env.context, allowed_company_ids=[self.world["company_id"]])
-        )
-
-    def _first(self, action):
-        try:
-            with self.registry.cursor() as cr:
-                action(self._env(cr))
-                cr.flush()
-                self.first_done.set()
-                assert self.release.wait(60), "second transaction never blocked"
-            self.outcome["first"] = "ok"
-        except Exception as error:  # reported to the test
-            self.outcome["first"] = error
-        finally:
-            self.first_done.set()
-
-    def _second(self, action):
-        try:
-            assert self.first_done.wait(60)
-            with self.registry.cursor() as cr:
-                cr.execute("SELECT pg_backend_pid()")
-                self.second_pid = cr.fetchone()[0]
-                action(self._env(cr))
-            self.outcome["second"] = "ok"
-        except Exception as error:
-            self.outcome["second"] = error
-        finally:
-            self.second_finished.set()
-
-    def run(self, first, second):
-        threads = [
-            threading.Thread(target=self._first, args=(first,)),
-            threading.Thread(target=self._second, args=(second,)),
-        ]
-        for thread in threads:
-            thread.start()
-        blocked = False
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not self.second_finished.is_set():
-            if self.second_pid and self._waiting(self.second_pid):
-                blocked = True
-                break
-            time.sleep(0.05)
-        self.release.set()
-        for thread in threads:
-            thread.join(120)
-        return blocked
-
-    def _waiting(self, pid):
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]
-            )
-            row = cr.fetchone()
-            return bool(row and row[0] == "Lock")
 
 
 def _is_serialization_failure(error):
@@ -279,10 +181,7 @@ def _with_retries(registry, world, action, tries=5):
     for attempt in range(tries):
         try:
             with registry.cursor() as cr:
-                env = _env(cr)
-                env = env(
-                    context=dict(env.context, allowed_company_ids=[world["company_id"]])
-                )
+                env = env_of(cr, world["company_id"])
                 return action(env)
         except psycopg2.errors.SerializationFailure:
             if attempt == tries - 1:
@@ -296,9 +195,7 @@ def test_two_transactions_validate_one_remittance(registry, world):
 
     remittance_id = _redeem_and_submit(registry, world, 0, world["codes"][0:3])
 
-    def validate(env):
-        env["pass.remittance"].browse(remittance_id).action_validate()
-
+    validate = click("pass.remittance", remittance_id, "action_validate")
     race = Race(registry, world)
     blocked = race.run(validate, validate)
     assert race.outcome["first"] == "ok", race.outcome
@@ -310,7 +207,7 @@ def test_two_transactions_validate_one_remittance(registry, world):
     with pytest.raises(UserError):
         _with_retries(registry, world, validate)
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         remittance = env["pass.remittance"].browse(remittance_id)
         assert remittance.state == "validated"
         moves = (
@@ -336,10 +233,7 @@ def test_two_remittances_of_one_sale_line_at_once(registry, world):
     second_id = _redeem_and_submit(registry, world, 2, world["codes"][6:9])
 
     def validate(remittance_id):
-        def action(env):
-            env["pass.remittance"].browse(remittance_id).action_validate()
-
-        return action
+        return click("pass.remittance", remittance_id, "action_validate")
 
     race = Race(registry, world)
     race.run(validate(first_id), validate(second_id))
@@ -350,7 +244,7 @@ def test_two_remittances_of_one_sale_line_at_once(registry, world):
         assert _is_serialization_failure(race.outcome["second"]), race.outcome
         _with_retries(registry, world, validate(second_id))
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         remittances = env["pass.remittance"].browse([first_id, second_id])
         assert remittances.mapped("state") == ["validated", "validated"]
         assert len(remittances.move_id) == 2
@@ -372,8 +266,7 @@ def test_two_clearing_runs_at_once(registry, world):
 
     # One more redemption, not yet on a remittance: the run will clear it.
     with registry.cursor() as cr:
-        env = _env(cr)
-        env = env(context=dict(env.context, allowed_company_ids=[world["company_id"]]))
+        env = env_of(cr, world["company_id"])
         res = env["pass.voucher"].redeem_code(
             world["codes"][9], world["venue_ids"][0], world["service"]
         )
@@ -402,10 +295,7 @@ def test_two_clearing_runs_at_once(registry, world):
         run_id, earlier_id = run.id, earlier.id
 
     def execute(run_id):
-        def action(env):
-            env["pass.clearing.run"].browse(run_id).action_run()
-
-        return action
+        return click("pass.clearing.run", run_id, "action_run")
 
     # Another period of the same company: refused while the first works.
     race = Race(registry, world)
@@ -413,7 +303,7 @@ def test_two_clearing_runs_at_once(registry, world):
     assert race.outcome["first"] == "ok", race.outcome
     assert isinstance(race.outcome["second"], UserError), race.outcome
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         run = env["pass.clearing.run"].browse(run_id)
         assert run.state == "done", run.last_error
         assert env["pass.clearing.run"].browse(earlier_id).state == "draft"
@@ -440,7 +330,7 @@ def test_two_clearing_runs_at_once(registry, world):
     second = race.outcome["second"]
     assert isinstance(second, UserError) or _is_serialization_failure(second), second
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         # Nothing cleared twice: no new remittance, no payable in two orders.
         assert (
             env["pass.remittance"].search_count(

@@ -1,7 +1,7 @@
 """Real concurrency on the venues' yearly subscription invoicing: two
-database transactions at once (two cursors in two threads, as in
-``test_settlement_concurrency.py``), on a company of its own with the French
-chart and two qualified, subscribed venues.
+database transactions at once (two cursors in two threads:
+``concurrency_kit.Race``), on a company of its own with the French chart and
+two qualified, subscribed venues.
 
 Two runners invoicing the same company and year at once: the second is
 refused at once while the first works (advisory lock per company), and each
@@ -13,7 +13,7 @@ import datetime
 import uuid
 
 import pytest
-from test_settlement_concurrency import Race, _env
+from concurrency_kit import Race, env_of, french_company
 
 
 @pytest.fixture(scope="module")
@@ -22,21 +22,8 @@ def world(registry):
 
     tag = uuid.uuid4().hex[:6]
     with registry.cursor() as cr:
-        env = _env(cr)
-        company = env["res.company"].create(
-            {
-                "name": f"Coopérative abonnements {tag}",
-                "currency_id": env.ref("base.EUR").id,
-                "country_id": env.ref("base.fr").id,
-                "city": "Paris",
-                "zip": "75002",
-            }
-        )
-        env = env(context=dict(env.context, allowed_company_ids=company.ids))
-        env["account.chart.template"].try_loading(
-            "fr", company=company, install_demo=False
-        )
-        company = env["res.company"].browse(company.id)
+        company = french_company(env_of(cr), f"Coopérative abonnements {tag}")
+        env = company.env
         Partner = env["res.partner"]
         with guarded_write():
             venues = Partner.create(
@@ -84,7 +71,7 @@ def test_two_runners_invoice_each_venue_once(registry, world):
     assert isinstance(race.outcome["second"], UserError), race.outcome
 
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         subscriptions = env["pass.venue.subscription"].search(
             [("company_id", "=", world["company_id"]), ("year", "=", year)]
         )
@@ -95,7 +82,7 @@ def test_two_runners_invoice_each_venue_once(registry, world):
 
     # A runner after the first one committed: nothing more.
     with registry.cursor() as cr:
-        invoice(_env(cr))
+        invoice(env_of(cr))
     with registry.cursor() as cr:
-        env = _env(cr)
+        env = env_of(cr)
         assert len(_invoices(env, world)) == 2

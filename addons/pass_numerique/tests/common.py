@@ -18,16 +18,21 @@ Helpers: ``_create_program(code, shares=None, **vals)`` (draft programme),
 ``_redeem(voucher, venue=None, service=None)``.
 
 The ``make_*`` builders (service, funder, prescriber, venue, active
-programme, portal user) are the pieces of the other fixture worlds (portal,
-print, reporting, boundaries): each test class builds its world from them.
+programme, user of one company, portal user) are the pieces of the other
+fixture worlds (portal, print, reporting, boundaries): each test class builds
+its world from them.
 """
 
+import re
 from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.pass_numerique.tools.guard import guarded_write
+
+USER_GROUP = "pass_numerique.pass_numerique_group_user"
+MANAGER_GROUP = "pass_numerique.pass_numerique_group_manager"
 
 
 def create_guarded(model, vals):
@@ -117,15 +122,59 @@ def make_program(env, code, name, fundings, services, **vals):
     return program
 
 
-def make_portal_user(env, login, organisation, contact_name=None):
+def make_company_user(env, login, groups, company=None, **vals):
+    """A user in ``groups`` (xml ids, comma separated) of ``company`` only
+    (by default the current company); ``vals``: more of ``new_test_user``'s
+    values (name, password, email...)."""
+    company = company or env.company
+    return new_test_user(
+        env,
+        login=login,
+        groups=groups,
+        company_id=company.id,
+        company_ids=[Command.set(company.ids)],
+        **vals,
+    )
+
+
+def make_portal_user(env, login, organisation, contact_name=None, **vals):
     """A portal user of ``organisation`` (its contact, by default "Accueil
-    <login>", is a child of it); its password is its login."""
+    <login>", is a child of it); its password is its login; ``vals``: more
+    of ``new_test_user``'s values (lang...)."""
     contact = env["res.partner"].create(
         {"name": contact_name or f"Accueil {login}", "parent_id": organisation.id}
     )
     return new_test_user(
-        env, login=login, groups="base.group_portal", partner_id=contact.id
+        env, login=login, groups="base.group_portal", partner_id=contact.id, **vals
     )
+
+
+def csrf_token(html):
+    """The CSRF token of the form on a page (its HTML)."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class PortalFormMixin:
+    """For ``HttpCase`` classes that post the portal's forms."""
+
+    def _csrf(self, url):
+        """The CSRF token of the form on the page at ``url`` (answered 200)."""
+        page = self.url_open(url)
+        self.assertEqual(page.status_code, 200, url)
+        return csrf_token(page.text)
+
+    def _hand_over_form(self, **values):
+        """The prescriber's hand-over form (/my/pass-books), filled in for a
+        retired person aged 60 to 74 in 33000 who consents today, with its
+        CSRF token; ``values`` override any field."""
+        return {
+            "csrf_token": self._csrf("/my/pass-books"),
+            "age_band": "60_74",
+            "zip": "33000",
+            "situation": "retired",
+            "consent_date": fields.Date.to_string(fields.Date.today()),
+            **values,
+        }
 
 
 class PassNumeriqueCommon(TransactionCase):
@@ -202,21 +251,11 @@ class PassNumeriqueCommon(TransactionCase):
             service_ids=[Command.set((cls.service_admin | cls.service_mail).ids)],
         )
         cls.program.action_activate()
-        cls.pass_user = new_test_user(
-            cls.env,
-            login="pass_test_user",
-            name="Agent Pass (test)",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.pass_user = make_company_user(
+            cls.env, "pass_test_user", USER_GROUP, name="Agent Pass (test)"
         )
-        cls.pass_manager = new_test_user(
-            cls.env,
-            login="pass_test_manager",
-            name="Responsable Pass (test)",
-            groups="pass_numerique.pass_numerique_group_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.pass_manager = make_company_user(
+            cls.env, "pass_test_manager", MANAGER_GROUP, name="Responsable Pass (test)"
         )
         cls.portal_user = new_test_user(
             cls.env,

@@ -13,6 +13,7 @@ from .common import (  # noqa: F401
     create_guarded,
     make_portal_user,
     make_prescriber,
+    make_venue,
     write_guarded,
 )
 
@@ -85,22 +86,9 @@ class RedeemCase(TransactionCase):
         cls.program.action_activate()
 
         def venue(name, zip_code, city, state="qualified", services=None):
-            return create_guarded(
-                Partner,
-                {
-                    "name": name,
-                    "is_company": True,
-                    "is_pass_venue": True,
-                    "pass_venue_state": state,
-                    "zip": zip_code,
-                    "city": city,
-                    "country_id": cls.fr.id,
-                    "pass_service_ids": [
-                        Command.set(
-                            (services or (cls.workshop | cls.email | cls.gaming)).ids
-                        )
-                    ],
-                },
+            services = services or (cls.workshop | cls.email | cls.gaming)
+            return make_venue(
+                env, name, zip_code, services, city=city, pass_venue_state=state
             )
 
         cls.venue = venue("Médiathèque de Bordeaux (test)", "33000", "Bordeaux")

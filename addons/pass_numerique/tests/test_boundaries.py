@@ -10,7 +10,6 @@ URL; and the CSV files the addon writes cannot run as spreadsheet formulas."""
 import csv
 import io
 import json
-import re
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, TransactionCase, tagged
@@ -19,6 +18,7 @@ from odoo.tools import mute_logger
 from ..tools import open_data
 from ..tools.guard import guarded_write
 from .common import (
+    PortalFormMixin,
     make_funder,
     make_portal_user,
     make_prescriber,
@@ -71,7 +71,7 @@ BAD_IDS = [
 
 
 @tagged("post_install", "-at_install")
-class TestRouteBoundaries(HttpCase):
+class TestRouteBoundaries(PortalFormMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -136,11 +136,6 @@ class TestRouteBoundaries(HttpCase):
         )
         self.assertNoLeak(response.text, PAGE_LEAK_MARKERS)
         return response
-
-    def _csrf(self, url):
-        page = self.url_open(url)
-        self.assertEqual(page.status_code, 200, url)
-        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
     def _redeemed(self):
         voucher = self.book.voucher_ids[0]
@@ -318,16 +313,9 @@ class TestRouteBoundaries(HttpCase):
         """POST /my/pass-books/<id>/hand with ids that are no book of the
         prescriber: 404, nothing created."""
         self.authenticate(self.user_prescriber.login, self.user_prescriber.login)
-        token = self._csrf("/my/pass-books")
+        good = self._hand_over_form()
         Beneficiary = self.env["pass.beneficiary"]
         count = Beneficiary.search_count([])
-        good = {
-            "csrf_token": token,
-            "age_band": "60_74",
-            "zip": "33000",
-            "situation": "retired",
-            "consent_date": fields.Date.to_string(fields.Date.today()),
-        }
         for bad in (
             "99999999999",
             str(2**31),
@@ -347,16 +335,9 @@ class TestRouteBoundaries(HttpCase):
         """The hand-over form with bad dates, NUL bytes, 10 kB strings: the
         page with a French message, nothing created."""
         self.authenticate(self.user_prescriber.login, self.user_prescriber.login)
-        token = self._csrf("/my/pass-books")
+        good = self._hand_over_form()
         Beneficiary = self.env["pass.beneficiary"]
         count = Beneficiary.search_count([])
-        good = {
-            "csrf_token": token,
-            "age_band": "60_74",
-            "zip": "33000",
-            "situation": "retired",
-            "consent_date": fields.Date.to_string(fields.Date.today()),
-        }
         url = f"/my/pass-books/{self.book.id}/hand"
         bad_values = {
             "consent_date": [
@@ -384,16 +365,9 @@ class TestRouteBoundaries(HttpCase):
         """The confirmation comes from the session, once; nothing the URL
         says is shown."""
         self.authenticate(self.user_prescriber.login, self.user_prescriber.login)
-        token = self._csrf("/my/pass-books")
         response = self._http(
             f"/my/pass-books/{self.book.id}/hand",
-            data={
-                "csrf_token": token,
-                "age_band": "60_74",
-                "zip": "33000",
-                "situation": "retired",
-                "consent_date": fields.Date.to_string(fields.Date.today()),
-            },
+            data=self._hand_over_form(),
             expect=(303,),
         )
         location = response.headers["Location"]

@@ -7,9 +7,10 @@ import itertools
 import re
 
 from odoo import fields
-from odoo.tests import BaseCase, HttpCase, new_test_user, tagged
+from odoo.tests import BaseCase, HttpCase, tagged
 
 from ..tools.disclosure import SMALL_NUMBER, is_small, suppress
+from .common import make_portal_user
 from .test_reporting import ReportingFixture
 
 
@@ -117,14 +118,8 @@ class TestFunderDashboardDisclosure(ReportingFixture, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._build_reporting_fixture()
-        contact = cls.env["res.partner"].create(
-            {"name": "Contact pn_disc_funder", "parent_id": cls.funder_a.id}
-        )
-        cls.user_a = new_test_user(
-            cls.env,
-            login="pn_disc_funder",
-            groups="base.group_portal",
-            partner_id=contact.id,
+        cls.user_a = make_portal_user(
+            cls.env, "pn_disc_funder", cls.funder_a, "Contact pn_disc_funder"
         )
 
     def _page(self):

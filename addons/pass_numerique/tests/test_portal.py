@@ -10,6 +10,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, JsonRpcException, tagged
 
 from .common import (
+    PortalFormMixin,
+    csrf_token,
     make_funder,
     make_portal_user,
     make_prescriber,
@@ -25,7 +27,7 @@ TOUR_CODE = "3141592653589795"
 OTHER_CODE = "2718281828459040"
 
 
-class PortalCounterCase(HttpCase):
+class PortalCounterCase(PortalFormMixin, HttpCase):
     """Two venues, two prescribers, their portal users and three books of a
     programme (no test of its own: the counter's tests and tours use it)."""
 
@@ -65,11 +67,6 @@ class PortalCounterCase(HttpCase):
         write_guarded(cls.tour_voucher, {"code": TOUR_CODE})
 
     # ------------------------------------------------------------------ helpers
-    def _csrf(self, url):
-        page = self.url_open(url)
-        self.assertEqual(page.status_code, 200, url)
-        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
     def _jsonrpc_error(self, route, params):
         with self.assertRaises(JsonRpcException) as caught:
             self.make_jsonrpc_request(route, params)
@@ -331,13 +328,13 @@ class TestPortalCounter(PortalCounterCase):
         def login(user):
             self.authenticate(None, None)
             page = self.url_open("/web/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            token = csrf_token(page.text)
             response = self.url_open(
                 "/web/login",
                 data={
                     "login": user.login,
                     "password": user.login,
-                    "csrf_token": token.group(1),
+                    "csrf_token": token,
                 },
                 allow_redirects=False,
             )
@@ -356,7 +353,7 @@ class TestPortalCounter(PortalCounterCase):
         self.assertTrue(login(self.user_p1).endswith("/my"))
         self.authenticate(None, None)
         page = self.url_open("/web/login?redirect=/my/pass-books")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        token = csrf_token(page.text)
         response = self.url_open(
             "/web/login",
             data={
@@ -457,16 +454,9 @@ class TestPortalCounter(PortalCounterCase):
         self.assertEqual(row.group(1), "1")
         self.assertNotIn(TOUR_CODE, page.text)
 
-        token = self._csrf("/my/pass-books")
+        good = self._hand_over_form()
         Beneficiary = self.env["pass.beneficiary"]
         count_before = Beneficiary.search_count([])
-        good = {
-            "csrf_token": token,
-            "age_band": "60_74",
-            "zip": "33000",
-            "situation": "retired",
-            "consent_date": fields.Date.to_string(fields.Date.today()),
-        }
         # Bad input: a clear French error, nothing created.
         response = self.url_open(
             f"/my/pass-books/{self.book_1.id}/hand", data={**good, "zip": "3300"}

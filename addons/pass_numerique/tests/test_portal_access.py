@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, MissingError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from .common import make_funder, make_portal_user, make_program
 from .test_portal import PortalCounterCase
 
 # odoo.service.wsgi_server.RPC_FAULT_CODE_ACCESS_ERROR
@@ -28,38 +29,19 @@ class TestPortalAccess(PortalCounterCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        Partner = env["res.partner"]
         cls.funder = cls.program.funding_ids.partner_id
-        cls.funder_user = new_test_user(
+        cls.funder_user = make_portal_user(
+            env, "pn_access_funder", cls.funder, "Accueil financeur"
+        )
+        cls.other_funder = make_funder(env, "Région test", "region")
+        cls.other_program = make_program(
             env,
-            login="pn_access_funder",
-            groups="base.group_portal",
-            partner_id=Partner.create(
-                {"name": "Accueil financeur", "parent_id": cls.funder.id}
-            ).id,
+            "OTHERFUNDER",
+            "Pass autre financeur",
+            [(cls.other_funder, 100)],
+            cls.workshop,
+            face_value=20.0,
         )
-        cls.other_funder = Partner.create(
-            {
-                "name": "Région test",
-                "is_pass_funder": True,
-                "pass_funder_type": "region",
-            }
-        )
-        cls.other_program = env["pass.program"].create(
-            {
-                "name": "Pass autre financeur",
-                "code": "OTHERFUNDER",
-                "face_value": 20.0,
-                "date_start": fields.Date.today(),
-                "date_end": fields.Date.add(fields.Date.today(), years=1),
-                "territory_zips": "33",
-                "service_ids": [Command.set(cls.workshop.ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": cls.other_funder.id, "share": 100})
-                ],
-            }
-        )
-        cls.other_program.action_activate()
         cls.archived = env["pass.service"].create(
             {"code": "pn_access_old", "name": "Ancien service", "category": "admin"}
         )
@@ -216,22 +198,15 @@ class TestPortalAccess(PortalCounterCase):
     def test_counter_amounts_in_pass_currency(self):
         usd = self.env.ref("base.USD")
         usd.active = True
-        program = self.env["pass.program"].create(
-            {
-                "name": "Pass dollars",
-                "code": "USDPASS",
-                "currency_id": usd.id,
-                "face_value": 7.0,
-                "date_start": fields.Date.today(),
-                "date_end": fields.Date.add(fields.Date.today(), years=1),
-                "territory_zips": "33",
-                "service_ids": [Command.set(self.workshop.ids)],
-                "funding_ids": [
-                    Command.create({"partner_id": self.funder.id, "share": 100})
-                ],
-            }
+        program = make_program(
+            self.env,
+            "USDPASS",
+            "Pass dollars",
+            [(self.funder, 100)],
+            self.workshop,
+            currency_id=usd.id,
+            face_value=7.0,
         )
-        program.action_activate()
         book = self.env["pass.book"].browse(program.issue_books(1, 1))
         book.distribute(self.prescriber_1.id)
         Counter = self.env["pass.venue.counter"].with_user(self.user_a)

@@ -21,7 +21,13 @@ from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from ..models import pass_print_batch
 from ..tools import book_pdf
 from ..tools.pass_code import format_code, generate_codes
-from .common import create_guarded, make_funder, make_program, make_service
+from .common import (
+    create_guarded,
+    make_funder,
+    make_program,
+    make_service,
+    make_venue,
+)
 
 RENDER_DPI = 300
 
@@ -391,7 +397,6 @@ class TestPublicVenues(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        Partner = env["res.partner"]
         service = make_service(
             env, "pn_public_web", "Naviguer sur internet", "daily_tools"
         )
@@ -411,20 +416,16 @@ class TestPublicVenues(HttpCase):
         )
 
         def venue(name, zip_code, state, services, **extra):
-            return create_guarded(
-                Partner,
-                {
-                    "name": name,
-                    "is_company": True,
-                    "is_pass_venue": True,
-                    "pass_venue_state": state,
-                    "street": "1 quai de la Consigne",
-                    "zip": zip_code,
-                    "city": "Sète",
-                    "email": "secret-%s@example.com" % zip_code,
-                    "pass_service_ids": [Command.set(services.ids)],
-                    **extra,
-                },
+            return make_venue(
+                env,
+                name,
+                zip_code,
+                services,
+                pass_venue_state=state,
+                street="1 quai de la Consigne",
+                city="Sète",
+                email="secret-%s@example.com" % zip_code,
+                **extra,
             )
 
         cls.good = venue(

@@ -2,10 +2,16 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import PassNumeriqueCommon
+from .common import (
+    MANAGER_GROUP,
+    USER_GROUP,
+    PassNumeriqueCommon,
+    make_company_user,
+    make_portal_user,
+)
 
 
 @tagged("post_install", "-at_install")
@@ -164,14 +170,8 @@ class TestPassAccess(PassNumeriqueCommon):
         "odoo.addons.base.models.ir_rule",
     )
     def test_portal_prescriber_sees_only_its_books(self):
-        contact = self.env["res.partner"].create(
-            {"name": "Agent CCAS (test)", "parent_id": self.prescriber.id}
-        )
-        user = new_test_user(
-            self.env,
-            login="ccas_portal",
-            groups="base.group_portal",
-            partner_id=contact.id,
+        user = make_portal_user(
+            self.env, "ccas_portal", self.prescriber, "Agent CCAS (test)"
         )
         env = self.env(user=user)
         self.assertEqual(env["pass.book"].search([]), self.books[0])
@@ -193,19 +193,11 @@ class TestMultiCompany(PassNumeriqueCommon):
         cls.company_b = cls.env["res.company"].create(
             {"name": "Coopérative B (test)", "currency_id": cls.eur.id}
         )
-        cls.manager_b = new_test_user(
-            cls.env,
-            login="pass_manager_b",
-            groups="pass_numerique.pass_numerique_group_manager",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
+        cls.manager_b = make_company_user(
+            cls.env, "pass_manager_b", MANAGER_GROUP, cls.company_b
         )
-        cls.user_b = new_test_user(
-            cls.env,
-            login="pass_user_b",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
+        cls.user_b = make_company_user(
+            cls.env, "pass_user_b", USER_GROUP, cls.company_b
         )
 
     @mute_logger("odoo.addons.base.models.ir_rule", "odoo.models")

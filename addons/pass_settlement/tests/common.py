@@ -1,9 +1,10 @@
 # Copyright 2026 Pass Numérique cooperative
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import Command
-from odoo.tests import new_test_user
+from odoo import Command, fields
+from odoo.tests import Form
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.pass_numerique.tests.common import make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 
@@ -73,12 +74,8 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
                     "pass_service_ids": [Command.set(cls.service.ids)],
                 }
             )
-        cls.accountant = new_test_user(
-            cls.env,
-            login="pass_accountant",
-            groups="pass_settlement.group_pass_accountant",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.accountant = make_company_user(
+            cls.env, "pass_accountant", "pass_settlement.group_pass_accountant"
         )
 
     @classmethod
@@ -102,30 +99,36 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         return program
 
     @classmethod
+    def _thirds(cls):
+        """The shares of a programme funded in thirds by the State, the
+        département and the commune (33.33 / 33.33 / 33.34 %)."""
+        return [
+            (cls.state_funder, 33.33),
+            (cls.dept_funder, 33.33),
+            (cls.city_funder, 33.34),
+        ]
+
+    @classmethod
     def _portal_user(cls, organisation, login):
         """A portal user of ``organisation`` (a venue or a funder: the parent
         of the user's contact); its password is ``<login>-pwd-2026``."""
-        user = new_test_user(
-            cls.env,
-            login=login,
-            password=f"{login}-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        user = make_company_user(
+            cls.env, login, "base.group_portal", password=f"{login}-pwd-2026"
         )
         user.partner_id.parent_id = organisation
         return user
 
     @classmethod
-    def _copy_venue(cls, name, source=None):
+    def _copy_venue(cls, name, source=None, **vals):
         """Another qualified venue offering the test service, a copy of
-        ``source`` (by default ``venue``)."""
+        ``source`` (by default ``venue``); ``vals`` override any of it."""
         with guarded_write():
             return (source or cls.venue).copy(
                 {
                     "name": name,
                     "pass_venue_state": "qualified",
                     "pass_service_ids": [Command.set(cls.service.ids)],
+                    **vals,
                 }
             )
 
@@ -160,6 +163,41 @@ class PassSettlementCommon(AccountTestInvoicingCommon):
         invoices = order._create_invoices()
         invoices.action_post()
         return invoices
+
+    def _credit_note(self, invoice, reason="Rejet Chorus Pro", **line_changes):
+        """A draft credit note of ``invoice`` through Odoo's reversal wizard
+        (as a Chorus Pro rejection is recorded); ``line_changes``: values set
+        on its first pass line, through the form."""
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "journal_id": invoice.journal_id.id,
+                    "date": fields.Date.context_today(invoice),
+                    "reason": reason,
+                }
+            )
+        )
+        action = wizard.refund_moves()
+        credit_note = self.env["account.move"].browse(action["res_id"])
+        if line_changes:
+            line = credit_note.invoice_line_ids.filtered("pass_program_id")[:1]
+            with Form(credit_note) as form:
+                index = credit_note.invoice_line_ids.ids.index(line.id)
+                with form.invoice_line_ids.edit(index) as line_form:
+                    for fname, value in line_changes.items():
+                        setattr(line_form, fname, value)
+        return credit_note
+
+    def _pay(self, moves):
+        """Register the payment of ``moves`` in full, one payment each."""
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({"group_payment": False})
+            ._create_payments()
+        )
 
     @classmethod
     def _sold_passes(cls, program, books):

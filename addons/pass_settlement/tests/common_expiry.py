@@ -32,14 +32,6 @@ class PassExpiryCommon(PassSettlementCommon):
             shares, code, date_end=self.today + timedelta(days=40), **vals
         )
 
-    def _pay(self, moves):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=moves.ids)
-            .create({"group_payment": False})
-            ._create_payments()
-        )
-
     def _pay_venue(self, remittance):
         line = remittance.payable_line_id
         return (

@@ -3,9 +3,14 @@
 """The books: OCA's ledgers on the Pass accounts, the lettrage of the
 funders' money (467100) and the VAT on debits option."""
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.pass_numerique.tests.common import (
+    MANAGER_GROUP,
+    USER_GROUP,
+    make_company_user,
+)
 
 from .common_expiry import PassExpiryCommon
 
@@ -15,20 +20,8 @@ class TestBooks(PassExpiryCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.staff = new_test_user(
-            cls.env,
-            login="pass_books_staff",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="pass_books_manager",
-            groups="pass_numerique.pass_numerique_group_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.staff = make_company_user(cls.env, "pass_books_staff", USER_GROUP)
+        cls.manager = make_company_user(cls.env, "pass_books_manager", MANAGER_GROUP)
         cls.Books = cls.env["pass.books"]
 
     # ------------------------------------------------------------ helpers
@@ -331,12 +324,8 @@ class TestBooks(PassExpiryCommon):
         company = self.company
         # Only a Pass accountant may opt for debits, not even an
         # administrator of the settings who is no Pass accountant.
-        admin = new_test_user(
-            self.env,
-            login="pass_books_settings_admin",
-            groups="base.group_system,pass_numerique.pass_numerique_group_manager",
-            company_id=company.id,
-            company_ids=[Command.set(company.ids)],
+        admin = make_company_user(
+            self.env, "pass_books_settings_admin", f"base.group_system,{MANAGER_GROUP}"
         )
         self.assertFalse(admin.has_group("pass_settlement.group_pass_accountant"))
         with self.assertRaises(AccessError):

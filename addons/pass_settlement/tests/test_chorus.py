@@ -159,12 +159,7 @@ class TestChorus(PassSettlementCommon):
         state_face = invoices.filtered(
             lambda m: m.commercial_partner_id == self.state_funder
         )[:1]
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=state_face.ids)
-            .create({"journal_id": state_face.journal_id.id, "reason": reason})
-        )
-        return self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        return self._credit_note(state_face, reason)
 
     def _cii(self, invoice):
         xml, errors = self.env["account.edi.xml.cii"]._export_invoice(invoice)

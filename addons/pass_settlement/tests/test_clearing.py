@@ -24,21 +24,8 @@ class TestClearing(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Partner = cls.env["res.partner"]
         cls.venue.name = "Médiathèque Alpha"
-        with guarded_write():
-            cls.venue_b = Partner.create(
-                {
-                    "name": "Tiers-lieu Bêta",
-                    "is_pass_venue": True,
-                    "is_company": True,
-                    "pass_venue_state": "qualified",
-                    "zip": "33100",
-                    "city": "Bordeaux",
-                    "country_id": cls.env.ref("base.fr").id,
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                }
-            )
+        cls.venue_b = cls._copy_venue("Tiers-lieu Bêta", zip="33100")
         cls.venue_c = cls._copy_venue("Espace Gamma", source=cls.venue_b)
         # Checked IBANs, trusted for outgoing payments: only those are paid.
         cls.iban_a = cls._bank_account(cls.venue, 1, trusted=True)
@@ -47,14 +34,7 @@ class TestClearing(PassPaymentsMixin, PassSettlementCommon):
         cls.p6040 = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "CLR6040"
         )
-        cls.p3 = cls._program(
-            [
-                (cls.state_funder, 33.33),
-                (cls.dept_funder, 33.33),
-                (cls.city_funder, 33.34),
-            ],
-            "CLR3",
-        )
+        cls.p3 = cls._program(cls._thirds(), "CLR3")
         cls.programs = cls.p6040 | cls.p3
         cls.passes_6040 = cls._sold_passes(cls.p6040, books=1)
         cls.passes_3 = cls._sold_passes(cls.p3, books=1)

@@ -14,6 +14,8 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.pass_numerique.tests.common import make_company_user
+
 from .common import iban_fr
 from .common_expiry import PassExpiryCommon
 
@@ -26,13 +28,8 @@ class TestCommunityRoles(PassExpiryCommon):
     def setUpClass(cls):
         super().setUpClass()
         # As Community ships it: the Pass accountant role only, and no e-mail.
-        cls.community_accountant = new_test_user(
-            cls.env,
-            login="pass_community_accountant",
-            groups=ACCOUNTANT,
-            email=False,
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.community_accountant = make_company_user(
+            cls.env, "pass_community_accountant", ACCOUNTANT, email=False
         )
         # sudo: bank accounts are the payments group's; fixtures.
         cls.env["res.partner.bank"].sudo().create(

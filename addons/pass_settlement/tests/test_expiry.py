@@ -103,14 +103,7 @@ class TestExpiry(PassExpiryCommon):
         self.assertHeldInvariant(program)
 
     def test_refund_by_credit_note_three_funders(self):
-        program = self._ending_program(
-            [
-                (self.state_funder, 33.33),
-                (self.dept_funder, 33.33),
-                (self.city_funder, 33.34),
-            ],
-            "REF3",
-        )
+        program = self._ending_program(self._thirds(), "REF3")
         order = self._order(program, books=1)
         invoices = self._invoice(order)
         self._pay(invoices)

@@ -11,7 +11,6 @@ import io
 from collections import Counter
 from datetime import date, timedelta
 
-from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.pass_settlement.wizard.l10n_fr_fec import FecExportWizard
@@ -99,19 +98,7 @@ class TestFec(PassExpiryCommon):
             and self.liability in m.line_ids.account_id
         )
         self.assertEqual(len(invoice), 1)
-        action = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(
-                {
-                    "journal_id": invoice.journal_id.id,
-                    "date": fields.Date.context_today(invoice),
-                    "reason": "Rejet Chorus Pro",
-                }
-            )
-            .refund_moves()
-        )
-        credit_note = self.env["account.move"].browse(action["res_id"])
+        credit_note = self._credit_note(invoice)
         credit_note.action_post()
         on_467 = (invoice | credit_note).line_ids.filtered(
             lambda line: line.account_id == self.liability

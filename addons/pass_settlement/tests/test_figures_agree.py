@@ -8,8 +8,8 @@ slip files say whose they are."""
 import re
 from datetime import date, timedelta
 
-from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo import fields
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.pass_numerique.tools.filename import file_slug
 from odoo.addons.pass_numerique.tools.guard import guarded_write
@@ -22,24 +22,8 @@ class TestFiguresAgree(StatementCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.funder_user = new_test_user(
-            cls.env,
-            login="agree_funder",
-            password="agree_funder-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.funder_user.partner_id.parent_id = cls.state_funder
-        cls.venue_user = new_test_user(
-            cls.env,
-            login="agree_venue",
-            password="agree_venue-pwd-2026",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
-        cls.venue_user.partner_id.parent_id = cls.venue
+        cls.funder_user = cls._portal_user(cls.state_funder, "agree_funder")
+        cls.venue_user = cls._portal_user(cls.venue, "agree_venue")
 
     def _scenario(self):
         """7 passes used (5 settled), and 6 people each handed a pass they

@@ -9,7 +9,9 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.pass_numerique.tests.common import make_company_user
 
 from .common import PassSettlementCommon
 
@@ -62,12 +64,8 @@ class TestFunderInvoicePrepare(PassSettlementCommon):
                 "property_account_position_id": cls.fpos_state.id,
             }
         )
-        cls.salesperson = new_test_user(
-            cls.env,
-            login="pass_salesperson",
-            groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.salesperson = make_company_user(
+            cls.env, "pass_salesperson", "sales_team.group_sale_salesman"
         )
         cls.team = cls.env["crm.team"].create(
             {"name": "Financeurs publics", "company_id": cls.company.id}
@@ -185,13 +183,7 @@ class TestFunderInvoicePrepare(PassSettlementCommon):
         state_face, _state_fee = self._documents(invoices, self.state_funder)
         with self.assertRaises(UserError):
             order._create_invoices()
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=state_face.ids)
-            .create({"journal_id": state_face.journal_id.id, "reason": "Chorus"})
-        )
-        reversal.refund_moves()
-        credit_note = state_face.reversal_move_ids
+        credit_note = self._credit_note(state_face, "Chorus")
         credit_note.action_post()
         self.assertLedgerOk()
 

@@ -8,8 +8,9 @@ accountants may run it; the daily cron runs."""
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .common_expiry import PassExpiryCommon
@@ -238,13 +239,7 @@ class TestLedgerCheck(PassExpiryCommon):
 
     def test_only_accountants(self):
         self._flow()
-        clerk = new_test_user(
-            self.env,
-            login="ledger_clerk",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        clerk = make_company_user(self.env, "ledger_clerk", USER_GROUP)
         count = self.env["pass.ledger.check"].search_count([])
         with self.assertRaises(AccessError):
             self.env["pass.ledger.check"].with_user(clerk).run()

@@ -15,14 +15,7 @@ class TestQuotationShares(PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.program = cls._program(
-            [
-                (cls.state_funder, 33.33),
-                (cls.dept_funder, 33.33),
-                (cls.city_funder, 33.34),
-            ],
-            "THIRDS",
-        )
+        cls.program = cls._program(cls._thirds(), "THIRDS")
 
     def _quotation(self, books):
         return self.env["sale.order"].create(

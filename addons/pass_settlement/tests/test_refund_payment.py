@@ -54,6 +54,15 @@ class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
             for line in run.line_ids
         }
 
+    def _assert_run_pays(self, run, lines, order_total, refund_paid):
+        """``run``'s lines (partner, role, origin, state, amount), its payment
+        order's total and the refunds it paid."""
+        self.assertEqual(self._lines(run), lines)
+        self.assertAlmostEqual(
+            run.payment_order_id.total_company_currency, order_total, places=2
+        )
+        self.assertAlmostEqual(run.amount_refund_paid, refund_paid, places=2)
+
     def _statement_totals(self, funder, date_to=None):
         return self.env["pass.statement"]._funder_statement(
             funder,
@@ -198,17 +207,15 @@ class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
         # both refunds again, and the first run's lines point to it.
         self.dept_iban.allow_out_payment = True
         later = self._run()
-        self.assertEqual(
-            self._lines(later),
+        self._assert_run_pays(
+            later,
             {
                 (self.state_funder, "funder", "earlier", "paid", 36.0),
                 (self.dept_funder, "funder", "earlier", "paid", 24.0),
             },
+            order_total=60.0,
+            refund_paid=60.0,
         )
-        self.assertAlmostEqual(
-            later.payment_order_id.total_company_currency, 60.0, places=2
-        )
-        self.assertAlmostEqual(later.amount_refund_paid, 60.0, places=2)
         self.assertAlmostEqual(later.amount_paid_again, 0.0, places=2)
         self.assertEqual(
             {(line.venue_id, line.state) for line in run.line_ids},
@@ -266,16 +273,10 @@ class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
         self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
         self.assertEqual(other_invoice.amount_residual, other_residual)
         self.assertAlmostEqual(note.amount_residual, 10.0, places=2)
-        totals = self._statement_totals(self.state_funder)
         self.assertEqual(
-            (
-                totals["refunded"],
-                totals["refund_offset"],
-                totals["refund_paid"],
-                totals["refund_due"],
-            ),
-            (60.0, 50.0, 0.0, 10.0),
+            self._refund_figures(self.state_funder), (60.0, 50.0, 0.0, 10.0)
         )
+        totals = self._statement_totals(self.state_funder)
         # Paid 50.00 of face value, 50.00 offset: nothing due, nothing held,
         # as on its 467.
         self.assertEqual(
@@ -286,17 +287,15 @@ class TestRefundPayment(PassPaymentsMixin, PassExpiryCommon):
 
         # The run pays the venue's 40.00 and the State's 10.00.
         run = self._run()
-        self.assertEqual(
-            self._lines(run),
+        self._assert_run_pays(
+            run,
             {
                 (self.venue, "venue", "earlier", "paid", 40.0),
                 (self.state_funder, "funder", "run", "paid", 10.0),
             },
+            order_total=50.0,
+            refund_paid=10.0,
         )
-        self.assertAlmostEqual(
-            run.payment_order_id.total_company_currency, 50.0, places=2
-        )
-        self.assertAlmostEqual(run.amount_refund_paid, 10.0, places=2)
         refund_line = run.payment_order_id.payment_line_ids.filtered(
             lambda line: line.partner_id == self.state_funder
         )

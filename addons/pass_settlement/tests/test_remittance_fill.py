@@ -6,9 +6,10 @@ core's write method (``pass.voucher._pass_write_guarded``), so an override of
 
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 
 from .common import PassSettlementCommon
 
@@ -89,13 +90,7 @@ class TestRemittanceFill(PassSettlementCommon):
         self.assertEqual(first.voucher_ids, vouchers)
 
     def test_pass_staff_and_accountant_fill(self):
-        staff = new_test_user(
-            self.env,
-            login="fill_staff",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        staff = make_company_user(self.env, "fill_staff", USER_GROUP)
         for user in (staff, self.accountant):
             vouchers = self._redeemed(2)
             remittance = self._draft()

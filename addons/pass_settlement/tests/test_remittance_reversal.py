@@ -9,10 +9,11 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import tagged
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_settlement.models.account_move import remittance_action
 
 from .common import PassSettlementCommon
@@ -25,13 +26,7 @@ class TestRemittanceReversal(PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.clerk = new_test_user(
-            cls.env,
-            login="pass_reversal_clerk",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.clerk = make_company_user(cls.env, "pass_reversal_clerk", USER_GROUP)
         cls.program = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "REV6040"
         )
@@ -143,6 +138,21 @@ class TestRemittanceReversal(PassSettlementCommon):
             self._venue_ledger(self.venue),
         )
 
+    def _assert_cancel_keeps_the_reversal(self, remittance, reversal, redeemed):
+        """``remittance``'s entry is reversed by ``reversal``: its payable,
+        matched with the reversal, is no payment; cancelling the remittance
+        (again) takes that reversal as its own, no second one, and its passes
+        (``redeemed``) are free."""
+        self.assertTrue(remittance.payable_line_id.reconciled)
+        self.assertEqual(remittance.payment_state, "not_paid")
+        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
+        self.assertEqual(remittance.state, "cancelled")
+        self.assertEqual(remittance.reversal_move_id, reversal)
+        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
+        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
+        self.assertFalse(redeemed.remittance_id)
+        self.assertLedger()
+
     # ------------------------------------------------------------------ cancel
     def test_cancel_validated_remittance_gives_passes_back(self):
         _order, _invoices, redeemed = self._sold_and_redeemed()
@@ -175,17 +185,7 @@ class TestRemittanceReversal(PassSettlementCommon):
             ),
             "the history says who cancelled and why",
         )
-        # The payable is matched with the reversal: that is no payment.
-        self.assertTrue(remittance.payable_line_id.reconciled)
-        self.assertEqual(remittance.payment_state, "not_paid")
-        # Cancelling it then takes that reversal as its own: no second one.
-        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
-        self.assertEqual(remittance.state, "cancelled")
-        self.assertEqual(remittance.reversal_move_id, reversal)
-        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
-        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
-        self.assertFalse(redeemed.remittance_id)
-        self.assertLedger()
+        self._assert_cancel_keeps_the_reversal(remittance, reversal, redeemed)
         self.assertEqual(self._venue_ledger(self.venue), 0.0)
         self.assertLedger()
 
@@ -353,16 +353,7 @@ class TestRemittanceReversal(PassSettlementCommon):
             reversal = remittance.move_id._reverse_moves(cancel=True)
         self.assertEqual(reversal.state, "posted")
         remittance.invalidate_recordset(["payable_line_id", "payment_state"])
-        self.assertTrue(remittance.payable_line_id.reconciled)
-        self.assertEqual(remittance.payment_state, "not_paid")
-        # Cancelling it then takes that reversal as its own: no second one.
-        remittance.with_user(self.accountant).action_cancel("extourne manuelle")
-        self.assertEqual(remittance.state, "cancelled")
-        self.assertEqual(remittance.reversal_move_id, reversal)
-        self.assertEqual(len(remittance.move_id.reversal_move_ids), 1)
-        self.assertEqual(set(redeemed.mapped("state")), {"redeemed"})
-        self.assertFalse(redeemed.remittance_id)
-        self.assertLedger()
+        self._assert_cancel_keeps_the_reversal(remittance, reversal, redeemed)
 
     def test_pass_journal_entries_are_never_deleted(self):
         """Restrictive audit trail on the pass journals: a posted funder
@@ -384,41 +375,11 @@ class TestRemittanceReversal(PassSettlementCommon):
             and m.invoice_line_ids.filtered("pass_voucher_count")
         )
 
-    def _credit_note(self, invoice, **line_changes):
-        wizard = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(
-                {
-                    "journal_id": invoice.journal_id.id,
-                    "date": fields.Date.context_today(invoice),
-                    "reason": "Rejet Chorus Pro",
-                }
-            )
-        )
-        action = wizard.refund_moves()
-        credit_note = self.env["account.move"].browse(action["res_id"])
-        if line_changes:
-            line = credit_note.invoice_line_ids.filtered("pass_program_id")[:1]
-            with Form(credit_note) as form:
-                index = credit_note.invoice_line_ids.ids.index(line.id)
-                with form.invoice_line_ids.edit(index) as line_form:
-                    for fname, value in line_changes.items():
-                        setattr(line_form, fname, value)
-        return credit_note
-
     def test_credit_note_reopens_the_funders_share(self):
         """A credit note on a funder's invoice of books (a Chorus Pro
         rejection) gives that funder's share back to invoice on the order;
         the order invoices it again, and only it."""
-        program = self._program(
-            [
-                (self.state_funder, 33.33),
-                (self.dept_funder, 33.33),
-                (self.city_funder, 33.34),
-            ],
-            "REV3",
-        )
+        program = self._program(self._thirds(), "REV3")
         order, invoices, _redeemed = self._sold_and_redeemed(
             redeem=0, books=1, program=program
         )
@@ -535,11 +496,3 @@ class TestRemittanceReversal(PassSettlementCommon):
         self.assertEqual(balances[self.dept_funder], 0.0)
         self.assertEqual(balances[self.state_funder], 0.0)
         self.assertLedger(program)
-
-    def _pay(self, moves):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=moves.ids)
-            .create({"group_payment": False})
-            ._create_payments()
-        )

@@ -9,8 +9,9 @@ import re
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .common import PassSettlementCommon
@@ -23,13 +24,7 @@ class SettlementSecurityCommon(PassSettlementCommon):
         with guarded_write():
             cls.other_venue = cls.venue.copy({"name": "Lieu voisin"})
         cls.program = cls._program([(cls.state_funder, 100)], "SECU")
-        cls.clerk = new_test_user(
-            cls.env,
-            login="pass_secu_clerk",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.clerk = make_company_user(cls.env, "pass_secu_clerk", USER_GROUP)
         cls.venue_user = cls._portal_user(cls.venue, "pass_secu_venue")
         cls.other_venue_user = cls._portal_user(cls.other_venue, "pass_secu_other")
         # One book: 3 passes redeemed here, 2 at the other venue, 5 unused.
@@ -327,12 +322,8 @@ class TestSettlementSecurity(SettlementSecurityCommon):
         remittance.action_submit()
         run, reconciliation = self._run_and_reconciliation()
         # Odoo's full accountant without the Pass accountant role.
-        odoo_accountant = new_test_user(
-            self.env,
-            login="pass_secu_accountant",
-            groups="account.group_account_user,pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+        odoo_accountant = make_company_user(
+            self.env, "pass_secu_accountant", f"account.group_account_user,{USER_GROUP}"
         )
         for user, call in (
             (self.clerk, remittance.with_user(self.clerk).action_validate),

@@ -183,16 +183,19 @@ class TestStatementPortal(StatementCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with guarded_write():
-            cls.other_venue = cls.venue.copy(
-                {"name": "Autre lieu", "is_pass_venue": True}
-            )
-
+        cls.other_venue = cls._copy_venue("Autre lieu")
         cls.funder_user = cls._portal_user(cls.state_funder, "stmt_funder")
         cls.venue_user = cls._portal_user(cls.venue, "stmt_venue")
 
     def _get(self, url):
         return self.url_open(url, allow_redirects=False)
+
+    def _assert_no_statement(self, *urls):
+        """Each of ``urls`` is refused (403 or 404) and shows no statement."""
+        for url in urls:
+            response = self._get(url)
+            self.assertIn(response.status_code, (403, 404), url)
+            self.assertNotIn("o_pass_statement", response.text, url)
 
     def _cell(self, html, css_class):
         """The amount shown in the cell with ``css_class``, as 1234.56."""
@@ -229,16 +232,13 @@ class TestStatementPortal(StatementCommon, HttpCase):
         )
         self.assertEqual(pdf.status_code, 200)
         self.assertIn("Relevé financeur", pdf.content.decode(errors="ignore") or "PDF")
-        for url in (
+        self._assert_no_statement(
             f"/my/pass-statements/funder/{self.dept_funder.id}?{self._period()}",
             f"/my/pass-statements/funder/{self.dept_funder.id}?report_type=pdf",
             f"/my/pass-statements/venue/{self.venue.id}",
             f"/my/pass-statements/funder/{self.state_funder.id}?program_id={self.other_program.id}",
             f"/my/pass-statements/funder/{self.state_funder.id}?program_id=abc",
-        ):
-            response = self._get(url)
-            self.assertIn(response.status_code, (403, 404), url)
-            self.assertNotIn("o_pass_statement", response.text, url)
+        )
 
     def test_venue_sees_only_its_statement(self):
         self._build()
@@ -255,11 +255,8 @@ class TestStatementPortal(StatementCommon, HttpCase):
             f"/my/pass-statements/venue/{self.venue.id}?{self._period()}&report_type=pdf"
         )
         self.assertEqual(pdf.status_code, 200)
-        for url in (
+        self._assert_no_statement(
             f"/my/pass-statements/venue/{self.other_venue.id}",
             f"/my/pass-statements/venue/{self.other_venue.id}?report_type=pdf",
             f"/my/pass-statements/funder/{self.state_funder.id}",
-        ):
-            response = self._get(url)
-            self.assertIn(response.status_code, (403, 404), url)
-            self.assertNotIn("o_pass_statement", response.text, url)
+        )

@@ -6,8 +6,9 @@ whose status, amount and PDF link stay inside the screen, and the dashboard
 writes its figures the French way ("44,4 %", never "44.4 %")."""
 
 from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
+from odoo.addons.pass_numerique.tests.common import make_portal_user
 from odoo.addons.pass_numerique.tests.test_reporting import ReportingFixture
 
 from .common import PassSettlementCommon
@@ -77,14 +78,11 @@ class TestTourFunderDashboard(ReportingFixture, HttpCase):
         super().setUpClass()
         cls._build_reporting_fixture()
         cls.env["res.lang"]._activate_lang("fr_FR")
-        contact = cls.env["res.partner"].create(
-            {"name": "Contact pn_tour_funder", "parent_id": cls.funder_a.id}
-        )
-        cls.funder_user = new_test_user(
+        cls.funder_user = make_portal_user(
             cls.env,
-            login="pn_tour_funder",
-            groups="base.group_portal",
-            partner_id=contact.id,
+            "pn_tour_funder",
+            cls.funder_a,
+            "Contact pn_tour_funder",
             lang="fr_FR",
         )
 

@@ -9,8 +9,7 @@ paid."""
 import re
 from datetime import timedelta
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .common_expiry import PassExpiryCommon
 
@@ -202,13 +201,7 @@ class TestTruthfulFigures(PassExpiryCommon):
         what was invoiced."""
         invoices, _vouchers = self._setup_invoiced()
         invoice = self._of(invoices, self.dept_funder)[:1]
-        reversal = (
-            self.env["account.move.reversal"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"journal_id": invoice.journal_id.id, "reason": "Chorus Pro"})
-        )
-        reversal.refund_moves()
-        refund = invoice.reversal_move_ids
+        refund = self._credit_note(invoice, "Chorus Pro")
         if refund.state == "draft":
             refund.action_post()
         money = self._money(self.dept_funder)
@@ -231,15 +224,7 @@ class TestTruthfulDashboard(PassExpiryCommon, HttpCase):
             [(self.state_funder, 60), (self.dept_funder, 40)], "TRUTHD"
         )
         invoices = self._invoice(self._order(program, books=1))
-        user = new_test_user(
-            self.env,
-            login="truth_funder",
-            password="truth_funder-pwd-2026",
-            groups="base.group_portal",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
-        user.partner_id.parent_id = self.state_funder
+        self._portal_user(self.state_funder, "truth_funder")
         self.authenticate("truth_funder", "truth_funder-pwd-2026")
 
         def figure(html, css_class):

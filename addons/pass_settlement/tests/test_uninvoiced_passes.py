@@ -9,7 +9,9 @@ on 411). Passes of invoiced books still go to 467."""
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 
 from .common import PassSettlementCommon
 
@@ -22,14 +24,7 @@ class TestUninvoicedPasses(PassSettlementCommon):
         cls.program = cls._program(
             [(cls.state_funder, 60), (cls.dept_funder, 40)], "UNINV"
         )
-        cls.thirds = cls._program(
-            [
-                (cls.state_funder, 33.33),
-                (cls.dept_funder, 33.33),
-                (cls.city_funder, 33.34),
-            ],
-            "THIRDS",
-        )
+        cls.thirds = cls._program(cls._thirds(), "THIRDS")
         cls.to_invoice = cls.company.pass_to_invoice_account_id
 
     # ------------------------------------------------------------------ helpers
@@ -245,13 +240,7 @@ class TestUninvoicedPasses(PassSettlementCommon):
         vouchers = self._issued_passes(self.program)
         self._redeem(vouchers[:2])
         self._remit()
-        clerk = new_test_user(
-            self.env,
-            login="pass_clerk_uninv",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        clerk = make_company_user(self.env, "pass_clerk_uninv", USER_GROUP)
         with self.assertRaises(AccessError):
             self._invoice_settled(clerk)
         # Nothing changed: still to invoice, no invoice.

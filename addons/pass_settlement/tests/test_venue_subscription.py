@@ -5,11 +5,12 @@ from datetime import date, timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.pass_numerique.tests.common import USER_GROUP, make_company_user
 from odoo.addons.pass_numerique.tools.guard import guarded_write
 
 from .common import PassPaymentsMixin, PassSettlementCommon
@@ -20,7 +21,6 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Partner = cls.env["res.partner"]
         cls.venue.write(
             {
                 "name": "Médiathèque Alpha",
@@ -28,20 +28,10 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
                 "pass_subscription_start": "2020-01-01",
             }
         )
+        cls.venue_b = cls._copy_venue(
+            "Tiers-lieu Bêta", zip="33100", pass_subscription_active=True
+        )
         with guarded_write():
-            cls.venue_b = Partner.create(
-                {
-                    "name": "Tiers-lieu Bêta",
-                    "is_pass_venue": True,
-                    "is_company": True,
-                    "pass_venue_state": "qualified",
-                    "zip": "33100",
-                    "city": "Bordeaux",
-                    "country_id": cls.env.ref("base.fr").id,
-                    "pass_service_ids": [Command.set(cls.service.ids)],
-                    "pass_subscription_active": True,
-                }
-            )
             # Subscribed but not qualified (candidate, suspended), qualified
             # but not subscribed, subscribed from a later year.
             cls.candidate = cls.venue_b.copy(
@@ -305,23 +295,12 @@ class TestVenueSubscription(PassPaymentsMixin, PassSettlementCommon):
             self.venue_b.with_user(self.portal_user).pass_set_subscription_offset(True)
         self.assertFalse(self.venue_b.pass_subscription_offset)
         # A Pass user (not manager) cannot change a venue's subscription.
-        staff = new_test_user(
-            self.env,
-            login="pass_staff_sub",
-            groups="pass_numerique.pass_numerique_group_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        staff = make_company_user(self.env, "pass_staff_sub", USER_GROUP)
         with self.assertRaises(AccessError):
             self.venue_b.with_user(staff).pass_set_subscription_offset(True)
         # Nor may a user who edits contacts (not a Pass manager).
-        clerk = new_test_user(
-            self.env,
-            login="pass_clerk_sub",
-            groups="pass_numerique.pass_numerique_group_user,"
-            "base.group_partner_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+        clerk = make_company_user(
+            self.env, "pass_clerk_sub", f"{USER_GROUP},base.group_partner_manager"
         )
         with self.assertRaises(AccessError):
             self.venue_b.with_user(clerk).write({"pass_subscription_active": False})
