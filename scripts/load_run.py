@@ -5,14 +5,18 @@ in time (LOAD_SECONDS) and in count (each user stops after its work):
 
 - N venues (LOAD_VENUES) redeem their real passes at the counter through the
   JSON routes, K each (LOAD_CODES), plus a few passes of the next venue
-  (LOAD_CONTESTED: two venues race for them); they look at "today" now and
-  then and send their remittance half-way and at the end;
+  (LOAD_CONTESTED: two venues race for them), pausing LOAD_THINK seconds
+  between two passes (a range, default 0.1-0.5: a busy counter); they look
+  at "today" now and then and send their remittance half-way and at the
+  end;
 - M funders (LOAD_FUNDERS) open their dashboard and statement pages
   (LOAD_FUNDER_PAGES each): read-only routes, served by the replica;
 - at the same time, an accountant runs one clearing (today's period) on
   server A and a print batch (LOAD_PRINT_BOOKS books) is printed on server B.
 
-Venues and funders are spread over both servers. Afterwards it checks that
+Venues and funders are spread over both servers. Everybody logs in first
+(logging in hashes the password: a burst of logins is not the month-end
+rush): the clock of the rush starts when all are logged in. Afterwards it checks that
 no pass was taken twice (one accepted answer per code, one venue per pass)
 and that no request was lost (every accepted redemption is a redeemed pass
 in the database and the other way round, every remittance sent exists), then
@@ -48,6 +52,7 @@ def _entry_points(group):
 gevent.events.iter_entry_points = _entry_points
 
 import gevent  # noqa: E402
+import gevent.event  # noqa: E402
 import psycopg2  # noqa: E402
 from locust import HttpUser, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
@@ -59,6 +64,15 @@ EXPECTED_REFUSALS = {"already_redeemed"}
 
 def env_int(name, default):
     return int(os.environ.get(name, default))
+
+
+def think_range(text):
+    """'0.1-0.5' (seconds) -> (0.1, 0.5); '2' -> (2.0, 2.0)."""
+    low, _sep, high = text.partition("-")
+    low, high = float(low), float(high or low)
+    if not 0 <= low <= high <= 600:
+        raise argparse.ArgumentTypeError(f"bad pause range: {text}")
+    return low, high
 
 
 def parse():
@@ -79,6 +93,18 @@ def parse():
     parser.add_argument(
         "--print-books", type=int, default=env_int("LOAD_PRINT_BOOKS", 40)
     )
+    parser.add_argument(
+        "--think",
+        type=think_range,
+        default=think_range(os.environ.get("LOAD_THINK") or "0.1-0.5"),
+        help="a venue's pause between two passes, seconds (LOAD_THINK)",
+    )
+    parser.add_argument(
+        "--spawn-rate",
+        type=float,
+        default=float(os.environ.get("LOAD_SPAWN_RATE") or 10),
+        help="users logging in per second before the rush (LOAD_SPAWN_RATE)",
+    )
     parser.add_argument("--seconds", type=int, default=env_int("LOAD_SECONDS", 120))
     return parser.parse_args()
 
@@ -93,6 +119,25 @@ class Shared:
     contested = 0
     funder_pages = 0
     print_batch_id = None
+    think = (0.1, 0.5)
+    users = 0
+    logged_in = 0
+    finished = 0  # users that did all their work
+    ready = None  # set when every user is logged in
+
+
+def arrived():
+    """Count a user as logged in (or refused: it will not come)."""
+    Shared.logged_in += 1
+    if Shared.logged_in >= Shared.users:
+        Shared.ready.set()
+
+
+def wait_for_everybody():
+    """Count this user as logged in, then wait for the others (at most two
+    minutes): the rush starts when everybody is at the counter."""
+    arrived()
+    Shared.ready.wait(timeout=120)
 
 
 def fire(environment, name, started, exception=None, request_type="ODOO"):
@@ -117,16 +162,29 @@ def login(client, db, login_, password):
         name="login",
         catch_response=True,
     ) as answer:
-        if not (answer.ok and (answer.json().get("result") or {}).get("uid")):
-            answer.failure(f"login refused: {answer.text[:200]}")
+        # A connection refused or reset has no status (0): not ``answer.ok``,
+        # which raises the connection error instead of counting it.
+        try:
+            uid = answer.status_code == 200 and (
+                (answer.json().get("result") or {}).get("uid")
+            )
+        except ValueError:
+            uid = None
+        if not uid:
+            answer.failure(
+                f"login refused: HTTP {answer.status_code} {(answer.text or '')[:200]}"
+            )
+            arrived()  # the others do not wait for a user that never comes
             raise StopUser()
 
 
 class VenueUser(HttpUser):
     """A venue's counter: redeem, look at today, send the remittance."""
 
-    wait_time = between(0.1, 0.5)
     instances = itertools.count()
+
+    def wait_time(self):
+        return random.uniform(*Shared.think)
 
     def __init__(self, environment):
         self.index = next(VenueUser.instances)
@@ -143,6 +201,9 @@ class VenueUser(HttpUser):
         self.done = 0
         self.sent = 0
         login(self.client, Shared.data["db"], me["login"], me["password"])
+        wait_for_everybody()
+        # Venues do not all scan their first pass at the same instant.
+        gevent.sleep(random.uniform(0, Shared.think[1]))
 
     def _remit(self):
         page = self.client.get("/my/pass/remittances", name="remittances page")
@@ -171,6 +232,7 @@ class VenueUser(HttpUser):
     def counter(self):
         if not self.codes:
             self._remit()
+            Shared.finished += 1
             raise StopUser()
         code = self.codes.pop()
         with self.client.post(
@@ -223,6 +285,7 @@ class FunderUser(HttpUser):
         self.me = funders[self.index % len(funders)]
         self.pages = 0
         login(self.client, Shared.data["db"], self.me["login"], self.me["password"])
+        wait_for_everybody()
 
     @task(3)
     def dashboard(self):
@@ -236,6 +299,7 @@ class FunderUser(HttpUser):
 
     def _page(self, url, name):
         if self.pages >= Shared.funder_pages:
+            Shared.finished += 1
             raise StopUser()
         self.pages += 1
         self.client.get(url, name=name)
@@ -441,12 +505,23 @@ def checks(args):
             f"{remittances}/{len(Shared.remittances)}",
         )
     )
+    # A user that crashed (a connection reset, an unexpected answer) made
+    # no request the table counts: it did not finish its work.
+    results.append(
+        (
+            "every user did all its work",
+            Shared.finished == Shared.users,
+            f"{Shared.finished}/{Shared.users}",
+        )
+    )
     return results
 
 
 def table(stats):
     rows = []
     for entry in sorted(stats.entries.values(), key=lambda e: e.name):
+        if not entry.num_requests:
+            continue
         rows.append(
             [
                 entry.name,
@@ -535,7 +610,20 @@ def main():
     environment = Environment(user_classes=[VenueUser, FunderUser])
     runner = environment.create_local_runner()
     users = args.venues + args.funders
-    runner.start(users, spawn_rate=max(users, 1))
+    Shared.think = args.think
+    Shared.users = users
+    Shared.ready = gevent.event.Event()
+    # Users log in at spawn_rate a second: the servers' listen queues are
+    # short (8 per worker) and a reverse proxy would queue the rest.
+    runner.start(users, spawn_rate=min(users, max(args.spawn_rate, 0.1)))
+    # Logins first (their times are in the table), then the rush: its
+    # figures start from zero, and the back office starts with it.
+    Shared.ready.wait(timeout=120 + users / max(args.spawn_rate, 0.1))
+    login_stats = environment.stats.get("login", "POST")
+    logins = (login_stats.num_requests, login_stats.num_failures)
+    login_p95 = login_stats.get_response_time_percentile(0.95)
+    environment.stats.reset_all()
+    rush_started = time.time()
     back_office = [
         gevent.spawn(
             clearing_run, environment, hosts[0], args.db, Shared.data["company_id"]
@@ -555,6 +643,7 @@ def main():
     while time.time() < deadline and runner.user_count > 0:
         gevent.sleep(0.5)
     timed_out = runner.user_count > 0
+    rush_seconds = max(time.time() - rush_started, 1.0)
     runner.quit()
     gevent.joinall(back_office, timeout=max(60, deadline - time.time()))
     gevent.sleep(3)  # the servers' backends report their statistics
@@ -565,10 +654,16 @@ def main():
         f"\n### Month-end load: {args.venues} venues x {args.codes} passes "
         f"(+{args.contested} contested), {args.funders} funders x "
         f"{args.funder_pages} pages, 1 clearing run, 1 print batch of "
-        f"{args.print_books} books, 2 servers, "
-        f"{time.time() - started:.0f} s"
+        f"{args.print_books} books, 2 servers, a venue's pause "
+        f"{args.think[0]:g}-{args.think[1]:g} s; the rush took "
+        f"{rush_seconds:.0f} s ({time.time() - started:.0f} s in all)"
     )
     table(stats)
+    print(
+        f"(before it: {logins[0]} logins, {logins[1]} refused, p95 "
+        f"{login_p95:.0f} ms; redemptions per second in the rush: "
+        f"{stats.get('redeem', 'POST').num_requests / rush_seconds:.1f})"
+    )
     failed = False
     for label, ok, detail in checks(args):
         print(f"[load] {'ok  ' if ok else 'FAIL'} {label} ({detail})")
@@ -583,9 +678,9 @@ def main():
             f"[load] error x{error.occurrences}: {error.name}: {str(error.error)[:200]}"
         )
     redeem = stats.get("redeem", "POST")
-    errors = stats.total.num_failures
+    errors = stats.total.num_failures + logins[1]
     print(
-        f"load: {stats.total.num_requests} requests, {errors} errors, "
+        f"load: {stats.total.num_requests + logins[0]} requests, {errors} errors, "
         f"p95 redeem {redeem.get_response_time_percentile(0.95):.0f} ms, "
         f"replica reads {replica_reads}"
     )
