@@ -563,9 +563,9 @@ class PassRemittance(models.Model):
         return result
 
     # ------------------------------------------------------------------ workflow
-    def action_submit(self):
-        self._check_remittance_rights()
-        self._check_state("draft")
+    def _check_passes_not_empty(self):
+        """Check the passes of these remittances (``_check_passes``) and
+        refuse a remittance without any; returns their groups."""
         groups = self._check_passes([("remittance_id", "in", self.ids)])
         for remittance in self:
             if not groups.get(remittance.id):
@@ -575,6 +575,12 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
+        return groups
+
+    def action_submit(self):
+        self._check_remittance_rights()
+        self._check_state("draft")
+        self._check_passes_not_empty()
         with guarded_write():
             self.write({"state": "submitted", "submitted_at": fields.Datetime.now()})
         return True
@@ -618,15 +624,7 @@ class PassRemittance(models.Model):
                         name=remittance.name,
                     )
                 )
-        groups = self._check_passes([("remittance_id", "in", self.ids)])
-        for remittance in self:
-            if not groups.get(remittance.id):
-                raise UserError(
-                    self.env._(
-                        "Remittance %(name)s contains no pass to submit.",
-                        name=remittance.name,
-                    )
-                )
+        groups = self._check_passes_not_empty()
         # Computed once for all: the invoiced passes still open on a sale line
         # are shared between the remittances validated together.
         uninvoiced = self._pass_uninvoiced_counts()
