@@ -3,6 +3,8 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.pass_numerique.tools.guard import guarded_write
+
 from .common import PassSettlementCommon
 
 
@@ -29,3 +31,22 @@ class TestRemittanceGuard(PassSettlementCommon):
         self.assertEqual(vouchers[1].state, "distributed")
         self.assertEqual(remittance.amount_total, 10.0)
         self.assertLiabilityInvariant(program)
+
+    def test_remittance_without_passes_is_neither_submitted_nor_validated(self):
+        """An empty remittance is refused at submission, and at validation
+        when it reached the accountant empty (its passes taken back):
+        nothing is posted and its state does not move."""
+        remittance = self.env["pass.remittance"].create(
+            {"venue_id": self.venue.id, "company_id": self.company.id}
+        )
+        moves_before = self.env["account.move"].search_count([])
+        with self.assertRaises(UserError):
+            remittance.action_submit()
+        self.assertEqual(remittance.state, "draft")
+        with guarded_write():
+            remittance.write({"state": "submitted"})
+        with self.assertRaises(UserError):
+            remittance.action_validate()
+        self.assertEqual(remittance.state, "submitted")
+        self.assertFalse(remittance.move_id)
+        self.assertEqual(self.env["account.move"].search_count([]), moves_before)
