@@ -69,6 +69,15 @@ REPORT_LOCK_KEY = 74_672
 # a pass twice is harmless; a transaction longer than this is caught by the
 # hourly rebuild.
 REFRESH_OVERLAP = timedelta(minutes=15)
+# The indexes of each analysis table: {name suffix: (unique, columns)}, named
+# ``<table>_<suffix>``. ``id`` unique; the pass analysis is read by programme
+# and state (a funder's dashboard), the funders analysis's rows are found by
+# pass (the incremental refresh).
+REPORT_INDEXES = {
+    "id_uniq": (True, "id"),
+    "program_state_idx": (False, "program_id, state"),
+}
+FUNDER_REPORT_INDEXES = {"id_uniq": (True, "id"), "voucher_idx": (False, "voucher_id")}
 
 
 def _order_terms(model, order, groupby):
@@ -161,11 +170,37 @@ def drop_relation(cr, name):
         cr.execute(SQL(statement, SQL.identifier(name)))
 
 
+def build_table(cr, name, query, order, indexes):
+    """Create the table ``name`` as ``query`` (an ``SQL``) sorted by
+    ``order`` (an ``SQL``: rows stored in the order the readers want them),
+    with ``indexes`` ({suffix: (unique, columns)}, named ``<name>_<suffix>``),
+    and analyse it."""
+    cr.execute(
+        SQL(
+            "CREATE TABLE %s AS (%s ORDER BY %s)",
+            SQL.identifier(name),
+            query,
+            order,
+        )
+    )
+    for suffix, (unique, columns) in indexes.items():
+        cr.execute(
+            SQL(
+                "CREATE %s %s ON %s (%s)",
+                SQL("UNIQUE INDEX" if unique else "INDEX"),
+                SQL.identifier(f"{name}_{suffix}"),
+                SQL.identifier(name),
+                SQL(columns),
+            )
+        )
+    cr.execute(SQL("ANALYZE %s", SQL.identifier(name)))
+
+
 def swap_in(cr, new, table, indexes):
-    """Replace ``table`` by the table ``new``: drop the old one, rename the
-    new one and its ``indexes`` ({name under new: final name}). Takes an
-    exclusive lock on the old table until the transaction ends: call it last,
-    just before the commit."""
+    """Replace ``table`` by the table ``new`` (built by ``build_table`` with
+    ``indexes``): drop the old one, rename the new one and its indexes.
+    Takes an exclusive lock on the old table until the transaction ends:
+    call it last, just before the commit."""
     drop_relation(cr, table)
     cr.execute(
         SQL(
@@ -174,12 +209,12 @@ def swap_in(cr, new, table, indexes):
             SQL.identifier(table),
         )
     )
-    for old_name, new_name in indexes.items():
+    for suffix in indexes:
         cr.execute(
             SQL(
                 "ALTER INDEX %s RENAME TO %s",
-                SQL.identifier(old_name),
-                SQL.identifier(new_name),
+                SQL.identifier(f"{new}_{suffix}"),
+                SQL.identifier(f"{table}_{suffix}"),
             )
         )
 
@@ -536,68 +571,22 @@ class PassReport(models.Model):
         new, new_funders = f"{table}_new", f"{funders}_new"
         drop_relation(cr, new)
         drop_relation(cr, new_funders)
-        cr.execute(
-            SQL(
-                "CREATE TABLE %s AS (%s ORDER BY v.program_id, v.state, v.id)",
-                SQL.identifier(new),
-                self._select_sql(),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE UNIQUE INDEX %s ON %s (id)",
-                SQL.identifier(f"{new}_id_uniq"),
-                SQL.identifier(new),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE INDEX %s ON %s (program_id, state)",
-                SQL.identifier(f"{new}_program_state_idx"),
-                SQL.identifier(new),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE TABLE %s AS (%s ORDER BY f.partner_id, r.state, r.id)",
-                SQL.identifier(new_funders),
-                self._funder_select_sql(new),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE UNIQUE INDEX %s ON %s (id)",
-                SQL.identifier(f"{new_funders}_id_uniq"),
-                SQL.identifier(new_funders),
-            )
-        )
-        cr.execute(
-            SQL(
-                "CREATE INDEX %s ON %s (voucher_id)",
-                SQL.identifier(f"{new_funders}_voucher_idx"),
-                SQL.identifier(new_funders),
-            )
-        )
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(new)))
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(new_funders)))
-        swap_in(
-            cr,
-            new_funders,
-            funders,
-            {
-                f"{new_funders}_id_uniq": f"{funders}_id_uniq",
-                f"{new_funders}_voucher_idx": f"{funders}_voucher_idx",
-            },
-        )
-        swap_in(
+        build_table(
             cr,
             new,
-            table,
-            {
-                f"{new}_id_uniq": f"{table}_id_uniq",
-                f"{new}_program_state_idx": f"{table}_program_state_idx",
-            },
+            self._select_sql(),
+            SQL("v.program_id, v.state, v.id"),
+            REPORT_INDEXES,
         )
+        build_table(
+            cr,
+            new_funders,
+            self._funder_select_sql(new),
+            SQL("f.partner_id, r.state, r.id"),
+            FUNDER_REPORT_INDEXES,
+        )
+        swap_in(cr, new_funders, funders, FUNDER_REPORT_INDEXES)
+        swap_in(cr, new, table, REPORT_INDEXES)
         self._pass_mark_refreshed(moment)
         self.env.invalidate_all()
         return True
