@@ -527,12 +527,6 @@ class PassProgram(models.Model):
             everyone.add(beneficiary_id)
         return per_program, len(everyone)
 
-    def _pass_people_count(self):
-        """Distinct people helped by these programmes together (a person
-        holding passes of two programmes counts once): the ``people`` of
-        ``_pass_figures`` over the set."""
-        return self._pass_people()[1]
-
     # ------------------------------------------------------------------ issuing
     def _voucher_expiry_date(self, issue_date):
         """Last day a pass issued on ``issue_date`` may be spent."""
