@@ -13,7 +13,7 @@ refreshed whenever it does not hold one row per pass. Each line shows
 the query's time (first run, best run) beside a plain ``search_count`` on
 the same model and domain, timed in the same run, so a slow machine shows as
 slow for both. The dashboard is the one of the funder with the most passes,
-computed by the portal's own code (``PassFunderPortal._pass_funding_figures``)
+computed by the page's own code (``pass.funder.dashboard._figures``)
 and query by query; the pivots are the ``read_group`` calls the web client
 makes for the default pivot of each reporting action (totals, rows, columns,
 rows x columns), as the admin user (record rules applied). The analyses
